@@ -1,0 +1,63 @@
+// bench/bench_kernels.cpp — Google Benchmark over the op catalogue (tests/op_catalogue.h) at the
+// restorer's real sizes: every op forward and forward+backward, on the CPU and on CUDA (CUDA
+// cases skip without a GPU). The production ops are called, never a copy of them; parity of
+// exactly these cases is tested in tests/test_parity.cpp. Counters: GFLOP/s for the
+// convolutions and the projection, GB/s (minimum bytes) for the memory-bound ops.
+#include <benchmark/benchmark.h>
+
+#include "op_catalogue.h"
+#include "pixelart/autograd.h"
+#include "pixelart/ops.h"
+
+namespace pixelart::testing {
+namespace {
+
+void run_case(benchmark::State& state, const OpCase& c, Device dev, bool backward) {
+  if (dev == Device::CUDA && !cuda_available()) {
+    state.SkipWithError(("no GPU: " + cuda_unavailable_reason()).c_str());
+    return;
+  }
+  if (dev == Device::CUDA && !c.cuda) {
+    state.SkipWithError("CPU-only reference");
+    return;
+  }
+  const auto in = make_inputs(c, 3, DType::F32, dev);
+  Tensor seed_grad;
+  for (auto _ : state) {
+    if (!backward) {
+      NoGradGuard ng;
+      benchmark::DoNotOptimize(c.fn(in).raw());
+    } else {
+      Tape tape;
+      TapeScope scope(tape);
+      Tensor out = c.fn(in);
+      if (!seed_grad.defined()) seed_grad = Tensor::full(out.shape(), 1.0, DType::F32, dev);
+      out.set_grad(seed_grad);
+      tape.backward(weighted_sum(out, seed_grad));  // d/d out = 1 everywhere
+    }
+    synchronize(dev);
+  }
+  const double mult = backward ? 3.0 : 1.0;  // backward ~ 2x forward for GEMM-shaped ops
+  if (c.flops > 0)
+    state.counters["GFLOP/s"] = benchmark::Counter(c.flops * mult * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  if (c.bytes > 0)
+    state.counters["GB/s"] = benchmark::Counter(c.bytes * mult * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+int register_all() {
+  for (const OpCase& c : op_catalogue(CatalogueSize::Bench))
+    for (Device dev : {Device::CPU, Device::CUDA})
+      for (bool bwd : {false, true}) {
+        const std::string name = std::string(to_string(dev)) + "/" + c.name + (bwd ? "/fwd+bwd" : "/fwd");
+        benchmark::RegisterBenchmark(name.c_str(), [c, dev, bwd](benchmark::State& s) { run_case(s, c, dev, bwd); })
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+      }
+  return 0;
+}
+const int registered = register_all();
+
+}  // namespace
+}  // namespace pixelart::testing
+
+BENCHMARK_MAIN();

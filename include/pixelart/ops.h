@@ -1,0 +1,67 @@
+// pixelart/ops.h — every op of PixelArtCNN, forward with autograd, on CPU and CUDA.
+//
+// Each op validates shapes, dtypes and devices at its door (src/ops_*.cpp), dispatches on the
+// device of its inputs, and records its backward on the active tape (autograd.h). Layout is NHWC.
+// CPU ops run in float32 or float64; CUDA ops in float32.
+#pragma once
+#include <array>
+
+#include "pixelart/tensor.h"
+
+namespace pixelart {
+
+// ---- convolution ---------------------------------------------------------------------------
+// y = act(conv(x, w) + b), stride 1, zero padding `pad` on every side.
+//   x: [N, H, W, Cin]   w: [Cout, KH, KW, Cin] (cuDNN's NHWC filter layout, "KRSC")   b: [Cout]
+//   y: [N, H + 2*pad - KH + 1, W + 2*pad - KW + 1, Cout]
+// CPU: im2col + BLAS GEMM (OpenBLAS); CUDA: cuDNN fused convolution+bias+activation.
+// ConvImpl::Reference selects the direct-loop CPU oracle (kernels/conv.h), forward and backward.
+enum class ConvImpl { Auto, Reference };
+struct Conv2dParams {
+  int pad = 1;
+  bool relu = true;
+  ConvImpl impl = ConvImpl::Auto;
+};
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p = {});
+
+// ---- pooling -------------------------------------------------------------------------------
+// 2x2 max-pool, stride 2: [N, H, W, C] -> [N, H/2, W/2, C] (odd edges dropped).
+// Ties: the FIRST maximum in row-major window order (top-left, top-right, bottom-left,
+// bottom-right) takes the gradient, as in PyTorch; CPU and CUDA agree exactly.
+Tensor max_pool2x2(const Tensor& x);
+
+// ---- projection and activations ------------------------------------------------------------
+// 1x1 projection: y[n,h,w,:] = W x[n,h,w,:] + b.  x: [N,H,W,Cin]  w: [Cout, Cin]  b: [Cout].
+// A GEMM over all N*H*W pixels (BLAS on the CPU, cuBLAS on CUDA) plus a bias epilogue.
+Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b);
+// Numerically stable logistic sigmoid (kernels/elementwise.h).
+Tensor sigmoid(const Tensor& x);
+// Plain ReLU (the convolution fuses its own; this one is for composing other models).
+Tensor relu(const Tensor& x);
+// sum(x * w) as a one-element tensor; w is a constant (no gradient). Used by gradient checks.
+Tensor weighted_sum(const Tensor& x, const Tensor& w);
+
+// ---- losses --------------------------------------------------------------------------------
+// One composite loss, each term weighted (a weight of 0 switches a term off). All terms are
+// means over the elements they touch, so weights are comparable across image sizes.
+//   mse   : mean (p - t)^2
+//   l1    : mean |p - t|                        (gradient sign(p - t), 0 at p == t)
+//   edge  : mean over horizontal and vertical neighbour pairs of
+//           ((p[i+1] - p[i]) - (t[i+1] - t[i]))^2 — penalises blurred or shifted edges
+//   alpha : mean over the alpha channel (channel 3) of 4 a (1 - a) — 0 at a in {0,1}, 1 at 0.5;
+//           pushes alpha to a binary mask (the count of intermediate values has no gradient)
+enum LossTerm : int { kLossMse = 0, kLossL1 = 1, kLossEdge = 2, kLossAlpha = 3, kNumLossTerms = 4 };
+const char* loss_term_name(int term);
+struct LossWeights {
+  std::array<double, kNumLossTerms> w{1.0, 0.0, 0.0, 0.0};
+  double& operator[](int i) { return w[i]; }
+  double operator[](int i) const { return w[i]; }
+};
+struct LossResult {
+  Tensor total;  // [1], differentiable w.r.t. pred
+  Tensor terms;  // [kNumLossTerms], the unweighted terms (stays on the device until logged)
+};
+// pred, target: [N, H, W, C]; the alpha term needs C == 4.
+LossResult composite_loss(const Tensor& pred, const Tensor& target, const LossWeights& weights);
+
+}  // namespace pixelart

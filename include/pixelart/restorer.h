@@ -1,0 +1,56 @@
+// pixelart/restorer.h — the sprite restorer (see shared DESIGN.md, "The two models").
+//
+// A fully convolutional encoder that downsamples by 2^depth:
+//   depth x [conv 3x3 pad 1 + bias + ReLU, max-pool 2x2], widths in -> w0 -> w1 ..., then a 1x1
+//   projection to the output channels and a sigmoid. Default: 4 -> 64 -> 128 -> 256 -> 512 -> 4,
+//   a 256x256 RGBA input gives a 16x16 RGBA sprite; a larger input gives a larger output.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pixelart/ops.h"
+#include "pixelart/optim.h"
+#include "pixelart/tensor.h"
+
+namespace pixelart {
+
+struct RestorerConfig {
+  int in_channels = 4;
+  int out_channels = 4;
+  std::vector<int> widths{64, 128, 256, 512};  // one conv block + pool per entry
+  int depth() const { return static_cast<int>(widths.size()); }
+  int scale() const { return 1 << depth(); }   // input pixels per sprite pixel
+  std::string describe() const;                // "4-64-128-256-512-4"
+  static RestorerConfig narrow();              // 4-8-16-32-32-4, a CPU-friendly model
+  // Parameter names and shapes in arena order (weights first, then biases):
+  //   conv{i}.weight [w_i, 3, 3, c_in], proj.weight [out, w_last], conv{i}.bias, proj.bias
+  std::vector<ParamSpec> param_specs() const;
+  int64_t forward_flops(int64_t height, int64_t width) const;  // multiply-adds x 2
+};
+
+class Restorer {
+ public:
+  // Kaiming-uniform weights and zero biases, from a seed (same numbers on every machine).
+  Restorer(const RestorerConfig& cfg, uint64_t seed, DType dtype = DType::F32,
+           Device dev = Device::CPU);
+  Restorer(const RestorerConfig& cfg, ParamArena arena);
+
+  // x: [N, H, W, in_channels] in [0,1], H and W multiples of scale(); returns
+  // [N, H/scale, W/scale, out_channels] in (0,1). Records on the active tape if any.
+  Tensor forward(const Tensor& x) const;
+
+  // Which CPU convolution forward() uses: the fast path (default) or the direct-loop reference.
+  void set_conv_impl(ConvImpl impl) { impl_ = impl; }
+
+  const RestorerConfig& config() const { return cfg_; }
+  ParamArena& params() { return arena_; }
+  const ParamArena& params() const { return arena_; }
+
+ private:
+  RestorerConfig cfg_;
+  ParamArena arena_;
+  ConvImpl impl_ = ConvImpl::Auto;
+};
+
+}  // namespace pixelart

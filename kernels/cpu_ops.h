@@ -1,0 +1,46 @@
+// kernels/cpu_ops.h — the CPU loops of the hand-written kernels (OpenMP), each over the shared
+// per-element math of its header. Raw pointers and small parameter structs only.
+#pragma once
+#include <cstdint>
+
+#include "adam.h"
+#include "loss.h"
+#include "pool.h"
+
+namespace pixelart::kernels {
+
+// Row-major GEMM, C = alpha op(A) op(B) + beta C, through CBLAS (float and double).
+template <class T>
+void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+template <class T> void maxpool2x2_forward_cpu(const T* x, T* y, uint8_t* arg, const PoolShape& s);
+template <class T> void maxpool2x2_backward_cpu(const T* dy, const uint8_t* arg, T* dx, const PoolShape& s);
+
+template <class T> void sigmoid_forward_cpu(const T* x, T* y, int64_t n);
+template <class T> void sigmoid_backward_cpu(const T* y, const T* dy, T* dx, int64_t n);  // dx +=
+template <class T> void relu_forward_cpu(const T* x, T* y, int64_t n);
+template <class T> void relu_backward_cpu(const T* y, const T* dy, T* dx, int64_t n);     // dx +=
+// y[p, c] += b[c] for p < rows
+template <class T> void add_bias_rows_cpu(T* y, const T* b, int64_t rows, int64_t cols);
+// db[c] += sum_p dy[p, c]
+template <class T> void sum_rows_cpu(const T* dy, T* db, int64_t rows, int64_t cols);
+template <class T> void axpy_cpu(T alpha, const T* x, T* y, int64_t n);                   // y += a x
+// out[0] = sum x*w (double accumulation)
+template <class T> void weighted_sum_cpu(const T* x, const T* w, T* out, int64_t n);
+template <class T> void fill_cpu(T* y, T value, int64_t n);
+
+// terms[k] = mean of term k; total[0] = sum_k weight_k terms[k].
+template <class T>
+void loss_forward_cpu(const T* p, const T* t, const LossShape& s, const double weights[kLossTerms],
+                      T* terms, T* total);
+// dp += gout[0] * d(total)/dp
+template <class T>
+void loss_backward_cpu(const T* p, const T* t, const LossShape& s, const LossCoef& coef,
+                       const T* gout, T* dp);
+
+template <class T> void sumsq_cpu(const T* x, int64_t n, T* out);  // out[0] = sum x^2
+template <class T>
+void adam_cpu(T* p, T* m, T* v, const T* g, int64_t n, const T* sumsq, const AdamParams& a);
+
+}  // namespace pixelart::kernels

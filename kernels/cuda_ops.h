@@ -1,0 +1,69 @@
+// kernels/cuda_ops.h — the CUDA backend behind plain pointers (no CUDA types in this header, so
+// src/ compiles with g++ alone). Implemented in kernels/*.cu; absent from CPU-only builds, where
+// src/ never calls it (tensors cannot be put on a device that does not exist).
+// All launches go to the legacy default stream, so work is ordered and host copies synchronise.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "adam.h"
+#include "conv.h"
+#include "loss.h"
+#include "pool.h"
+
+namespace pixelart::cuda {
+
+// ---- device and memory (cuda_context.cu) ----
+bool available(std::string* reason);  // a GPU and a driver are present and usable
+std::string device_name();
+void* alloc(size_t bytes);            // caching allocator: exact-size reuse of freed blocks
+void free(void* p, size_t bytes) noexcept;
+void release_cached_memory();
+void memcpy_h2d(void* dst, const void* src, size_t bytes);
+void memcpy_d2h(void* dst, const void* src, size_t bytes);
+void memcpy_d2d(void* dst, const void* src, size_t bytes);
+void synchronize();
+
+// ---- elementwise (elementwise.cu) ----
+void fill_f32(float* y, float value, int64_t n);
+void fill_u16(uint16_t* y, uint16_t value, int64_t n);
+void f32_to_bf16(const float* x, uint16_t* y, int64_t n);
+void bf16_to_f32(const uint16_t* x, float* y, int64_t n);
+void sigmoid_forward(const float* x, float* y, int64_t n);
+void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t n);  // dx +=
+void relu_forward(const float* x, float* y, int64_t n);
+void relu_backward(const float* y, const float* dy, float* dx, int64_t n);     // dx +=
+void relu_mask(const float* y, const float* dy, float* dz, int64_t n);         // dz =
+void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols);
+void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols);         // db +=
+void axpy(float alpha, const float* x, float* y, int64_t n);
+void weighted_sum(const float* x, const float* w, float* out, int64_t n);
+
+// ---- pooling (pool.cu) ----
+void maxpool2x2_forward(const float* x, float* y, uint8_t* arg, const kernels::PoolShape& s);
+void maxpool2x2_backward(const float* dy, const uint8_t* arg, float* dx, const kernels::PoolShape& s);
+
+// ---- losses and reductions (loss.cu) ----
+void loss_forward(const float* p, const float* t, const kernels::LossShape& s,
+                  const double weights[kernels::kLossTerms], float* terms, float* total);
+void loss_backward(const float* p, const float* t, const kernels::LossShape& s,
+                   const kernels::LossCoef& coef, const float* gout, float* dp);
+void sumsq(const float* x, int64_t n, float* out);
+
+// ---- optimizer (adam.cu) ----
+void adam(float* p, float* m, float* v, const float* g, int64_t n, const float* sumsq,
+          const kernels::AdamParams& a);
+
+// ---- cuBLAS (gemm_cublas.cu): row-major C = alpha op(A) op(B) + beta C ----
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// ---- cuDNN (conv_cudnn.cu): plans (descriptors, algorithms, workspace) cached by shape ----
+void conv2d_forward(const float* x, const float* w, const float* b, float* y,
+                    const kernels::ConvShape& s, bool relu);
+// Accumulates into dx, dw, db (each may be null).
+void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
+                     float* dw, float* db, const kernels::ConvShape& s, bool relu);
+
+}  // namespace pixelart::cuda

@@ -1,0 +1,65 @@
+// kernels/elementwise.cu — CUDA launches over kernels/elementwise.h. CPU twin: elementwise_cpu.cpp.
+#include "cuda_launch.cuh"
+#include "cuda_ops.h"
+#include "elementwise.h"
+
+namespace pixelart::cuda {
+using namespace pixelart::kernels;
+
+#define PA_GRID_STRIDE(i, n) \
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
+namespace {
+template <class T> __global__ void k_fill(T* y, T v, int64_t n) { PA_GRID_STRIDE(i, n) y[i] = v; }
+__global__ void k_to_bf16(const float* x, uint16_t* y, int64_t n) { PA_GRID_STRIDE(i, n) y[i] = kernels::f32_to_bf16(x[i]); }
+__global__ void k_from_bf16(const uint16_t* x, float* y, int64_t n) { PA_GRID_STRIDE(i, n) y[i] = kernels::bf16_to_f32(x[i]); }
+__global__ void k_sigmoid_f(const float* x, float* y, int64_t n) { PA_GRID_STRIDE(i, n) y[i] = sigmoid_fwd(x[i]); }
+__global__ void k_sigmoid_b(const float* y, const float* dy, float* dx, int64_t n) { PA_GRID_STRIDE(i, n) dx[i] += sigmoid_bwd(y[i], dy[i]); }
+__global__ void k_relu_f(const float* x, float* y, int64_t n) { PA_GRID_STRIDE(i, n) y[i] = relu_fwd(x[i]); }
+__global__ void k_relu_b(const float* y, const float* dy, float* dx, int64_t n) { PA_GRID_STRIDE(i, n) dx[i] += relu_bwd(y[i], dy[i]); }
+__global__ void k_relu_mask(const float* y, const float* dy, float* dz, int64_t n) { PA_GRID_STRIDE(i, n) dz[i] = relu_bwd(y[i], dy[i]); }
+__global__ void k_add_bias(float* y, const float* b, int64_t rows, int64_t cols) { PA_GRID_STRIDE(i, rows * cols) y[i] += b[i % cols]; }
+__global__ void k_axpy(float a, const float* x, float* y, int64_t n) { PA_GRID_STRIDE(i, n) y[i] += a * x[i]; }
+// One thread per column walks the rows: coalesced across the threads of a warp, deterministic.
+__global__ void k_sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) {
+  const int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (c >= cols) return;
+  float acc = 0.f;
+  for (int64_t r = 0; r < rows; ++r) acc += dy[r * cols + c];
+  db[c] += acc;
+}
+__global__ void k_dot_partial(const float* x, const float* w, float* part, int64_t n) {
+  float acc = 0.f;
+  PA_GRID_STRIDE(i, n) acc += x[i] * w[i];
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) part[blockIdx.x] = acc;
+}
+__global__ void k_sum_partials(const float* part, int nparts, float* out) {
+  float acc = 0.f;
+  for (int i = threadIdx.x; i < nparts; i += blockDim.x) acc += part[i];
+  acc = block_sum(acc);
+  if (threadIdx.x == 0) out[0] = acc;
+}
+}  // namespace
+
+void fill_f32(float* y, float v, int64_t n) { k_fill<<<grid_for(n), kThreads>>>(y, v, n); PA_CUDA_CHECK_LAUNCH(); }
+void fill_u16(uint16_t* y, uint16_t v, int64_t n) { k_fill<<<grid_for(n), kThreads>>>(y, v, n); PA_CUDA_CHECK_LAUNCH(); }
+void f32_to_bf16(const float* x, uint16_t* y, int64_t n) { k_to_bf16<<<grid_for(n), kThreads>>>(x, y, n); PA_CUDA_CHECK_LAUNCH(); }
+void bf16_to_f32(const uint16_t* x, float* y, int64_t n) { k_from_bf16<<<grid_for(n), kThreads>>>(x, y, n); PA_CUDA_CHECK_LAUNCH(); }
+void sigmoid_forward(const float* x, float* y, int64_t n) { k_sigmoid_f<<<grid_for(n), kThreads>>>(x, y, n); PA_CUDA_CHECK_LAUNCH(); }
+void sigmoid_backward(const float* y, const float* dy, float* dx, int64_t n) { k_sigmoid_b<<<grid_for(n), kThreads>>>(y, dy, dx, n); PA_CUDA_CHECK_LAUNCH(); }
+void relu_forward(const float* x, float* y, int64_t n) { k_relu_f<<<grid_for(n), kThreads>>>(x, y, n); PA_CUDA_CHECK_LAUNCH(); }
+void relu_backward(const float* y, const float* dy, float* dx, int64_t n) { k_relu_b<<<grid_for(n), kThreads>>>(y, dy, dx, n); PA_CUDA_CHECK_LAUNCH(); }
+void relu_mask(const float* y, const float* dy, float* dz, int64_t n) { k_relu_mask<<<grid_for(n), kThreads>>>(y, dy, dz, n); PA_CUDA_CHECK_LAUNCH(); }
+void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols) { k_add_bias<<<grid_for(rows * cols), kThreads>>>(y, b, rows, cols); PA_CUDA_CHECK_LAUNCH(); }
+void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) { k_sum_rows<<<grid_for(cols), kThreads>>>(dy, db, rows, cols); PA_CUDA_CHECK_LAUNCH(); }
+void axpy(float a, const float* x, float* y, int64_t n) { k_axpy<<<grid_for(n), kThreads>>>(a, x, y, n); PA_CUDA_CHECK_LAUNCH(); }
+void weighted_sum(const float* x, const float* w, float* out, int64_t n) {
+  Scratch part(kReduceBlocks * sizeof(float));
+  k_dot_partial<<<kReduceBlocks, kThreads>>>(x, w, part.as<float>(), n);
+  PA_CUDA_CHECK_LAUNCH();
+  k_sum_partials<<<1, kThreads>>>(part.as<float>(), kReduceBlocks, out);
+  PA_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace pixelart::cuda

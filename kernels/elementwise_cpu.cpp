@@ -1,0 +1,85 @@
+// kernels/elementwise_cpu.cpp — CPU loops over kernels/elementwise.h. CUDA twin: elementwise.cu.
+#include <vector>
+
+#include <omp.h>
+
+#include "cpu_ops.h"
+#include "elementwise.h"
+
+namespace pixelart::kernels {
+
+template <class T>
+void sigmoid_forward_cpu(const T* x, T* y, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = sigmoid_fwd(x[i]);
+}
+template <class T>
+void sigmoid_backward_cpu(const T* y, const T* dy, T* dx, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] += sigmoid_bwd(y[i], dy[i]);
+}
+template <class T>
+void relu_forward_cpu(const T* x, T* y, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = relu_fwd(x[i]);
+}
+template <class T>
+void relu_backward_cpu(const T* y, const T* dy, T* dx, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) dx[i] += relu_bwd(y[i], dy[i]);
+}
+template <class T>
+void add_bias_rows_cpu(T* y, const T* b, int64_t rows, int64_t cols) {
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) y[r * cols + c] += b[c];
+}
+// Column sums with per-thread partials combined in thread order (deterministic for a fixed
+// thread count).
+template <class T>
+void sum_rows_cpu(const T* dy, T* db, int64_t rows, int64_t cols) {
+  const int nt = omp_get_max_threads();
+  std::vector<double> part(static_cast<size_t>(nt * cols), 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    double* acc = part.data() + omp_get_thread_num() * cols;
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) acc[c] += dy[r * cols + c];
+  }
+  for (int t = 0; t < nt; ++t)
+    for (int64_t c = 0; c < cols; ++c) db[c] += static_cast<T>(part[t * cols + c]);
+}
+template <class T>
+void axpy_cpu(T alpha, const T* x, T* y, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+template <class T>
+void weighted_sum_cpu(const T* x, const T* w, T* out, int64_t n) {
+  double acc = 0.0;
+#pragma omp parallel for reduction(+ : acc) schedule(static)
+  for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(x[i]) * static_cast<double>(w[i]);
+  out[0] = static_cast<T>(acc);
+}
+template <class T>
+void fill_cpu(T* y, T value, int64_t n) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) y[i] = value;
+}
+
+#define PA_INSTANTIATE(T)                                                  \
+  template void sigmoid_forward_cpu<T>(const T*, T*, int64_t);             \
+  template void sigmoid_backward_cpu<T>(const T*, const T*, T*, int64_t);  \
+  template void relu_forward_cpu<T>(const T*, T*, int64_t);                \
+  template void relu_backward_cpu<T>(const T*, const T*, T*, int64_t);     \
+  template void add_bias_rows_cpu<T>(T*, const T*, int64_t, int64_t);      \
+  template void sum_rows_cpu<T>(const T*, T*, int64_t, int64_t);           \
+  template void axpy_cpu<T>(T, const T*, T*, int64_t);                     \
+  template void weighted_sum_cpu<T>(const T*, const T*, T*, int64_t);      \
+  template void fill_cpu<T>(T*, T, int64_t);
+PA_INSTANTIATE(float)
+PA_INSTANTIATE(double)
+#undef PA_INSTANTIATE
+
+}  // namespace pixelart::kernels

@@ -1,0 +1,76 @@
+// src/cli/args.h — a small flag parser for the `pixelart` subcommands: --flag value, --flag=value,
+// boolean --switch, and positional arguments. Unknown flags are usage errors (exit code 2).
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pixelart/error.h"
+
+namespace pixelart::cli {
+
+class Args {
+ public:
+  // `flags`: flags taking a value; `switches`: boolean flags.
+  Args(const std::vector<std::string>& argv, std::set<std::string> flags, std::set<std::string> switches) {
+    for (size_t i = 0; i < argv.size(); ++i) {
+      std::string a = argv[i];
+      if (a.rfind("--", 0) != 0 || a == "--") {
+        positional_.push_back(a);
+        continue;
+      }
+      std::string value;
+      const size_t eq = a.find('=');
+      const bool inline_value = eq != std::string::npos;
+      if (inline_value) {
+        value = a.substr(eq + 1);
+        a = a.substr(0, eq);
+      }
+      const std::string name = a.substr(2);
+      if (switches.count(name)) {
+        if (inline_value) throw Error("--" + name + " takes no value", ErrorKind::Usage);
+        values_[name] = "1";
+      } else if (flags.count(name)) {
+        if (!inline_value) {
+          if (i + 1 >= argv.size()) throw Error("--" + name + " needs a value", ErrorKind::Usage);
+          value = argv[++i];
+        }
+        values_[name] = value;
+      } else {
+        throw Error("unknown option --" + name + " (see --help)", ErrorKind::Usage);
+      }
+    }
+  }
+  bool has(const std::string& k) const { return values_.count(k) > 0; }
+  std::string get(const std::string& k, const std::string& def) const {
+    auto it = values_.find(k);
+    return it == values_.end() ? def : it->second;
+  }
+  long long get_int(const std::string& k, long long def, long long lo, long long hi) const {
+    if (!has(k)) return def;
+    const std::string v = get(k, "");
+    size_t used = 0;
+    long long x = 0;
+    try {
+      x = std::stoll(v, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != v.size() || v.empty())
+      throw Error("--" + k + " must be an integer, got '" + v + "'", ErrorKind::Usage);
+    if (x < lo || x > hi)
+      throw Error("--" + k + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                      "], got " + v, ErrorKind::Usage);
+    return x;
+  }
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+int run_bench(const std::vector<std::string>& argv);
+
+}  // namespace pixelart::cli

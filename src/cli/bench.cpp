@@ -1,0 +1,81 @@
+// src/cli/bench.cpp — `pixelart bench`: whole-model figures on this machine, side by side with a
+// named peer in one run. `bench forward` times the restorer's forward pass with the production
+// convolution (im2col + BLAS on the CPU, cuDNN on CUDA) and with the direct-loop reference.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+#include "cli/args.h"
+#include "pixelart/autograd.h"
+#include "pixelart/restorer.h"
+#include "pixelart/sprites.h"
+
+namespace pixelart::cli {
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+template <class F>
+std::vector<double> time_runs(int warmup, int runs, Device dev, F&& f) {
+  for (int i = 0; i < warmup; ++i) f();
+  synchronize(dev);
+  std::vector<double> ms;
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    synchronize(dev);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return ms;
+}
+
+int bench_forward(const std::vector<std::string>& argv) {
+  Args a(argv, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "no-ref"});
+  const Device dev = parse_device(a.get("device", "auto"));
+  const int size = int(a.get_int("size", 256, 16, 8192));
+  const int runs = int(a.get_int("runs", 20, 1, 100000));
+  const int ref_runs = int(a.get_int("ref-runs", 3, 1, 1000));
+  const int batch = int(a.get_int("batch", 1, 1, 4096));
+  RestorerConfig cfg = a.has("narrow") ? RestorerConfig::narrow() : RestorerConfig{};
+  PA_CHECK(size % cfg.scale() == 0, "--size must be a multiple of " << cfg.scale());
+  Restorer model(cfg, 1, DType::F32, dev);
+  std::vector<Sprite> sprites;
+  for (int i = 0; i < batch; ++i) sprites.push_back(generate_sprite(100 + i, size / cfg.scale()));
+  Tensor x, target;
+  sprites_to_pair(sprites, cfg.scale(), dev, &x, &target);
+  NoGradGuard no_grad;
+  const double gflop = double(cfg.forward_flops(size, size)) * batch / 1e9;
+  std::printf("restorer %s forward, input %s, %.2f GFLOP per pass, device %s\n",
+              cfg.describe().c_str(), x.describe().c_str(), gflop, to_string(dev));
+  std::printf("%-34s %10s %10s %10s %12s\n", "implementation", "median ms", "min ms", "runs", "GFLOP/s");
+  auto row = [&](const char* name, const std::vector<double>& ms) {
+    const double med = median(ms);
+    std::printf("%-34s %10.2f %10.2f %10zu %12.1f\n", name, med,
+                *std::min_element(ms.begin(), ms.end()), ms.size(), gflop / med * 1e3);
+    return med;
+  };
+  const double fast = row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)",
+                          time_runs(2, runs, dev, [&] { model.forward(x); }));
+  if (dev == Device::CPU && !a.has("no-ref")) {
+    model.set_conv_impl(ConvImpl::Reference);
+    const double ref = row("direct loops (reference)", time_runs(0, ref_runs, dev, [&] { model.forward(x); }));
+    std::printf("speed-up of production over reference: %.1fx\n", ref / fast);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& argv) {
+  if (argv.empty() || argv[0] != "forward")
+    throw Error("usage: pixelart bench forward [--device D] [--size 256] [--runs N] [--batch B] [--narrow]",
+                ErrorKind::Usage);
+  return bench_forward(std::vector<std::string>(argv.begin() + 1, argv.end()));
+}
+
+}  // namespace pixelart::cli

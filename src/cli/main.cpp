@@ -1,0 +1,119 @@
+// src/cli/main.cpp — the `pixelart` binary: subcommand dispatch, errors to exit codes.
+// Exit codes: include/pixelart/error.h (and the README).
+#include <omp.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "cli/args.h"
+#include "pixelart/autograd.h"
+#include "pixelart/restorer.h"
+#include "pixelart/sprites.h"
+
+namespace pixelart::cli {
+namespace {
+
+constexpr const char* kUsage = R"(pixelart — restore damaged pixel art (C++/CUDA, runs on CPU too)
+
+usage: pixelart <command> [options]
+
+commands:
+  forward   one forward pass of the sprite restorer on a generated sprite: prints the output
+            shape and the time (the restorer is untrained until `train` lands)
+  bench     benchmarks; `pixelart bench forward --device cpu` times the full-size forward pass
+            against the direct-loop reference in one run
+  info      build and device information
+
+common options:
+  --device auto|cpu|cuda   where to run (default auto: CUDA when a GPU is usable)
+  -h, --help               this text
+
+exit codes: 0 ok, 1 runtime error, 2 usage error, 3 no usable GPU for --device cuda,
+            4 bad input file, 5 batch finished with some failed inputs
+)";
+
+int cmd_info() {
+  std::printf("pixelart: CUDA backend %s\n",
+#if defined(PIXELART_WITH_CUDA)
+              "built in"
+#else
+              "not built (no CUDA toolkit at configure time)"
+#endif
+  );
+  if (cuda_available()) {
+    std::printf("gpu: %s\n", cuda_device_name().c_str());
+  } else {
+    std::printf("gpu: none (%s)\n", cuda_unavailable_reason().c_str());
+  }
+  std::printf("cpu threads: %d (OpenMP)\n", omp_get_max_threads());
+  return kExitOk;
+}
+
+int cmd_forward(const std::vector<std::string>& argv) {
+  Args a(argv, {"device", "size", "batch", "seed", "widths"}, {"narrow"});
+  const Device dev = parse_device(a.get("device", "auto"));
+  const int size = int(a.get_int("size", 16, 1, 4096));
+  const int batch = int(a.get_int("batch", 1, 1, 4096));
+  const uint64_t seed = uint64_t(a.get_int("seed", 1, 0, 1LL << 62));
+  RestorerConfig cfg = a.has("narrow") ? RestorerConfig::narrow() : RestorerConfig{};
+  Restorer model(cfg, seed, DType::F32, dev);
+  std::vector<Sprite> sprites;
+  for (int i = 0; i < batch; ++i) sprites.push_back(generate_sprite(seed * 1000 + i, size));
+  Tensor x, target;
+  sprites_to_pair(sprites, cfg.scale(), dev, &x, &target);
+  NoGradGuard no_grad;
+  Tensor y = model.forward(x);  // warm-up (cuDNN plans, allocator)
+  synchronize(dev);
+  const auto t0 = std::chrono::steady_clock::now();
+  y = model.forward(x);
+  synchronize(dev);
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto v = y.to_vector();
+  double mean = 0;
+  for (double e : v) mean += e;
+  mean /= double(v.size());
+  std::printf("restorer %s (untrained, seed %llu) on %s: input %s -> output %s in %.2f ms "
+              "(%.1f GFLOP/s), output mean %.4f\n",
+              cfg.describe().c_str(), (unsigned long long)seed, to_string(dev),
+              x.describe().c_str(), y.describe().c_str(), ms,
+              double(cfg.forward_flops(x.size(1), x.size(2))) * batch / ms / 1e6, mean);
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace pixelart::cli
+
+int main(int argc, char** argv) {
+  using namespace pixelart;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(cli::kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  const std::string cmd = args[0];
+  args.erase(args.begin());
+  for (const auto& s : args)
+    if (s == "-h" || s == "--help") {
+      std::fputs(cli::kUsage, stdout);
+      return kExitOk;
+    }
+  try {
+    if (cmd == "info") return cli::cmd_info();
+    if (cmd == "forward") return cli::cmd_forward(args);
+    if (cmd == "bench") return cli::run_bench(args);
+    std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
+    return kExitUsage;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "pixelart %s: error: %s\n", cmd.c_str(), e.what());
+    switch (e.kind()) {
+      case ErrorKind::Usage: return kExitUsage;
+      case ErrorKind::NoDevice: return kExitNoDevice;
+      case ErrorKind::BadInput: return kExitBadInput;
+      default: return kExitFailure;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pixelart %s: error: %s\n", cmd.c_str(), e.what());
+    return kExitFailure;
+  }
+}
