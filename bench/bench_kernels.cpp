@@ -48,6 +48,7 @@ int register_all() {
   for (const OpCase& c : op_catalogue(CatalogueSize::Bench))
     for (Device dev : {Device::CPU, Device::CUDA})
       for (bool bwd : {false, true}) {
+        if (bwd && !c.bench_backward) continue;
         const std::string name = std::string(to_string(dev)) + "/" + c.name + (bwd ? "/fwd+bwd" : "/fwd");
         benchmark::RegisterBenchmark(name.c_str(), [c, dev, bwd](benchmark::State& s) { run_case(s, c, dev, bwd); })
             ->Unit(benchmark::kMillisecond)

@@ -50,11 +50,19 @@ std::vector<OpCase> op_catalogue(CatalogueSize size) {
     cases.push_back(conv_case("conv1x1", {2, 4, 4, 3}, 5, 1, 0, false));
     cases.push_back(conv_case("conv7x7_pad2_relu", {1, 8, 8, 2}, 2, 7, 2, true));
   } else {
-    // The restorer's four conv layers on one 256x256 RGBA input.
-    cases.push_back(conv_case("conv3x3_relu_256x256_4to64", {1, 256, 256, 4}, 64, 3, 1, true));
-    cases.push_back(conv_case("conv3x3_relu_128x128_64to128", {1, 128, 128, 64}, 128, 3, 1, true));
-    cases.push_back(conv_case("conv3x3_relu_64x64_128to256", {1, 64, 64, 128}, 256, 3, 1, true));
-    cases.push_back(conv_case("conv3x3_relu_32x32_256to512", {1, 32, 32, 256}, 512, 3, 1, true));
+    // The restorer's four conv layers on one 256x256 RGBA input, each also through the
+    // direct-loop reference (the CPU peer the benchmarks compare against; forward only).
+    const struct { const char* name; Shape x; int cout; } layers[] = {
+        {"conv3x3_relu_256x256_4to64", {1, 256, 256, 4}, 64},
+        {"conv3x3_relu_128x128_64to128", {1, 128, 128, 64}, 128},
+        {"conv3x3_relu_64x64_128to256", {1, 64, 64, 128}, 256},
+        {"conv3x3_relu_32x32_256to512", {1, 32, 32, 256}, 512}};
+    for (const auto& l : layers) cases.push_back(conv_case(l.name, l.x, l.cout, 3, 1, true));
+    for (const auto& l : layers) {
+      OpCase ref = conv_case(std::string(l.name) + "_reference", l.x, l.cout, 3, 1, true, ConvImpl::Reference);
+      ref.bench_backward = false;
+      cases.push_back(ref);
+    }
   }
   const bool t = size == CatalogueSize::Test;
   {

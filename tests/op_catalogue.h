@@ -27,6 +27,7 @@ struct OpCase {
   double bytes = 0;         // minimum bytes moved per call, forward
   bool kinks = false;       // inputs sit on kinks/ties on purpose (one-sided FD check)
   bool cuda = true;         // has a CUDA implementation to compare
+  bool bench_backward = true;  // benchmark fwd+bwd too (off for the slow direct references)
 };
 
 // gtest prints parameters with this (the case's name, not its bytes).

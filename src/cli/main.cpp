@@ -2,6 +2,7 @@
 // Exit codes: include/pixelart/error.h (and the README).
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -63,17 +64,22 @@ int cmd_forward(const std::vector<std::string>& argv) {
   Tensor x, target;
   sprites_to_pair(sprites, cfg.scale(), dev, &x, &target);
   NoGradGuard no_grad;
-  Tensor y = model.forward(x);  // warm-up (cuDNN plans, allocator)
+  Tensor y = model.forward(x);  // warm-up (cuDNN plans, allocator, page faults)
   synchronize(dev);
-  const auto t0 = std::chrono::steady_clock::now();
-  y = model.forward(x);
-  synchronize(dev);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<double> times;
+  for (int r = 0; r < 5; ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    y = model.forward(x);
+    synchronize(dev);
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  const double ms = times[times.size() / 2];
   const auto v = y.to_vector();
   double mean = 0;
   for (double e : v) mean += e;
   mean /= double(v.size());
-  std::printf("restorer %s (untrained, seed %llu) on %s: input %s -> output %s in %.2f ms "
+  std::printf("restorer %s (untrained, seed %llu) on %s: input %s -> output %s in %.2f ms (median of 5) "
               "(%.1f GFLOP/s), output mean %.4f\n",
               cfg.describe().c_str(), (unsigned long long)seed, to_string(dev),
               x.describe().c_str(), y.describe().c_str(), ms,
