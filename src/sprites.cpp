@@ -1,13 +1,203 @@
-// src/sprites.cpp — the procedural sprite generator (include/pixelart/sprites.h).
+// src/sprites.cpp — sprite sources (include/pixelart/sprites.h).
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <unordered_set>
 
+#include "pixelart/safetensors.h"
 #include "pixelart/sprites.h"
 #include "rng.h"
 
 namespace pixelart {
 
+bool Sprite::empty() const {
+  for (size_t i = 3; i < rgba.size(); i += 4)
+    if (rgba[i]) return false;
+  return true;
+}
+
+Rgb parse_rgb(const std::string& hex) {
+  std::string h = hex[0] == '#' ? hex.substr(1) : hex;
+  if (h.size() == 3) h = {h[0], h[0], h[1], h[1], h[2], h[2]};
+  if (h.size() != 6 || h.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    throw Error("not a colour: '" + hex + "' (expected #rrggbb)", ErrorKind::Usage);
+  const unsigned v = unsigned(std::stoul(h, nullptr, 16));
+  return {uint8_t(v >> 16), uint8_t(v >> 8), uint8_t(v)};
+}
+
+void apply_key(Sprite& s, Rgb key) {
+  for (size_t i = 0; i < s.rgba.size(); i += 4)
+    if (s.rgba[i] == key.r && s.rgba[i + 1] == key.g && s.rgba[i + 2] == key.b)
+      s.rgba[i] = s.rgba[i + 1] = s.rgba[i + 2] = s.rgba[i + 3] = 0;
+}
+
+void canonicalise_transparent(Sprite& s) {
+  for (size_t i = 0; i < s.rgba.size(); i += 4)
+    if (s.rgba[i + 3] == 0) s.rgba[i] = s.rgba[i + 1] = s.rgba[i + 2] = 0;
+}
+
+// ---- XPM ---------------------------------------------------------------------------------------
+Sprite read_xpm(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw Error("cannot open " + path + ": " + std::strerror(errno), ErrorKind::BadInput);
+  auto bad = [&](int line, const std::string& what) -> Error {
+    return Error(path + ":" + std::to_string(line) + ": not a valid XPM: " + what, ErrorKind::BadInput);
+  };
+  std::vector<std::pair<int, std::string>> strings;  // the quoted strings, with their line numbers
+  std::string line;
+  int ln = 0;
+  while (std::getline(f, line)) {
+    ++ln;
+    const size_t a = line.find('"');
+    if (a == std::string::npos) continue;
+    const size_t b = line.find('"', a + 1);
+    if (b == std::string::npos) throw bad(ln, "unterminated string");
+    strings.emplace_back(ln, line.substr(a + 1, b - a - 1));
+  }
+  if (strings.empty()) throw bad(ln, "no header string");
+  int w = 0, h = 0, ncol = 0, cpp = 0;
+  {
+    std::istringstream hs(strings[0].second);
+    if (!(hs >> w >> h >> ncol >> cpp) || w <= 0 || h <= 0 || ncol <= 0 || cpp <= 0 || cpp > 4 ||
+        w > 65536 || h > 65536)
+      throw bad(strings[0].first, "header '" + strings[0].second + "' is not 'width height colours chars-per-pixel'");
+  }
+  if (int64_t(strings.size()) < 1 + int64_t(ncol) + h)
+    throw bad(ln, "expected " + std::to_string(ncol) + " colours and " + std::to_string(h) + " rows, found " +
+                      std::to_string(strings.size() - 1) + " strings");
+  std::map<std::string, std::array<uint8_t, 4>> colours;
+  for (int i = 1; i <= ncol; ++i) {
+    const auto& [cl, s] = strings[size_t(i)];
+    if (int(s.size()) < cpp) throw bad(cl, "short colour line");
+    const std::string code = s.substr(0, size_t(cpp));
+    std::istringstream cs(s.substr(size_t(cpp)));
+    std::string key, value;
+    std::array<uint8_t, 4> rgba{0, 0, 0, 0};
+    bool found = false;
+    while (cs >> key >> value) {
+      if (key != "c") continue;  // other visuals (m, g, s) are not needed
+      if (value == "None" || value == "none") found = true;
+      else if (value[0] == '#') {
+        const Rgb c = parse_rgb(value.size() == 13 ? "#" + value.substr(1, 2) + value.substr(5, 2) + value.substr(9, 2) : value);
+        rgba = {c.r, c.g, c.b, 255};
+        found = true;
+      } else {
+        throw bad(cl, "colour '" + value + "' is not #rrggbb or None");
+      }
+    }
+    if (!found) throw bad(cl, "no 'c' colour for code '" + code + "'");
+    colours[code] = rgba;
+  }
+  Sprite img;
+  img.width = w;
+  img.height = h;
+  img.name = path;
+  img.rgba.resize(size_t(w) * h * 4);
+  for (int y = 0; y < h; ++y) {
+    const auto& [rl, row] = strings[size_t(1 + ncol + y)];
+    if (int64_t(row.size()) != int64_t(w) * cpp) throw bad(rl, "row " + std::to_string(y) + " has " + std::to_string(row.size()) + " characters, expected " + std::to_string(w * cpp));
+    for (int x = 0; x < w; ++x) {
+      auto it = colours.find(row.substr(size_t(x) * cpp, size_t(cpp)));
+      if (it == colours.end()) throw bad(rl, "undefined colour code in row " + std::to_string(y));
+      std::memcpy(img.px(x, y), it->second.data(), 4);
+    }
+  }
+  return img;
+}
+
+// ---- sheets and atlases ------------------------------------------------------------------------
+std::vector<Sprite> slice_sheet(const Sprite& sheet, const SheetSpec& sp, const std::string& source) {
+  if (sp.tile_w <= 0 || sp.tile_h <= 0 || sp.margin < 0 || sp.spacing < 0)
+    throw Error(source + ": tile size must be positive and margin/spacing non-negative", ErrorKind::Usage);
+  auto count = [&](int extent, int tile, const char* axis) {
+    const int inner = extent - 2 * sp.margin + sp.spacing;
+    if (inner <= 0 || inner % (tile + sp.spacing) != 0)
+      throw Error(source + ": a " + axis + " of " + std::to_string(extent) + " px does not divide into tiles of " +
+                      std::to_string(tile) + " px with margin " + std::to_string(sp.margin) + " and spacing " +
+                      std::to_string(sp.spacing) + " (wrong tile size?)",
+                  ErrorKind::BadInput);
+    return inner / (tile + sp.spacing);
+  };
+  const int nx = count(sheet.width, sp.tile_w, "width"), ny = count(sheet.height, sp.tile_h, "height");
+  std::vector<Sprite> out;
+  for (int ty = 0; ty < ny; ++ty)
+    for (int tx = 0; tx < nx; ++tx) {
+      Sprite t;
+      t.width = sp.tile_w;
+      t.height = sp.tile_h;
+      t.name = source + "#" + std::to_string(ty * nx + tx);
+      t.rgba.resize(size_t(sp.tile_w) * sp.tile_h * 4);
+      const int x0 = sp.margin + tx * (sp.tile_w + sp.spacing), y0 = sp.margin + ty * (sp.tile_h + sp.spacing);
+      for (int y = 0; y < sp.tile_h; ++y) std::memcpy(t.px(0, y), sheet.px(x0, y0 + y), size_t(sp.tile_w) * 4);
+      if (sp.key) apply_key(t, *sp.key);
+      if (!t.empty()) out.push_back(std::move(t));
+    }
+  return out;
+}
+
+std::vector<Sprite> split_components(const Sprite& atlas, int max_size, const std::string& source,
+                                     int* too_big, int min_pixels) {
+  const int W = atlas.width, H = atlas.height;
+  std::vector<int> label(size_t(W) * H, -1);
+  std::vector<Sprite> out;
+  int big = 0, next = 0;
+  std::vector<int> stack, members;
+  for (int y0 = 0; y0 < H; ++y0)
+    for (int x0 = 0; x0 < W; ++x0) {
+      if (atlas.px(x0, y0)[3] == 0 || label[size_t(y0) * W + x0] >= 0) continue;
+      const int id = next++;
+      int minx = x0, maxx = x0, miny = y0, maxy = y0;
+      members.clear();
+      stack.assign(1, y0 * W + x0);
+      label[size_t(y0) * W + x0] = id;
+      while (!stack.empty()) {  // flood fill over 8-neighbours with alpha > 0
+        const int p = stack.back();
+        stack.pop_back();
+        members.push_back(p);
+        const int px = p % W, py = p / W;
+        minx = std::min(minx, px), maxx = std::max(maxx, px), miny = std::min(miny, py), maxy = std::max(maxy, py);
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx) {
+            const int nx = px + dx, ny = py + dy;
+            if (nx < 0 || ny < 0 || nx >= W || ny >= H) continue;
+            const size_t q = size_t(ny) * W + nx;
+            if (label[q] >= 0 || atlas.rgba[q * 4 + 3] == 0) continue;
+            label[q] = id;
+            stack.push_back(int(q));
+          }
+      }
+      const int w = maxx - minx + 1, h = maxy - miny + 1;
+      if (w > max_size || h > max_size) { ++big; continue; }
+      if (int(members.size()) < min_pixels) continue;
+      Sprite s;
+      s.width = w;
+      s.height = h;
+      s.name = source + "@" + std::to_string(minx) + "," + std::to_string(miny);
+      s.rgba.assign(size_t(w) * h * 4, 0);
+      for (int p : members) std::memcpy(s.px(p % W - minx, p / W - miny), &atlas.rgba[size_t(p) * 4], 4);
+      out.push_back(std::move(s));
+    }
+  if (too_big) *too_big = big;
+  return out;
+}
+
+std::vector<Sprite> dedupe(std::vector<Sprite> sprites) {
+  std::unordered_set<std::string> seen;
+  std::vector<Sprite> out;
+  for (Sprite& s : sprites) {
+    canonicalise_transparent(s);
+    std::string key(reinterpret_cast<const char*>(s.rgba.data()), s.rgba.size());
+    key += std::to_string(s.width) + "x" + std::to_string(s.height);
+    if (seen.insert(std::move(key)).second) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// ---- procedural sprites --------------------------------------------------------------------------
 namespace {
 struct Rng {  // counter-based: (seed, draw number) -> number, as kernels/rng.h
   uint64_t seed, n = 0;
@@ -21,13 +211,20 @@ Sprite generate_sprite(uint64_t seed, int size) {
   Rng r{seed};
   Sprite s;
   s.width = s.height = size;
+  s.name = "generated#" + std::to_string(seed);
   s.rgba.assign(size_t(size) * size * 4, 0);
-  // Palette: 2-7 fill colours plus a dark outline colour.
-  const int ncol = 2 + r.below(6);
-  std::vector<std::array<uint8_t, 3>> pal(ncol);
-  for (auto& c : pal)
-    for (auto& ch : c) ch = uint8_t(40 + r.below(216));
-  const std::array<uint8_t, 3> outline{uint8_t(r.below(40)), uint8_t(r.below(40)), uint8_t(r.below(40))};
+  // Palette: 2-15 fill colours (ramps of light and dark shades of a few hues) plus an outline.
+  const int ncol = 2 + r.below(14);
+  std::vector<std::array<uint8_t, 3>> pal(static_cast<size_t>(ncol));
+  for (int i = 0; i < ncol; ++i) {
+    if (i % 3 == 0 || i == 0) {
+      for (auto& ch : pal[size_t(i)]) ch = uint8_t(40 + r.below(216));
+    } else {  // a shade of the previous hue
+      const float k = 0.55f + 0.3f * r.uniform();
+      for (int c = 0; c < 3; ++c) pal[size_t(i)][size_t(c)] = uint8_t(float(pal[size_t(i - 1)][size_t(c)]) * k);
+    }
+  }
+  const std::array<uint8_t, 3> outline{uint8_t(r.below(48)), uint8_t(r.below(48)), uint8_t(r.below(48))};
   // Shape: a union of 2-5 ellipses and rectangles, mirrored left-right; colour by region.
   std::vector<int> mask(size_t(size) * size, -1);
   const int nshapes = 2 + r.below(4);
@@ -41,34 +238,139 @@ Sprite generate_sprite(uint64_t seed, int size) {
       for (int x = 1; x < half; ++x) {
         const float dx = (x + 0.5f - cx) / rx, dy = (y + 0.5f - cy) / ry;
         const bool in = rect ? (std::abs(dx) <= 1 && std::abs(dy) <= 1) : (dx * dx + dy * dy <= 1);
-        if (in) mask[y * size + x] = mask[y * size + (size - 1 - x)] = col;
+        if (in) mask[size_t(y) * size + x] = mask[size_t(y) * size + (size - 1 - x)] = col;
       }
   }
   // Speckles of detail inside, then an outline around the filled region.
   for (int i = 0; i < size; ++i) {
     const int x = 1 + r.below(half - 1), y = 1 + r.below(size - 2);
-    if (mask[y * size + x] >= 0) mask[y * size + x] = mask[y * size + (size - 1 - x)] = r.below(ncol);
+    if (mask[size_t(y) * size + x] >= 0) mask[size_t(y) * size + x] = mask[size_t(y) * size + (size - 1 - x)] = r.below(ncol);
   }
   for (int y = 0; y < size; ++y)
     for (int x = 0; x < size; ++x) {
-      uint8_t* px = &s.rgba[(size_t(y) * size + x) * 4];
-      const int m = mask[y * size + x];
+      uint8_t* px = s.px(x, y);
+      const int m = mask[size_t(y) * size + x];
       if (m >= 0) {
-        std::copy(pal[m].begin(), pal[m].end(), px);
+        std::memcpy(px, pal[size_t(m)].data(), 3);
         px[3] = 255;
         continue;
       }
       bool edge = false;
       for (int d = 0; d < 4 && !edge; ++d) {
         const int nx = x + (d == 0) - (d == 1), ny = y + (d == 2) - (d == 3);
-        edge = nx >= 0 && ny >= 0 && nx < size && ny < size && mask[ny * size + nx] >= 0;
+        edge = nx >= 0 && ny >= 0 && nx < size && ny < size && mask[size_t(ny) * size + nx] >= 0;
       }
       if (edge) {
-        std::copy(outline.begin(), outline.end(), px);
+        std::memcpy(px, outline.data(), 3);
         px[3] = 255;
       }
     }
   return s;
+}
+
+// ---- the packed set ------------------------------------------------------------------------------
+SpriteSet SpriteSet::pack(const std::vector<Sprite>& sprites, int canvas, int* rejected) {
+  PA_CHECK(canvas > 0 && canvas <= 1024, "SpriteSet: canvas " << canvas);
+  SpriteSet set;
+  set.canvas = canvas;
+  int rej = 0;
+  const size_t per = size_t(canvas) * canvas * 4;
+  for (const Sprite& s : sprites) {
+    if (s.width > canvas || s.height > canvas) { ++rej; continue; }
+    const size_t base = set.pixels.size();
+    set.pixels.resize(base + per, 0);
+    const int ox = (canvas - s.width) / 2, oy = (canvas - s.height) / 2;
+    for (int y = 0; y < s.height; ++y)
+      for (int x = 0; x < s.width; ++x) {
+        const uint8_t* p = s.px(x, y);
+        if (p[3]) std::memcpy(&set.pixels[base + (size_t(oy + y) * canvas + ox + x) * 4], p, 4);  // else (0,0,0,0)
+      }
+    set.names.push_back(s.name);
+  }
+  if (rejected) *rejected = rej;
+  return set;
+}
+
+void SpriteSet::append(const SpriteSet& o) {
+  PA_CHECK(o.canvas == canvas || o.size() == 0, "SpriteSet::append: canvas " << o.canvas << " into " << canvas);
+  pixels.insert(pixels.end(), o.pixels.begin(), o.pixels.end());
+  names.insert(names.end(), o.names.begin(), o.names.end());
+}
+
+Sprite SpriteSet::sprite(int64_t i) const {
+  PA_CHECK(i >= 0 && i < size(), "SpriteSet: index " << i << " of " << size());
+  Sprite s;
+  s.width = s.height = canvas;
+  s.name = names[size_t(i)];
+  const size_t per = size_t(canvas) * canvas * 4;
+  s.rgba.assign(pixels.begin() + i * per, pixels.begin() + (i + 1) * per);
+  return s;
+}
+
+Tensor SpriteSet::tensor(Device dev) const {
+  Tensor t = Tensor::empty({size(), canvas, canvas, 4}, DType::U8, Device::CPU);
+  if (!pixels.empty()) std::memcpy(t.raw(), pixels.data(), pixels.size());
+  return t.to(dev);
+}
+
+void SpriteSet::save(const std::string& path, const std::string& source) const {
+  SafeTensors st;
+  st.tensors["sprites"] = tensor(Device::CPU);
+  st.metadata["format"] = "pixelart-sprites-v1";
+  st.metadata["canvas"] = std::to_string(canvas);
+  st.metadata["source"] = source;
+  std::string joined;
+  for (const auto& n : names) joined += n + "\n";
+  st.metadata["names"] = joined;
+  save_safetensors(path, st);
+}
+
+SpriteSet SpriteSet::load(const std::string& path) {
+  const SafeTensors st = load_safetensors(path);
+  auto it = st.tensors.find("sprites");
+  auto fmt = st.metadata.find("format");
+  if (it == st.tensors.end() || fmt == st.metadata.end() || fmt->second != "pixelart-sprites-v1")
+    throw Error(path + ": not a pixelart sprite set (no 'sprites' tensor or format metadata)", ErrorKind::BadInput);
+  const Tensor& t = it->second;
+  if (t.dtype() != DType::U8 || t.dim() != 4 || t.size(1) != t.size(2) || t.size(3) != 4)
+    throw Error(path + ": 'sprites' must be u8 [count, canvas, canvas, 4], got " + t.describe(), ErrorKind::BadInput);
+  SpriteSet set;
+  set.canvas = int(t.size(1));
+  set.pixels.assign(t.data<uint8_t>(), t.data<uint8_t>() + t.numel());
+  std::istringstream names(st.metadata.count("names") ? st.metadata.at("names") : "");
+  for (std::string n; std::getline(names, n);) set.names.push_back(n);
+  set.names.resize(size_t(t.size(0)), path);
+  return set;
+}
+
+Sprite make_contact_sheet(const std::vector<Sprite>& images, int cols, int cell) {
+  PA_CHECK(!images.empty() && cols > 0 && cell > 0, "make_contact_sheet: nothing to show");
+  const int pad = 2;
+  const int rows = int((images.size() + size_t(cols) - 1) / size_t(cols));
+  Sprite out;
+  out.width = cols * (cell + pad) + pad;
+  out.height = rows * (cell + pad) + pad;
+  out.rgba.assign(size_t(out.width) * out.height * 4, 255);
+  for (size_t i = 0; i < out.rgba.size(); i += 4) out.rgba[i] = out.rgba[i + 1] = out.rgba[i + 2] = 40;
+  for (size_t k = 0; k < images.size(); ++k) {
+    const Sprite& im = images[k];
+    const int x0 = pad + int(k % size_t(cols)) * (cell + pad), y0 = pad + int(k / size_t(cols)) * (cell + pad);
+    for (int y = 0; y < cell; ++y)
+      for (int x = 0; x < cell; ++x) {
+        // nearest sample of the image, fitted into the cell (aspect kept)
+        const int big = std::max(im.width, im.height);
+        const int sx = x * big / cell, sy = y * big / cell;
+        const uint8_t check = ((x / 8 + y / 8) & 1) ? 200 : 150;
+        uint8_t* d = out.px(x0 + x, y0 + y);
+        if (sx >= im.width || sy >= im.height) {
+          d[0] = d[1] = d[2] = 40;
+          continue;
+        }
+        const uint8_t* p = im.px(sx, sy);
+        for (int c = 0; c < 3; ++c) d[c] = uint8_t((p[c] * p[3] + check * (255 - p[3]) + 127) / 255);
+      }
+  }
+  return out;
 }
 
 void sprites_to_pair(const std::vector<Sprite>& sprites, int scale, Device dev, Tensor* inputs,
@@ -81,14 +383,13 @@ void sprites_to_pair(const std::vector<Sprite>& sprites, int scale, Device dev, 
   float* ip = in.data<float>();
   float* tp = tg.data<float>();
   for (int64_t i = 0; i < n; ++i) {
-    const Sprite& s = sprites[i];
+    const Sprite& s = sprites[size_t(i)];
     PA_CHECK(s.width == w && s.height == h, "sprites_to_pair: sprites differ in size");
-    for (size_t k = 0; k < s.rgba.size(); ++k) tp[i * h * w * 4 + k] = s.rgba[k] / 255.f;
+    for (size_t k = 0; k < s.rgba.size(); ++k) tp[size_t(i) * h * w * 4 + k] = s.rgba[k] / 255.f;
     for (int y = 0; y < h * scale; ++y)
       for (int x = 0; x < w * scale; ++x)
         for (int c = 0; c < 4; ++c)
-          ip[((i * h * scale + y) * w * scale + x) * 4 + c] =
-              s.rgba[((y / scale) * w + (x / scale)) * 4 + c] / 255.f;
+          ip[((i * h * scale + y) * w * scale + x) * 4 + c] = s.rgba[((y / scale) * w + (x / scale)) * 4 + c] / 255.f;
   }
   *inputs = in.to(dev);
   *targets = tg.to(dev);

@@ -16,6 +16,7 @@ class Args {
   Args(const std::vector<std::string>& argv, std::set<std::string> flags, std::set<std::string> switches) {
     for (size_t i = 0; i < argv.size(); ++i) {
       std::string a = argv[i];
+      if (a == "-o") a = "--output";  // the one short alias
       if (a.rfind("--", 0) != 0 || a == "--") {
         positional_.push_back(a);
         continue;
@@ -72,5 +73,6 @@ class Args {
 };
 
 int run_bench(const std::vector<std::string>& argv);
+int run_sprites(const std::vector<std::string>& argv);
 
 }  // namespace pixelart::cli

@@ -24,6 +24,8 @@ commands:
             shape and the time (the restorer is untrained until `train` lands)
   bench     benchmarks; `pixelart bench forward --device cpu` times the full-size forward pass
             against the direct-loop reference in one run
+  sprites   build a packed sprite set (.sprites, safetensors) from sheets, XPM files, atlases,
+            folders of images or the procedural generator; prints what it found
   info      build and device information
 
 common options:
@@ -108,6 +110,7 @@ int main(int argc, char** argv) {
     if (cmd == "info") return cli::cmd_info();
     if (cmd == "forward") return cli::cmd_forward(args);
     if (cmd == "bench") return cli::run_bench(args);
+    if (cmd == "sprites") return cli::run_sprites(args);
     std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
     return kExitUsage;
   } catch (const Error& e) {

@@ -1,0 +1,137 @@
+// src/cli/sprites_cmd.cpp — `pixelart sprites`: build a packed sprite set from sources and say
+// what was found (tiles, empty tiles skipped, duplicates removed, sprites too large).
+#include <cstdio>
+#include <fstream>
+
+#include "cli/args.h"
+#include "pixelart/image_io.h"
+#include "pixelart/sprites.h"
+
+namespace pixelart::cli {
+namespace {
+
+constexpr const char* kUsage = R"(usage: pixelart sprites --mode MODE [INPUTS...] -o OUT.sprites [options]
+
+modes:
+  sheet     cut each input sheet (PNG, ..., or XPM) into tiles: --tile 16 | --tile 16x24,
+            --margin 0, --spacing 0, --key '#476c6c' (background colour; else the sheet's alpha)
+  atlas     split each input atlas into alpha-connected sprites of at most --max 32 pixels,
+            dropping specks of fewer than --min-pixels 32 opaque pixels
+  folder    every image in each input folder is one sprite (--key for RGB images)
+  generate  --count N procedural sprites of --size 16 from --seed 1 (no inputs)
+
+options:
+  --canvas 16|32   the packed canvas: smaller sprites are centred, larger ones are dropped
+  --preview PNG    also write a contact sheet of the first 512 sprites
+)";
+
+bool is_xpm(const std::string& path) {
+  std::ifstream f(path);
+  std::string first;
+  std::getline(f, first);
+  return first.find("XPM") != std::string::npos;
+}
+
+std::pair<int, int> parse_tile(const std::string& v) {
+  const size_t x = v.find('x');
+  try {
+    if (x == std::string::npos) return {std::stoi(v), std::stoi(v)};
+    return {std::stoi(v.substr(0, x)), std::stoi(v.substr(x + 1))};
+  } catch (...) {
+    throw Error("--tile must be N or WxH, got '" + v + "'", ErrorKind::Usage);
+  }
+}
+
+}  // namespace
+
+int run_sprites(const std::vector<std::string>& argv) {
+  Args a(argv, {"mode", "output", "tile", "margin", "spacing", "key", "max", "min-pixels", "count", "size", "seed", "canvas", "preview"}, {});
+  const std::string mode = a.get("mode", "");
+  const std::string out = a.get("output", "");
+  if (mode.empty() || out.empty()) throw Error(std::string("--mode and -o are required\n") + kUsage, ErrorKind::Usage);
+  const int canvas = int(a.get_int("canvas", 16, 4, 256));
+  std::optional<Rgb> key;
+  if (a.has("key")) key = parse_rgb(a.get("key", ""));
+  const auto& inputs = a.positional();
+  if (mode != "generate" && inputs.empty()) throw Error("no inputs given for --mode " + mode, ErrorKind::Usage);
+
+  std::vector<Sprite> found;
+  int failures = 0;
+  if (mode == "sheet") {
+    SheetSpec spec;
+    std::tie(spec.tile_w, spec.tile_h) = parse_tile(a.get("tile", "16"));
+    spec.margin = int(a.get_int("margin", 0, 0, 4096));
+    spec.spacing = int(a.get_int("spacing", 0, 0, 4096));
+    spec.key = key;
+    for (const auto& in : inputs) {
+      try {
+        const Sprite sheet = is_xpm(in) ? read_xpm(in) : read_image(in);
+        auto tiles = slice_sheet(sheet, spec, in);
+        const int total = ((sheet.width - 2 * spec.margin + spec.spacing) / (spec.tile_w + spec.spacing)) *
+                          ((sheet.height - 2 * spec.margin + spec.spacing) / (spec.tile_h + spec.spacing));
+        std::printf("%s: %dx%d sheet, %d tiles of %dx%d, %zu non-empty\n", in.c_str(), sheet.width, sheet.height,
+                    total, spec.tile_w, spec.tile_h, tiles.size());
+        found.insert(found.end(), tiles.begin(), tiles.end());
+      } catch (const Error& e) {
+        std::fprintf(stderr, "pixelart sprites: %s\n", e.what());
+        ++failures;
+      }
+    }
+  } else if (mode == "atlas") {
+    const int max = int(a.get_int("max", 32, 1, 1024));
+    const int min_pixels = int(a.get_int("min-pixels", 32, 1, 1 << 20));
+    for (const auto& in : inputs) {
+      try {
+        const Sprite atlas = read_image(in);
+        int too_big = 0;
+        auto parts = split_components(atlas, max, in, &too_big, min_pixels);
+        std::printf("%s: %dx%d atlas, %zu sprites of at most %dx%d, %d larger components dropped\n", in.c_str(),
+                    atlas.width, atlas.height, parts.size(), max, max, too_big);
+        found.insert(found.end(), parts.begin(), parts.end());
+      } catch (const Error& e) {
+        std::fprintf(stderr, "pixelart sprites: %s\n", e.what());
+        ++failures;
+      }
+    }
+  } else if (mode == "folder") {
+    for (const auto& in : inputs) {
+      try {
+        FolderLoad fl = load_sprite_folder(in, key);
+        for (const auto& err : fl.errors) std::fprintf(stderr, "pixelart sprites: %s\n", err.c_str());
+        failures += int(fl.errors.size());
+        std::printf("%s: %zu images read, %zu unreadable\n", in.c_str(), fl.sprites.size(), fl.errors.size());
+        found.insert(found.end(), fl.sprites.begin(), fl.sprites.end());
+      } catch (const Error& e) {
+        std::fprintf(stderr, "pixelart sprites: %s\n", e.what());
+        ++failures;
+      }
+    }
+  } else if (mode == "generate") {
+    const int64_t count = a.get_int("count", 1000, 1, 10000000);
+    const int size = int(a.get_int("size", canvas, 4, 256));
+    const uint64_t seed = uint64_t(a.get_int("seed", 1, 0, 1LL << 62));
+    for (int64_t i = 0; i < count; ++i) found.push_back(generate_sprite(seed * 1000003ull + uint64_t(i), size));
+    std::printf("generated %lld sprites of %dx%d from seed %llu\n", (long long)count, size, size, (unsigned long long)seed);
+  } else {
+    throw Error("--mode must be sheet, atlas, folder or generate (got '" + mode + "')", ErrorKind::Usage);
+  }
+
+  const size_t before = found.size();
+  found = dedupe(std::move(found));
+  int rejected = 0;
+  const SpriteSet set = SpriteSet::pack(found, canvas, &rejected);
+  std::printf("%zu sprites found, %zu duplicates removed, %d larger than the %dx%d canvas dropped: %lld packed\n",
+              before, before - found.size(), rejected, canvas, canvas, (long long)set.size());
+  if (set.size() == 0) throw Error("no sprites to write to " + out, ErrorKind::BadInput);
+  set.save(out, mode + ": " + std::to_string(inputs.size()) + " input(s)");
+  std::printf("wrote %s\n", out.c_str());
+  if (a.has("preview")) {
+    std::vector<Sprite> first;
+    for (int64_t i = 0; i < std::min<int64_t>(set.size(), 512); ++i) first.push_back(set.sprite(i));
+    write_png(a.get("preview", ""), make_contact_sheet(first, 32, std::max(32, canvas * 2)));
+    std::printf("wrote %s (contact sheet of %zu sprites)\n", a.get("preview", "").c_str(), first.size());
+  }
+  return failures ? kExitPartial : kExitOk;
+}
+
+}  // namespace pixelart::cli
