@@ -11,6 +11,7 @@
 #include "conv.h"
 #include "loss.h"
 #include "pool.h"
+#include "synth_ops.h"
 
 namespace pixelart::cuda {
 
@@ -65,5 +66,15 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y,
 // Accumulates into dx, dw, db (each may be null).
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
                      float* dw, float* db, const kernels::ConvShape& s, bool relu);
+
+// ---- the damage pipeline (synth.cu): the same stages as kernels/synth_ops.h, device pointers ----
+void synth_params(const kernels::DamageParams& d, const kernels::SynthDims& g, kernels::SampleParams* out);
+void synth_render(const uint8_t* sprites, const kernels::SampleParams* p, const kernels::SynthDims& g, float* out);
+void synth_targets(const uint8_t* sprites, const kernels::SampleParams* p, const kernels::SynthDims& g, float* out);
+void synth_resize(const float* src, float* dst, const kernels::SampleParams* p, const kernels::SynthDims& g, int k);
+void synth_blur(const float* src, float* dst, const kernels::SampleParams* p, const kernels::SynthDims& g, int dir);
+void synth_color_noise(float* img, const kernels::SampleParams* p, const kernels::SynthDims& g);
+void synth_jpeg(float* img, float* y, float* cb, float* cr, const kernels::SampleParams* p,
+                const kernels::SynthDims& g, int pass);
 
 }  // namespace pixelart::cuda

@@ -16,7 +16,9 @@ class Args {
   Args(const std::vector<std::string>& argv, std::set<std::string> flags, std::set<std::string> switches) {
     for (size_t i = 0; i < argv.size(); ++i) {
       std::string a = argv[i];
-      if (a == "-o") a = "--output";  // the one short alias
+      if (a == "-o") a = "--output";  // the short aliases
+      if (a == "-n") a = "--n";
+      if (a == "-f") a = "--factor";
       if (a.rfind("--", 0) != 0 || a == "--") {
         positional_.push_back(a);
         continue;
@@ -66,6 +68,11 @@ class Args {
     return x;
   }
   const std::vector<std::string>& positional() const { return positional_; }
+  // For commands that take no positional arguments.
+  void no_positional(const char* cmd) const {
+    if (!positional_.empty())
+      throw Error(std::string(cmd) + ": unexpected argument '" + positional_[0] + "' (see --help)", ErrorKind::Usage);
+  }
 
  private:
   std::map<std::string, std::string> values_;
@@ -74,5 +81,6 @@ class Args {
 
 int run_bench(const std::vector<std::string>& argv);
 int run_sprites(const std::vector<std::string>& argv);
+int run_synth(const std::vector<std::string>& argv);
 
 }  // namespace pixelart::cli

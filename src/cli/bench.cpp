@@ -10,6 +10,7 @@
 #include "pixelart/autograd.h"
 #include "pixelart/restorer.h"
 #include "pixelart/sprites.h"
+#include "pixelart/synth.h"
 
 namespace pixelart::cli {
 namespace {
@@ -36,6 +37,7 @@ std::vector<double> time_runs(int warmup, int runs, Device dev, F&& f) {
 
 int bench_forward(const std::vector<std::string>& argv) {
   Args a(argv, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "no-ref"});
+  a.no_positional("bench forward");
   const Device dev = parse_device(a.get("device", "auto"));
   const int size = int(a.get_int("size", 256, 16, 8192));
   const int runs = int(a.get_int("runs", 20, 1, 100000));
@@ -69,13 +71,44 @@ int bench_forward(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// Synthesis throughput: samples/s of each damage preset for S x S inputs.
+int bench_synth(const std::vector<std::string>& argv) {
+  Args a(argv, {"device", "size", "batch", "runs"}, {});
+  a.no_positional("bench synth");
+  const Device dev = parse_device(a.get("device", "auto"));
+  const int size = int(a.get_int("size", 256, 16, 4096));
+  const int batch = int(a.get_int("batch", dev == Device::CUDA ? 1024 : 32, 1, 1 << 16));
+  const int runs = int(a.get_int("runs", 5, 1, 10000));
+  std::vector<Sprite> s;
+  for (int i = 0; i < 512; ++i) s.push_back(generate_sprite(uint64_t(i), 16));
+  const SpriteSet set = SpriteSet::pack(s, 16);
+  std::printf("synthesis of %dx%d RGBA inputs (16x16 targets), batch %d, device %s\n", size, size, batch, to_string(dev));
+  std::printf("%-10s %12s %14s %12s\n", "preset", "median ms", "samples/s", "GB/s out");
+  for (const char* preset : {"none", "original", "hard"}) {
+    Synthesizer synth(set, size, DamageConfig::preset(preset), dev);
+    Tensor x, t;
+    uint64_t first = 0;
+    const auto ms = time_runs(1, runs, dev, [&] {
+      synth.generate(1, first, batch, &x, &t);
+      first += uint64_t(batch);
+    });
+    const double med = median(ms);
+    std::printf("%-10s %12.2f %14.0f %12.2f\n", preset, med, batch / med * 1e3,
+                double(batch) * size * size * 16 / med / 1e6);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int run_bench(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0] != "forward")
-    throw Error("usage: pixelart bench forward [--device D] [--size 256] [--runs N] [--batch B] [--narrow]",
-                ErrorKind::Usage);
-  return bench_forward(std::vector<std::string>(argv.begin() + 1, argv.end()));
+  const std::string what = argv.empty() ? "" : argv[0];
+  const std::vector<std::string> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+  if (what == "forward") return bench_forward(rest);
+  if (what == "synth") return bench_synth(rest);
+  throw Error("usage: pixelart bench forward [--device D] [--size 256] [--runs N] [--batch B] [--narrow]\n"
+              "       pixelart bench synth [--device D] [--size 256] [--batch B] [--runs N]",
+              ErrorKind::Usage);
 }
 
 }  // namespace pixelart::cli

@@ -26,6 +26,7 @@ commands:
             against the direct-loop reference in one run
   sprites   build a packed sprite set (.sprites, safetensors) from sheets, XPM files, atlases,
             folders of images or the procedural generator; prints what it found
+  synth     damaged/clean training pairs and a contact sheet, from sprite sets (--data)
   info      build and device information
 
 common options:
@@ -54,7 +55,8 @@ int cmd_info() {
 }
 
 int cmd_forward(const std::vector<std::string>& argv) {
-  Args a(argv, {"device", "size", "batch", "seed", "widths"}, {"narrow"});
+  Args a(argv, {"device", "size", "batch", "seed"}, {"narrow"});
+  a.no_positional("forward");
   const Device dev = parse_device(a.get("device", "auto"));
   const int size = int(a.get_int("size", 16, 1, 4096));
   const int batch = int(a.get_int("batch", 1, 1, 4096));
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
     if (cmd == "forward") return cli::cmd_forward(args);
     if (cmd == "bench") return cli::run_bench(args);
     if (cmd == "sprites") return cli::run_sprites(args);
+    if (cmd == "synth") return cli::run_synth(args);
     std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
     return kExitUsage;
   } catch (const Error& e) {

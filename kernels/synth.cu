@@ -1,0 +1,151 @@
+// kernels/synth.cu — CUDA kernels over kernels/synth.h, one per stage. CPU twin: synth_cpu.cpp.
+// Pixel stages use one thread per output pixel over the whole batch; JPEG blocks one thread per
+// 8x8 block. Samples whose stage is off copy or return, so every launch covers the full batch.
+#include "cuda_launch.cuh"
+#include "cuda_ops.h"
+
+namespace pixelart::cuda {
+using namespace pixelart::kernels;
+
+namespace {
+#define PA_FOR(i, n) for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
+__global__ void k_params(DamageParams d, SynthDims g, SampleParams* out) {
+  PA_FOR(i, g.n) out[i] = draw_sample(d, g.seed, g.first + uint64_t(i), g.nsprites, g.S, g.T);
+}
+__global__ void k_render(const uint8_t* sprites, const SampleParams* p, SynthDims g, float* out) {
+  const int64_t per = int64_t(g.S) * g.S;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    render_pixel(sprites, g.T, p[i], g.seed, g.first + uint64_t(i), g.S, pix % g.S, pix / g.S, out + t * 4);
+  }
+}
+__global__ void k_targets(const uint8_t* sprites, const SampleParams* p, SynthDims g, float* out) {
+  const int64_t per = int64_t(g.T) * g.T * 4;
+  PA_FOR(t, g.n * per) out[t] = target_value(sprites, g.T, p[t / per].sprite, t % per);
+}
+__global__ void k_resize(const float* src, float* dst, const SampleParams* p, SynthDims g, int k) {
+  const int64_t per = int64_t(g.S) * g.S;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per), x = pix % g.S, y = pix / g.S;
+    const SampleParams& q = p[i];
+    const float* s = src + int64_t(i) * per * 4;
+    float* o = dst + t * 4;
+    if (k >= q.nresize) {
+      for (int c = 0; c < 4; ++c) o[c] = src[t * 4 + c];
+      continue;
+    }
+    const int sh = q.size[k], dh = q.size[k + 1];
+    if (x >= dh || y >= dh) continue;
+    resample_pixel(s, sh, sh, g.S, dh, dh, q.filter[k], x, y, o);
+    for (int c = 0; c < 4; ++c) o[c] = to_level(o[c]);
+  }
+}
+__global__ void k_blur(const float* src, float* dst, const SampleParams* p, SynthDims g, int dir) {
+  const int64_t per = int64_t(g.S) * g.S;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    if (p[i].blur_sigma <= 0.f) {
+      for (int c = 0; c < 4; ++c) dst[t * 4 + c] = src[t * 4 + c];
+      continue;
+    }
+    blur_pixel(src + int64_t(i) * per * 4, g.S, p[i].blur_sigma, dir, pix % g.S, pix / g.S, dst + t * 4);
+  }
+}
+__global__ void k_color_noise(float* img, const SampleParams* p, SynthDims g) {
+  const int64_t per = int64_t(g.S) * g.S;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per);
+    float* v = img + t * 4;
+    color_noise_pixel(p[i], g.seed, g.first + uint64_t(i), t % per, v);
+    for (int c = 0; c < 4; ++c) v[c] = to_level(v[c]);
+  }
+}
+__global__ void k_jpeg_encode(const float* img, float* Y, float* Cb, float* Cr, const SampleParams* p, SynthDims g, int pass) {
+  const int S = g.S, C = S / 2;
+  const int64_t per = int64_t(C) * C;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per), cp = int(t % per), cx = cp % C, cy = cp / C;
+    if (p[i].jpeg_q[pass] <= 0) continue;
+    const float* im = img + int64_t(i) * S * S * 4;
+    float ycc[4][3];
+    for (int k = 0; k < 4; ++k) {
+      const int x = 2 * cx + (k & 1), y = 2 * cy + (k >> 1);
+      const float* v = im + (int64_t(y) * S + x) * 4;
+      const float rgb[3] = {rintf(v[0] * 255.f), rintf(v[1] * 255.f), rintf(v[2] * 255.f)};
+      rgb_to_ycc(rgb, ycc[k]);
+      Y[int64_t(i) * S * S + y * S + x] = ycc[k][0];
+    }
+    Cb[t] = chroma_downsample(ycc[0][1], ycc[1][1], ycc[2][1], ycc[3][1], cx);
+    Cr[t] = chroma_downsample(ycc[0][2], ycc[1][2], ycc[2][2], ycc[3][2], cx);
+  }
+}
+__global__ void k_jpeg_blocks(float* Y, float* Cb, float* Cr, const SampleParams* p, SynthDims g, int pass) {
+  const int S = g.S, C = S / 2, by = S / 8, bc = C / 8;
+  const int per = by * by + 2 * bc * bc;
+  PA_FOR(t, int64_t(g.n) * per) {
+    const int i = int(t / per);
+    const int q = p[i].jpeg_q[pass];
+    if (q <= 0) continue;
+    int bb = int(t % per), w, chroma = 1;
+    float* plane;
+    if (bb < by * by) plane = Y + int64_t(i) * S * S, w = S, chroma = 0;
+    else if ((bb -= by * by) < bc * bc) plane = Cb + int64_t(i) * C * C, w = C;
+    else bb -= bc * bc, plane = Cr + int64_t(i) * C * C, w = C;
+    const int nb = w / 8, x0 = (bb % nb) * 8, y0 = (bb / nb) * 8;
+    float blk[64];
+    for (int k = 0; k < 64; ++k) blk[k] = plane[(y0 + k / 8) * w + x0 + k % 8];
+    jpeg_block(blk, chroma, q);
+    for (int k = 0; k < 64; ++k) plane[(y0 + k / 8) * w + x0 + k % 8] = blk[k];
+  }
+}
+__global__ void k_jpeg_decode(float* img, const float* Y, const float* Cb, const float* Cr, const SampleParams* p, SynthDims g, int pass) {
+  const int S = g.S, C = S / 2;
+  const int64_t per = int64_t(S) * S;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per), x = pix % S, y = pix / S;
+    if (p[i].jpeg_q[pass] <= 0) continue;
+    const float ycc[3] = {Y[t], chroma_upsample(Cb + int64_t(i) * C * C, C, C, x, y), chroma_upsample(Cr + int64_t(i) * C * C, C, C, x, y)};
+    float rgb[3];
+    ycc_to_rgb(ycc, rgb);
+    for (int c = 0; c < 3; ++c) img[t * 4 + c] = rgb[c] * (1.f / 255.f);
+  }
+}
+}  // namespace
+
+void synth_params(const DamageParams& d, const SynthDims& g, SampleParams* out) {
+  k_params<<<grid_for(g.n), kThreads>>>(d, g, out);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void synth_render(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out) {
+  k_render<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(sprites, p, g, out);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void synth_targets(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out) {
+  k_targets<<<grid_for(int64_t(g.n) * g.T * g.T * 4, 1 << 20), kThreads>>>(sprites, p, g, out);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void synth_resize(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int k) {
+  k_resize<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(src, dst, p, g, k);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void synth_blur(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int dir) {
+  k_blur<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(src, dst, p, g, dir);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void synth_color_noise(float* img, const SampleParams* p, const SynthDims& g) {
+  k_color_noise<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(img, p, g);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void synth_jpeg(float* img, float* y, float* cb, float* cr, const SampleParams* p, const SynthDims& g, int pass) {
+  const int64_t chroma_px = int64_t(g.n) * (g.S / 2) * (g.S / 2);
+  k_jpeg_encode<<<grid_for(chroma_px, 1 << 20), kThreads>>>(img, y, cb, cr, p, g, pass);
+  PA_CUDA_CHECK_LAUNCH();
+  const int64_t blocks = int64_t(g.n) * ((g.S / 8) * (g.S / 8) + 2 * (g.S / 16) * (g.S / 16));
+  k_jpeg_blocks<<<grid_for(blocks, 1 << 20), kThreads>>>(y, cb, cr, p, g, pass);
+  PA_CUDA_CHECK_LAUNCH();
+  k_jpeg_decode<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(img, y, cb, cr, p, g, pass);
+  PA_CUDA_CHECK_LAUNCH();
+}
+
+}  // namespace pixelart::cuda

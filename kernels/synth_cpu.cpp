@@ -1,0 +1,127 @@
+// kernels/synth_cpu.cpp — CPU loops over kernels/synth.h. CUDA twin: synth.cu.
+#include <cstring>
+
+#include "synth_ops.h"
+
+namespace pixelart::kernels {
+
+void synth_params_cpu(const DamageParams& d, const SynthDims& g, SampleParams* out) {
+  for (int i = 0; i < g.n; ++i) out[i] = draw_sample(d, g.seed, g.first + uint64_t(i), g.nsprites, g.S, g.T);
+}
+
+void synth_render_cpu(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < g.n; ++i)
+    for (int y = 0; y < g.S; ++y)
+      for (int x = 0; x < g.S; ++x)
+        render_pixel(sprites, g.T, p[i], g.seed, g.first + uint64_t(i), g.S, x, y,
+                     out + ((int64_t(i) * g.S + y) * g.S + x) * 4);
+}
+
+void synth_targets_cpu(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out) {
+  const int64_t per = int64_t(g.T) * g.T * 4;
+  for (int i = 0; i < g.n; ++i)
+    for (int64_t k = 0; k < per; ++k) out[i * per + k] = target_value(sprites, g.T, p[i].sprite, k);
+}
+
+void synth_resize_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int k) {
+  const int64_t plane = int64_t(g.S) * g.S * 4;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < g.n; ++i)
+    for (int y = 0; y < g.S; ++y) {
+      const SampleParams& q = p[i];
+      const float* s = src + i * plane;
+      float* d = dst + i * plane;
+      if (k >= q.nresize) {
+        std::memcpy(d + int64_t(y) * g.S * 4, s + int64_t(y) * g.S * 4, sizeof(float) * 4 * size_t(g.S));
+        continue;
+      }
+      const int sh = q.size[k], dh = q.size[k + 1];
+      if (y >= dh) continue;
+      for (int x = 0; x < dh; ++x) {
+        float* o = d + (int64_t(y) * g.S + x) * 4;
+        resample_pixel(s, sh, sh, g.S, dh, dh, q.filter[k], x, y, o);
+        for (int c = 0; c < 4; ++c) o[c] = to_level(o[c]);
+      }
+    }
+}
+
+void synth_blur_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int dir) {
+  const int64_t plane = int64_t(g.S) * g.S * 4;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < g.n; ++i)
+    for (int y = 0; y < g.S; ++y) {
+      const float* s = src + i * plane;
+      float* d = dst + i * plane;
+      if (p[i].blur_sigma <= 0.f) {
+        std::memcpy(d + int64_t(y) * g.S * 4, s + int64_t(y) * g.S * 4, sizeof(float) * 4 * size_t(g.S));
+        continue;
+      }
+      for (int x = 0; x < g.S; ++x) blur_pixel(s, g.S, p[i].blur_sigma, dir, x, y, d + (int64_t(y) * g.S + x) * 4);
+    }
+}
+
+void synth_color_noise_cpu(float* img, const SampleParams* p, const SynthDims& g) {
+  const int64_t pixels = int64_t(g.S) * g.S;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < g.n; ++i)
+    for (int64_t px = 0; px < pixels; ++px) {
+      float* v = img + (i * pixels + px) * 4;
+      color_noise_pixel(p[i], g.seed, g.first + uint64_t(i), px, v);
+      for (int c = 0; c < 4; ++c) v[c] = to_level(v[c]);
+    }
+}
+
+void synth_jpeg_cpu(float* img, float* yp, float* cbp, float* crp, const SampleParams* p, const SynthDims& g, int pass) {
+  const int S = g.S, C = S / 2;
+  for (int i = 0; i < g.n; ++i) {
+    const int q = p[i].jpeg_q[pass];
+    if (q <= 0) continue;
+    float* im = img + int64_t(i) * S * S * 4;
+    float* Y = yp + int64_t(i) * S * S;
+    float* Cb = cbp + int64_t(i) * C * C;
+    float* Cr = crp + int64_t(i) * C * C;
+    // RGB -> YCbCr; chroma averaged over 2x2 (4:2:0)
+#pragma omp parallel for schedule(static)
+    for (int cy = 0; cy < C; ++cy)
+      for (int cx = 0; cx < C; ++cx) {
+        float ycc[4][3];
+        for (int k = 0; k < 4; ++k) {
+          const int x = 2 * cx + (k & 1), y = 2 * cy + (k >> 1);
+          const float* v = im + (int64_t(y) * S + x) * 4;
+          const float rgb[3] = {rintf(v[0] * 255.f), rintf(v[1] * 255.f), rintf(v[2] * 255.f)};
+          rgb_to_ycc(rgb, ycc[k]);
+          Y[y * S + x] = ycc[k][0];
+        }
+        Cb[cy * C + cx] = chroma_downsample(ycc[0][1], ycc[1][1], ycc[2][1], ycc[3][1], cx);
+        Cr[cy * C + cx] = chroma_downsample(ycc[0][2], ycc[1][2], ycc[2][2], ycc[3][2], cx);
+      }
+    // 8x8 blocks: luma, then both chroma planes
+    const int by = S / 8, bc = C / 8;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < by * by + 2 * bc * bc; ++b) {
+      float* plane;
+      int w, bb = b, chroma = 1;
+      if (bb < by * by) plane = Y, w = S, chroma = 0;
+      else if ((bb -= by * by) < bc * bc) plane = Cb, w = C;
+      else bb -= bc * bc, plane = Cr, w = C;
+      const int nb = w / 8, x0 = (bb % nb) * 8, y0 = (bb / nb) * 8;
+      float blk[64];
+      for (int k = 0; k < 64; ++k) blk[k] = plane[(y0 + k / 8) * w + x0 + k % 8];
+      jpeg_block(blk, chroma, q);
+      for (int k = 0; k < 64; ++k) plane[(y0 + k / 8) * w + x0 + k % 8] = blk[k];
+    }
+    // fancy upsampling and back to RGB
+#pragma omp parallel for schedule(static)
+    for (int y = 0; y < S; ++y)
+      for (int x = 0; x < S; ++x) {
+        const float ycc[3] = {Y[y * S + x], chroma_upsample(Cb, C, C, x, y), chroma_upsample(Cr, C, C, x, y)};
+        float rgb[3];
+        ycc_to_rgb(ycc, rgb);
+        float* v = im + (int64_t(y) * S + x) * 4;
+        for (int c = 0; c < 3; ++c) v[c] = rgb[c] * (1.f / 255.f);
+      }
+  }
+}
+
+}  // namespace pixelart::kernels

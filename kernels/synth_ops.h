@@ -1,0 +1,30 @@
+// kernels/synth_ops.h — the damage pipeline's stages, each once as a CPU loop (synth_cpu.cpp)
+// and once as a CUDA kernel (synth.cu) over the math of synth.h. Images: [n, S, S, 4] float;
+// sample i of a batch uses params[i] and the random streams of sample first + i.
+#pragma once
+#include "synth.h"
+
+namespace pixelart::kernels {
+
+struct SynthDims {
+  int n;              // samples in the batch
+  int S;              // input size (square)
+  int T;              // sprite canvas = target size
+  int nsprites;
+  uint64_t seed, first;
+};
+
+void synth_params_cpu(const DamageParams& d, const SynthDims& g, SampleParams* out);
+void synth_render_cpu(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out);
+void synth_targets_cpu(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out);
+// Resize stage k: size[k] -> size[k+1] (a copy once k >= nresize), then 8-bit levels.
+void synth_resize_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int k);
+// Gaussian pass (dir 0 horizontal, 1 vertical); a copy where blur_sigma == 0.
+void synth_blur_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int dir);
+// Colour jitter and noise in place, then 8-bit levels.
+void synth_color_noise_cpu(float* img, const SampleParams* p, const SynthDims& g);
+// JPEG pass (0 or 1) in place: RGB -> YCbCr 4:2:0 planes, 8x8 blocks, back (alpha untouched).
+// y: [n, S, S], cb and cr: [n, S/2, S/2] scratch planes.
+void synth_jpeg_cpu(float* img, float* y, float* cb, float* cr, const SampleParams* p, const SynthDims& g, int pass);
+
+}  // namespace pixelart::kernels

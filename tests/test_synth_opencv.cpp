@@ -1,0 +1,117 @@
+// tests/test_synth_opencv.cpp — the damage simulations against real implementations: our JPEG
+// against OpenCV's encoder/decoder (libjpeg), our resampling against cv::resize. Built where
+// OpenCV is (pixelart_io); prints the distributions it measured.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "pixelart/image_io.h"
+#include "pixelart/synth.h"
+#include "synth_ops.h"
+#include "testing.h"
+
+namespace pixelart::testing {
+namespace {
+
+using namespace pixelart::kernels;
+
+double psnr(const Sprite& a, const Sprite& b) {
+  double se = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < a.rgba.size(); ++i) {
+    if (i % 4 == 3) continue;
+    const double d = double(a.rgba[i]) - double(b.rgba[i]);
+    se += d * d;
+    ++n;
+  }
+  return se == 0 ? 99.0 : 10.0 * std::log10(255.0 * 255.0 / (se / double(n)));
+}
+
+// A sprite rendered at 256x256 over a Perlin background: what the JPEG stage sees in training.
+Sprite rendered(uint64_t seed) {
+  SpriteSet set = SpriteSet::pack({generate_sprite(seed, 16)}, 16);
+  DamageConfig d = DamageConfig::none();
+  d.p_keep_alpha = 0.f;
+  d.p_bg[0] = 1, d.p_bg[1] = d.p_bg[2] = d.p_bg[3] = 0;
+  Synthesizer s(set, 256, d, Device::CPU);
+  Tensor x, t;
+  s.generate(seed, 0, 1, &x, &t);
+  const auto v = x.to_vector();
+  Sprite img;
+  img.width = img.height = 256;
+  img.rgba.resize(v.size());
+  for (size_t i = 0; i < v.size(); ++i) img.rgba[i] = uint8_t(std::lround(v[i] * 255.0));
+  return img;
+}
+
+// Our JPEG stage on one image, through the production CPU loop.
+Sprite our_jpeg(const Sprite& img, int q) {
+  std::vector<float> px(img.rgba.size()), y(256 * 256), cb(128 * 128), cr(128 * 128);
+  for (size_t i = 0; i < px.size(); ++i) px[i] = img.rgba[i] / 255.f;
+  SampleParams p{};
+  p.jpeg_q[0] = q;
+  synth_jpeg_cpu(px.data(), y.data(), cb.data(), cr.data(), &p, SynthDims{1, 256, 16, 1, 0, 0}, 0);
+  Sprite out = img;
+  for (size_t i = 0; i < px.size(); ++i) out.rgba[i] = uint8_t(std::lround(px[i] * 255.f));
+  return out;
+}
+
+TEST(JpegSimulation, MatchesOpenCVsEncoderAbove35dB) {
+  std::vector<double> all;
+  for (int q : {20, 30, 40, 50, 60, 70, 80, 90, 95}) {
+    std::vector<double> per_q;
+    for (uint64_t s = 0; s < 12; ++s) {
+      const Sprite img = rendered(1000 + s);
+      const double v = psnr(our_jpeg(img, q), jpeg_roundtrip(img, q));
+      per_q.push_back(v);
+      all.push_back(v);
+      EXPECT_GE(v, 35.0) << "quality " << q << ", sprite seed " << 1000 + s;
+    }
+    std::sort(per_q.begin(), per_q.end());
+    std::printf("  JPEG q%-2d vs OpenCV: PSNR min %.1f  median %.1f  max %.1f dB\n", q, per_q.front(),
+                per_q[per_q.size() / 2], per_q.back());
+  }
+  std::sort(all.begin(), all.end());
+  std::printf("  JPEG all qualities: PSNR min %.1f  p10 %.1f  median %.1f dB over %zu images\n", all.front(),
+              all[all.size() / 10], all[all.size() / 2], all.size());
+  // And the simulation is real damage: far from the clean image at low quality.
+  const Sprite img = rendered(77);
+  EXPECT_LT(psnr(our_jpeg(img, 20), img), 40.0);
+}
+
+cv::Mat random_image(int h, int w, uint64_t seed) {
+  cv::Mat m(h, w, CV_32FC4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w * 4; ++x) m.ptr<float>(y)[x] = uniform01(seed, uint64_t(y), uint64_t(x));
+  return m;
+}
+
+TEST(Resampling, MatchesOpenCVResize) {
+  const int cv_filters[kNumFilters] = {cv::INTER_LINEAR, cv::INTER_CUBIC, cv::INTER_AREA, cv::INTER_LANCZOS4};
+  const char* names[kNumFilters] = {"bilinear", "bicubic", "area", "lanczos4"};
+  const std::pair<int, int> sizes[] = {{256, 97}, {256, 128}, {97, 256}, {64, 256}, {200, 150}, {150, 200}, {256, 256}};
+  for (int f = 0; f < kNumFilters; ++f) {
+    double worst = 0;
+    for (auto [src, dst] : sizes) {
+      const cv::Mat in = random_image(src, src, uint64_t(src * 1000 + dst));
+      cv::Mat ref;
+      cv::resize(in, ref, cv::Size(dst, dst), 0, 0, cv_filters[f]);
+      double err = 0;
+      for (int y = 0; y < dst; ++y)
+        for (int x = 0; x < dst; ++x) {
+          float o[4];
+          resample_pixel(in.ptr<float>(0), src, src, src, dst, dst, f, x, y, o);
+          for (int c = 0; c < 4; ++c) err = std::max(err, double(std::abs(o[c] - ref.ptr<float>(y)[x * 4 + c])));
+        }
+      EXPECT_LT(err, kResampleVsOpenCV) << names[f] << " " << src << " -> " << dst;
+      worst = std::max(worst, err);
+    }
+    std::printf("  %-8s vs cv::resize: max |difference| %.2e over %zu size pairs\n", names[f], worst, std::size(sizes));
+  }
+}
+
+}  // namespace
+}  // namespace pixelart::testing
