@@ -14,7 +14,8 @@
 
 namespace pixelart::cli {
 
-// Sprite sets named by --data: packed .sprites files and gen:COUNT (procedural), comma-separated.
+// Sprite sets named by --data, comma-separated: packed .sprites files (pixelart sprites), folders
+// of sprite images, and gen:COUNT (procedural sprites).
 SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed) {
   SpriteSet all;
   all.canvas = canvas;
@@ -30,6 +31,12 @@ SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed
       std::vector<Sprite> gen;
       for (long long i = 0; i < count; ++i) gen.push_back(generate_sprite(seed * 7919 + uint64_t(i), canvas));
       all.append(SpriteSet::pack(gen, canvas));
+    } else if (std::filesystem::is_directory(item)) {  // a folder of sprite images
+      FolderLoad fl = load_sprite_folder(item, std::nullopt);
+      for (const auto& e : fl.errors) std::fprintf(stderr, "pixelart: skipping %s\n", e.c_str());
+      int too_big = 0;
+      all.append(SpriteSet::pack(dedupe(std::move(fl.sprites)), canvas, &too_big));
+      if (too_big) std::fprintf(stderr, "pixelart: %s: %d sprites larger than %d px skipped\n", item.c_str(), too_big, canvas);
     } else {
       SpriteSet s = SpriteSet::load(item);
       if (s.canvas != canvas)
@@ -60,7 +67,8 @@ int run_synth(const std::vector<std::string>& argv) {
   Args a(argv, {"data", "n", "output", "preset", "seed", "size", "canvas", "device"}, {});
   if (!a.has("output")) throw Error("usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none] "
                                     "[--seed 1] [--size 256] [--canvas 16] [--device auto]\n"
-                                    "  SRC: packed .sprites files (pixelart sprites) and gen:COUNT, comma-separated",
+                                    "  SRC: packed .sprites files (pixelart sprites), folders of sprite images and gen:COUNT,\n"
+                                    "       comma-separated",
                                     ErrorKind::Usage);
   a.no_positional("synth");
   const Device dev = parse_device(a.get("device", "auto"));
