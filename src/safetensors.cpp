@@ -1,11 +1,12 @@
-// src/safetensors.cpp — safetensors read/write (include/pixelart/safetensors.h), with a small
-// strict JSON reader for the header (objects, arrays, strings, integers; nothing else is valid).
+// src/safetensors.cpp — safetensors read/write (include/pixelart/safetensors.h). The header is
+// read by src/json.h and every field is checked here.
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "internal.h"
+#include "json.h"
 #include "pixelart/safetensors.h"
 
 #include <unistd.h>
@@ -27,115 +28,9 @@ const char* st_dtype(DType t) {
   return "?";
 }
 
-// JSON values of the header: only what safetensors needs.
-struct Json {
-  enum Kind { Null, Str, Int, Arr, Obj } kind = Null;
-  std::string s;
-  long long i = 0;
-  std::vector<Json> a;
-  std::vector<std::pair<std::string, Json>> o;
-};
-
-class Parser {
- public:
-  Parser(const std::string& text, const std::string& path) : t_(text), path_(path) {}
-  Json parse() {
-    Json v = value(0);
-    ws();
-    if (p_ != t_.size()) bad(path_, "trailing characters after the JSON header");
-    return v;
-  }
-
- private:
-  void ws() { while (p_ < t_.size() && std::strchr(" \t\r\n", t_[p_]) && t_[p_]) ++p_; }
-  char peek() { ws(); if (p_ >= t_.size()) bad(path_, "JSON header ends early"); return t_[p_]; }
-  void expect(char c) { if (peek() != c) bad(path_, std::string("JSON header: expected '") + c + "' at byte " + std::to_string(p_)); ++p_; }
-  Json value(int depth) {
-    if (depth > 8) bad(path_, "JSON header nested too deeply");
-    const char c = peek();
-    Json v;
-    if (c == '"') { v.kind = Json::Str; v.s = str(); }
-    else if (c == '{') {
-      v.kind = Json::Obj; ++p_;
-      if (peek() == '}') { ++p_; return v; }
-      for (;;) {
-        std::string k = str();
-        expect(':');
-        v.o.emplace_back(k, value(depth + 1));
-        if (peek() == ',') { ++p_; continue; }
-        expect('}');
-        break;
-      }
-    } else if (c == '[') {
-      v.kind = Json::Arr; ++p_;
-      if (peek() == ']') { ++p_; return v; }
-      for (;;) {
-        v.a.push_back(value(depth + 1));
-        if (peek() == ',') { ++p_; continue; }
-        expect(']');
-        break;
-      }
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-      v.kind = Json::Int;
-      size_t used = 0;
-      try { v.i = std::stoll(t_.substr(p_, 24), &used); } catch (...) { bad(path_, "bad integer in JSON header"); }
-      p_ += used;
-      if (p_ < t_.size() && (t_[p_] == '.' || t_[p_] == 'e' || t_[p_] == 'E')) bad(path_, "non-integer number in JSON header");
-    } else {
-      bad(path_, std::string("unexpected '") + c + "' in JSON header at byte " + std::to_string(p_));
-    }
-    return v;
-  }
-  std::string str() {
-    expect('"');
-    std::string out;
-    while (p_ < t_.size() && t_[p_] != '"') {
-      char c = t_[p_++];
-      if (c == '\\') {
-        if (p_ >= t_.size()) break;
-        const char e = t_[p_++];
-        switch (e) {
-          case 'n': out += '\n'; break;
-          case 't': out += '\t'; break;
-          case 'r': out += '\r'; break;
-          case 'b': out += '\b'; break;
-          case 'f': out += '\f'; break;
-          case 'u': {
-            if (p_ + 4 > t_.size()) bad(path_, "bad \\u escape");
-            const unsigned cp = unsigned(std::stoul(t_.substr(p_, 4), nullptr, 16));
-            p_ += 4;
-            if (cp < 0x80) out += char(cp);
-            else if (cp < 0x800) { out += char(0xc0 | (cp >> 6)); out += char(0x80 | (cp & 0x3f)); }
-            else { out += char(0xe0 | (cp >> 12)); out += char(0x80 | ((cp >> 6) & 0x3f)); out += char(0x80 | (cp & 0x3f)); }
-            break;
-          }
-          default: out += e;
-        }
-      } else {
-        out += c;
-      }
-    }
-    if (p_ >= t_.size()) bad(path_, "unterminated string in JSON header");
-    ++p_;
-    return out;
-  }
-  const std::string& t_;
-  const std::string& path_;
-  size_t p_ = 0;
-};
 }  // namespace
 
-std::string json_escape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') { o += '\\'; o += char(c); }
-    else if (c == '\n') o += "\\n";
-    else if (c == '\t') o += "\\t";
-    else if (c < 0x20) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
-    else o += char(c);
-  }
-  return o;
-}
+std::string json_escape(const std::string& s) { return json::escape(s); }
 
 void save_safetensors(const std::string& path, const SafeTensors& st) {
   std::ostringstream h;
@@ -199,28 +94,28 @@ SafeTensors load_safetensors(const std::string& path) {
   if (n > size - 8 || n > (100u << 20)) bad(path, "header length " + std::to_string(n) + " exceeds the file");
   std::string header(n, '\0');
   f.read(header.data(), std::streamsize(n));
-  const Json root = Parser(header, path).parse();
-  if (root.kind != Json::Obj) bad(path, "the header is not a JSON object");
+  const json::Value root = json::parse(header, path, "not a valid safetensors file: JSON header");
+  if (root.kind != json::Value::Obj) bad(path, "the header is not a JSON object");
   const uint64_t data_size = size - 8 - n;
   SafeTensors st;
   std::vector<std::pair<uint64_t, uint64_t>> ranges;
   for (const auto& [name, v] : root.o) {
     if (name == "__metadata__") {
-      if (v.kind != Json::Obj) bad(path, "__metadata__ is not an object");
+      if (v.kind != json::Value::Obj) bad(path, "__metadata__ is not an object");
       for (const auto& [k, mv] : v.o) {
-        if (mv.kind != Json::Str) bad(path, "metadata value of '" + k + "' is not a string");
+        if (mv.kind != json::Value::Str) bad(path, "metadata value of '" + k + "' is not a string");
         st.metadata[k] = mv.s;
       }
       continue;
     }
-    if (v.kind != Json::Obj) bad(path, "entry '" + name + "' is not an object");
-    const Json *dt = nullptr, *shape = nullptr, *offs = nullptr;
+    if (v.kind != json::Value::Obj) bad(path, "entry '" + name + "' is not an object");
+    const json::Value *dt = nullptr, *shape = nullptr, *offs = nullptr;
     for (const auto& [k, fv] : v.o) {
       if (k == "dtype") dt = &fv;
       else if (k == "shape") shape = &fv;
       else if (k == "data_offsets") offs = &fv;
     }
-    if (!dt || dt->kind != Json::Str || !shape || shape->kind != Json::Arr || !offs || offs->kind != Json::Arr || offs->a.size() != 2)
+    if (!dt || dt->kind != json::Value::Str || !shape || shape->kind != json::Value::Arr || !offs || offs->kind != json::Value::Arr || offs->a.size() != 2)
       bad(path, "entry '" + name + "' lacks dtype, shape or data_offsets");
     DType dtype;
     if (dt->s == "F32") dtype = DType::F32;
@@ -230,13 +125,13 @@ SafeTensors load_safetensors(const std::string& path) {
     else bad(path, "entry '" + name + "' has unsupported dtype " + dt->s);
     Shape s;
     uint64_t numel = 1;
-    for (const Json& d : shape->a) {
-      if (d.kind != Json::Int || d.i < 0 || d.i > (1LL << 40)) bad(path, "entry '" + name + "' has a bad dimension");
+    for (const json::Value& d : shape->a) {
+      if (!d.integral || d.i < 0 || d.i > (1LL << 40)) bad(path, "entry '" + name + "' has a bad dimension");
       s.push_back(d.i);
       numel *= uint64_t(d.i);
       if (numel > (1ull << 40)) bad(path, "entry '" + name + "' is impossibly large");
     }
-    if (offs->a[0].kind != Json::Int || offs->a[1].kind != Json::Int || offs->a[0].i < 0 || offs->a[1].i < offs->a[0].i)
+    if (!offs->a[0].integral || !offs->a[1].integral || offs->a[0].i < 0 || offs->a[1].i < offs->a[0].i)
       bad(path, "entry '" + name + "' has bad data_offsets");
     const uint64_t b = uint64_t(offs->a[0].i), e = uint64_t(offs->a[1].i);
     if (e > data_size) bad(path, "entry '" + name + "' ends at byte " + std::to_string(e) + " past the data (" + std::to_string(data_size) + " bytes)");

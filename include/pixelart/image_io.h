@@ -19,6 +19,12 @@ void write_png(const std::string& path, const Sprite& img);
 // tested against, and part of the held-out damage of the evaluation).
 Sprite jpeg_roundtrip(const Sprite& img, int quality);
 
+// Resizes with OpenCV: area averaging when shrinking, nearest neighbour when growing by a whole
+// factor, bicubic otherwise (clamped).
+Sprite resize_image(const Sprite& img, int width, int height);
+// Resizes with a given OpenCV interpolation (cv::INTER_* value): the evaluation's outside damage.
+Sprite resize_with(const Sprite& img, int width, int height, int interpolation);
+
 struct FolderLoad {
   std::vector<Sprite> sprites;
   std::vector<std::string> errors;  // one line per unreadable file; the rest still load

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pixelart/error.h"
+#include "pixelart/sprites.h"
 
 namespace pixelart::cli {
 
@@ -82,5 +83,11 @@ class Args {
 int run_bench(const std::vector<std::string>& argv);
 int run_sprites(const std::vector<std::string>& argv);
 int run_synth(const std::vector<std::string>& argv);
+int run_train(const std::vector<std::string>& argv);
+int run_restore(const std::vector<std::string>& argv);
+int run_eval(const std::vector<std::string>& argv);
+std::string default_model_path();
+// Sprite sets named by --data (synth_cmd.cpp): .sprites files, folders, gen:COUNT, comma-separated.
+SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed);
 
 }  // namespace pixelart::cli

@@ -20,12 +20,15 @@ constexpr const char* kUsage = R"(pixelart — restore damaged pixel art (C++/CU
 usage: pixelart <command> [options]
 
 commands:
+  restore   restore damaged images to pixel-perfect RGBA sprites (IMAGE|DIR|GLOB... -o OUT)
+  eval      restoration quality on held-out sprites per damage family (--model M --data SPRITES)
   forward   one forward pass of the sprite restorer on a generated sprite: prints the output
             shape and the time (the restorer is untrained until `train` lands)
   bench     benchmarks; `pixelart bench forward --device cpu` times the full-size forward pass
             against the direct-loop reference in one run
   sprites   build a packed sprite set (.sprites, safetensors) from sheets, XPM files, atlases,
             folders of images or the procedural generator; prints what it found
+  train     train restore: train the sprite restorer (checkpoints, --resume, metrics, curves)
   synth     damaged/clean training pairs and a contact sheet, from sprite sets (--data)
   info      build and device information
 
@@ -114,6 +117,9 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cli::run_bench(args);
     if (cmd == "sprites") return cli::run_sprites(args);
     if (cmd == "synth") return cli::run_synth(args);
+    if (cmd == "train") return cli::run_train(args);
+    if (cmd == "restore") return cli::run_restore(args);
+    if (cmd == "eval") return cli::run_eval(args);
     std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
     return kExitUsage;
   } catch (const Error& e) {

@@ -90,6 +90,24 @@ Sprite jpeg_roundtrip(const Sprite& img, int quality) {
   return out;
 }
 
+Sprite resize_with(const Sprite& img, int width, int height, int interpolation) {
+  PA_CHECK(width > 0 && height > 0, "resize to " << width << "x" << height);
+  cv::Mat rgba(img.height, img.width, CV_8UC4, const_cast<uint8_t*>(img.rgba.data())), out;
+  cv::resize(rgba, out, cv::Size(width, height), 0, 0, interpolation);
+  Sprite s;
+  s.width = width, s.height = height, s.name = img.name;
+  s.rgba.resize(size_t(width) * height * 4);
+  for (int y = 0; y < height; ++y) std::memcpy(s.px(0, y), out.ptr(y), size_t(width) * 4);
+  return s;
+}
+
+Sprite resize_image(const Sprite& img, int width, int height) {
+  if (width == img.width && height == img.height) return img;
+  const bool shrink = width <= img.width && height <= img.height;
+  const bool whole = width % img.width == 0 && height % img.height == 0 && width / img.width == height / img.height;
+  return resize_with(img, width, height, shrink ? cv::INTER_AREA : whole ? cv::INTER_NEAREST : cv::INTER_CUBIC);
+}
+
 FolderLoad load_sprite_folder(const std::string& dir, std::optional<Rgb> key) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -1,0 +1,33 @@
+// pixelart/metrics.h — how good a restored sprite is, against its clean original.
+//   alpha class     opaque where alpha >= 0.5
+//   pixel correct   the alpha class is right and, where the original is opaque, every colour
+//                   channel is within 8/255
+//   perfect sprite  every pixel correct
+//   alpha IoU       |opaque in both| / |opaque in either|
+//   rgb error       mean |difference| (0-255) over the original's opaque pixels
+//   palette ratio   distinct colours of the restored opaque pixels / of the original's
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace pixelart {
+
+struct SpriteMetrics {
+  int64_t sprites = 0, pixels = 0;
+  int64_t correct_pixels = 0, perfect_sprites = 0;
+  int64_t alpha_inter = 0, alpha_union = 0;
+  double rgb_abs_sum = 0;
+  int64_t rgb_count = 0;
+  double palette_ratio_sum = 0;
+
+  // pred and target: [n, h, w, 4] values in [0, 1] (as Tensor::to_vector gives them).
+  void add(const std::vector<double>& pred, const std::vector<double>& target, int64_t n, int64_t h, int64_t w);
+  void merge(const SpriteMetrics& o);
+  double pixel_accuracy() const { return pixels ? double(correct_pixels) / double(pixels) : 0; }
+  double perfect_rate() const { return sprites ? double(perfect_sprites) / double(sprites) : 0; }
+  double alpha_iou() const { return alpha_union ? double(alpha_inter) / double(alpha_union) : 1.0; }
+  double rgb_error() const { return rgb_count ? rgb_abs_sum / double(rgb_count) : 0; }
+  double palette_ratio() const { return sprites ? palette_ratio_sum / double(sprites) : 0; }
+};
+
+}  // namespace pixelart

@@ -1,0 +1,153 @@
+// src/cli/eval_cmd.cpp — `pixelart eval`: restoration quality on held-out sprites, per damage
+// family, including damage from outside the project (OpenCV's resize and JPEG encoder).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include <opencv2/imgproc.hpp>
+
+#include "cli/args.h"
+#include "pixelart/autograd.h"
+#include "pixelart/image_io.h"
+#include "pixelart/metrics.h"
+#include "pixelart/postprocess.h"
+#include "pixelart/safetensors.h"
+#include "pixelart/train.h"
+#include "rng.h"
+
+namespace pixelart::cli {
+namespace {
+
+// The family the goals are set on: a sprite over a noisy background (the mask lost), then
+// resampled down and up and JPEG-compressed by OpenCV at random sizes, filters and qualities.
+DamageConfig outside_render() {
+  DamageConfig d = DamageConfig::none();
+  d.scale_jitter = 0.02f, d.max_offset = 0.5f, d.p_keep_alpha = 0.f;
+  d.p_bg[0] = 0.6f, d.p_bg[1] = 0.f, d.p_bg[2] = 0.2f, d.p_bg[3] = 0.2f;
+  d.p_noise = 1.f, d.max_noise = 0.03f;
+  return d;
+}
+Sprite outside_damage(const Sprite& img, uint64_t seed, uint64_t i) {
+  auto u = [&](uint64_t k) { return kernels::uniform01(seed, 0xe7a1 + i, k); };
+  static const int filters[] = {cv::INTER_LINEAR, cv::INTER_CUBIC, cv::INTER_AREA, cv::INTER_LANCZOS4};
+  const int small = int(img.width * (0.35 + 0.6 * u(0)));
+  Sprite s = resize_with(img, small, small, filters[int(u(1) * 4) % 4]);
+  s = resize_with(s, img.width, img.height, filters[int(u(2) * 4) % 4]);
+  return jpeg_roundtrip(s, 20 + int(u(3) * 76));
+}
+
+struct Worst {
+  double accuracy;
+  Sprite input, output, target;
+};
+
+}  // namespace
+
+int run_eval(const std::vector<std::string>& argv) {
+  Args a(argv, {"model", "data", "n", "device", "seed", "batch", "sheet", "families"}, {"json"});
+  a.no_positional("eval");
+  const Device dev = parse_device(a.get("device", "auto"));
+  const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
+  int canvas = 16;
+  std::map<std::string, std::string> meta;
+  Restorer model = load_restorer(model_path, dev, &canvas, &meta);
+  if (!a.has("data")) throw Error("eval: --data is required (held-out sprites, e.g. RUN/holdout.sprites)", ErrorKind::Usage);
+  const SpriteSet held = load_sprite_sources(a.get("data", ""), canvas, 1);
+  const int n = int(a.get_int("n", 256, 1, 1 << 20));
+  const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 16, 1, 4096));
+  const uint64_t seed = uint64_t(a.get_int("seed", 20261121, 0, 1LL << 62));
+  const int S = canvas * model.config().scale();
+  std::vector<std::string> families;
+  {
+    std::stringstream ss(a.get("families", "clean,original,hard,outside"));
+    for (std::string f; std::getline(ss, f, ',');) families.push_back(f);
+  }
+  std::map<std::string, SpriteMetrics> results;
+  std::vector<Worst> worst;
+  for (const auto& fam : families) {
+    if (fam != "clean" && fam != "original" && fam != "hard" && fam != "outside")
+      throw Error("eval: unknown family '" + fam + "' (clean, original, hard, outside)", ErrorKind::Usage);
+    const DamageConfig cfg = fam == "outside" ? outside_render() : DamageConfig::preset(fam == "clean" ? "none" : fam);
+    Synthesizer synth(held, S, cfg, dev);
+    SpriteMetrics m;
+    for (int b = 0; b < n; b += batch) {
+      const int nb = std::min(batch, n - b);
+      Tensor x, t;
+      synth.generate(seed, uint64_t(b), nb, &x, &t);
+      if (fam == "outside") {  // through OpenCV on the host: damage the project did not write
+        auto v = x.to_vector();
+        const size_t per = size_t(S) * S * 4;
+        for (int i = 0; i < nb; ++i) {
+          Sprite img;
+          img.width = img.height = S;
+          img.rgba.resize(per);
+          for (size_t k = 0; k < per; ++k) img.rgba[k] = uint8_t(std::lround(v[size_t(i) * per + k] * 255.0));
+          const Sprite d = outside_damage(img, seed, uint64_t(b + i));
+          for (size_t k = 0; k < per; ++k) v[size_t(i) * per + k] = d.rgba[k] / 255.0;
+        }
+        x = Tensor::from_vector(v, x.shape(), DType::F32, dev);
+      }
+      Tensor y;
+      {
+        NoGradGuard ng;
+        y = model.forward(x);
+      }
+      const auto yv = y.to_vector(), tv = t.to_vector();
+      std::vector<double> xv;  // read back only if a sample joins the worst cases
+      const size_t per = size_t(canvas) * canvas * 4, in_per = size_t(S) * S * 4;
+      for (int i = 0; i < nb; ++i) {
+        SpriteMetrics one;
+        one.add(std::vector<double>(yv.begin() + long(i * per), yv.begin() + long((i + 1) * per)),
+                std::vector<double>(tv.begin() + long(i * per), tv.begin() + long((i + 1) * per)), 1, canvas, canvas);
+        m.merge(one);
+        const double acc = one.pixel_accuracy();
+        if (fam != families.back() || (worst.size() >= 16 && acc >= worst.back().accuracy)) continue;
+        if (xv.empty()) xv = x.to_vector();
+        Worst w{acc, {}, output_sprite(yv, i, canvas, canvas), output_sprite(tv, i, canvas, canvas)};
+        w.input.width = w.input.height = S;
+        w.input.rgba.resize(in_per);
+        for (size_t k = 0; k < in_per; ++k) w.input.rgba[k] = uint8_t(std::lround(xv[size_t(i) * in_per + k] * 255.0));
+        worst.push_back(std::move(w));
+        std::sort(worst.begin(), worst.end(), [](const Worst& p, const Worst& q) { return p.accuracy < q.accuracy; });
+        if (worst.size() > 16) worst.pop_back();
+      }
+    }
+    results[fam] = m;
+  }
+  if (a.has("json")) {
+    std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"samples_per_family\": %d, \"seed\": %llu, \"families\": {",
+                json_escape(model_path).c_str(), json_escape(a.get("data", "")).c_str(), n, (unsigned long long)seed);
+    for (size_t i = 0; i < families.size(); ++i) {
+      const SpriteMetrics& m = results[families[i]];
+      std::printf("%s\"%s\": {\"pixel_accuracy\": %.5f, \"perfect_sprites\": %.5f, \"alpha_iou\": %.5f, \"rgb_error\": %.3f, "
+                  "\"palette_ratio\": %.3f}",
+                  i ? ", " : "", families[i].c_str(), m.pixel_accuracy(), m.perfect_rate(), m.alpha_iou(), m.rgb_error(),
+                  m.palette_ratio());
+    }
+    std::printf("}}\n");
+  } else {
+    std::printf("model %s (%s), %lld held-out sprites, %d samples per family\n", model_path.c_str(),
+                model.config().describe().c_str(), (long long)held.size(), n);
+    std::printf("%-10s %14s %16s %10s %10s %14s\n", "family", "pixel acc.", "perfect sprites", "alpha IoU", "RGB err", "palette ratio");
+    for (const auto& f : families) {
+      const SpriteMetrics& m = results[f];
+      std::printf("%-10s %14.4f %15.1f%% %10.4f %10.2f %14.2f\n", f.c_str(), m.pixel_accuracy(), 100 * m.perfect_rate(),
+                  m.alpha_iou(), m.rgb_error(), m.palette_ratio());
+    }
+  }
+  if (a.has("sheet")) {
+    std::vector<Sprite> tiles;
+    for (const auto& w : worst) {
+      tiles.push_back(w.input);
+      tiles.push_back(w.output);
+      tiles.push_back(w.target);
+    }
+    write_png(a.get("sheet", ""), make_contact_sheet(tiles, 9, 128));
+    std::fprintf(stderr, "wrote %s: the %zu worst sprites of '%s' (input, restored, original)\n", a.get("sheet", "").c_str(),
+                 worst.size(), families.back().c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace pixelart::cli

@@ -1,0 +1,82 @@
+// src/postprocess.cpp — binary alpha and palette snapping (include/pixelart/postprocess.h).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include "pixelart/postprocess.h"
+
+namespace pixelart {
+
+Sprite output_sprite(const std::vector<double>& v, int64_t i, int h, int w) {
+  Sprite s;
+  s.width = w, s.height = h;
+  s.rgba.resize(size_t(h) * w * 4);
+  const size_t base = size_t(i) * s.rgba.size();
+  for (size_t p = 0; p < size_t(h) * w; ++p) {
+    uint8_t* d = &s.rgba[p * 4];
+    const double* x = &v[base + p * 4];
+    if (x[3] < 0.5) {
+      d[0] = d[1] = d[2] = d[3] = 0;
+      continue;
+    }
+    for (int c = 0; c < 3; ++c) d[c] = uint8_t(std::lround(std::clamp(x[c], 0.0, 1.0) * 255.0));
+    d[3] = 255;
+  }
+  return s;
+}
+
+void snap_palette(Sprite& s, int k) {
+  if (k == 0) return;
+  using C = std::array<double, 3>;
+  std::map<std::array<uint8_t, 3>, int> counts;
+  for (size_t p = 0; p < s.rgba.size(); p += 4)
+    if (s.rgba[p + 3]) ++counts[{s.rgba[p], s.rgba[p + 1], s.rgba[p + 2]}];
+  if (counts.empty()) return;
+  std::vector<std::pair<int, std::array<uint8_t, 3>>> by_count;
+  for (const auto& [c, n] : counts) by_count.emplace_back(n, c);
+  std::sort(by_count.begin(), by_count.end(), [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+  std::vector<C> centres;
+  if (k > 0) {  // the k most frequent distinct colours start k-means
+    for (const auto& [n, c] : by_count) {
+      if (int(centres.size()) == k) break;
+      centres.push_back({double(c[0]), double(c[1]), double(c[2])});
+    }
+  } else {  // auto: greedy clusters of colours within 24 levels of a more frequent one
+    for (const auto& [n, c] : by_count) {
+      bool near = false;
+      for (const C& m : centres)
+        near = near || (std::abs(m[0] - c[0]) <= 24 && std::abs(m[1] - c[1]) <= 24 && std::abs(m[2] - c[2]) <= 24);
+      if (!near) centres.push_back({double(c[0]), double(c[1]), double(c[2])});
+    }
+  }
+  auto nearest = [&](const uint8_t* px) {
+    size_t best = 0;
+    double bd = 1e30;
+    for (size_t j = 0; j < centres.size(); ++j) {
+      double d = 0;
+      for (int c = 0; c < 3; ++c) d += (centres[j][size_t(c)] - px[c]) * (centres[j][size_t(c)] - px[c]);
+      if (d < bd) bd = d, best = j;
+    }
+    return best;
+  };
+  for (int it = 0; it < 10; ++it) {  // Lloyd iterations, weighted by pixel counts
+    std::vector<C> sum(centres.size(), C{0, 0, 0});
+    std::vector<double> n(centres.size(), 0);
+    for (const auto& [cnt, c] : by_count) {
+      const size_t j = nearest(c.data());
+      for (int ch = 0; ch < 3; ++ch) sum[j][size_t(ch)] += double(c[size_t(ch)]) * cnt;
+      n[j] += cnt;
+    }
+    for (size_t j = 0; j < centres.size(); ++j)
+      if (n[j] > 0)
+        for (int ch = 0; ch < 3; ++ch) centres[j][size_t(ch)] = sum[j][size_t(ch)] / n[j];
+  }
+  for (size_t p = 0; p < s.rgba.size(); p += 4)
+    if (s.rgba[p + 3]) {
+      const C& m = centres[nearest(&s.rgba[p])];
+      for (int c = 0; c < 3; ++c) s.rgba[p + size_t(c)] = uint8_t(std::lround(m[size_t(c)]));
+    }
+}
+
+}  // namespace pixelart

@@ -1,0 +1,158 @@
+// tests/test_train.cpp — the trainer: resuming is bit-exact on the CPU, the configuration reads
+// the same from flags and JSON, the held-out split is by sprite, the learning-rate schedule,
+// model files, the restoration metrics and palette snapping.
+#include <cmath>
+#include <fstream>
+
+#include "pixelart/metrics.h"
+#include "pixelart/postprocess.h"
+#include "pixelart/safetensors.h"
+#include "pixelart/train.h"
+#include "testing.h"
+
+namespace pixelart::testing {
+namespace {
+
+TrainConfig tiny() {
+  TrainConfig c;
+  c.widths = {4, 8};  // scale 4: 64x64 inputs for 16x16 sprites
+  c.batch = 3;
+  c.steps = 6;
+  c.warmup = 2;
+  c.seed = 3;
+  return c;
+}
+SpriteSet some_sprites(int n) {
+  std::vector<Sprite> s;
+  for (int i = 0; i < n; ++i) s.push_back(generate_sprite(uint64_t(900 + i), 16));
+  return SpriteSet::pack(s, 16);
+}
+
+TEST(Trainer, ResumingFromACheckpointIsBitExactOnTheCpu) {
+  const SpriteSet set = some_sprites(12);
+  Trainer straight(tiny(), set, Device::CPU);
+  for (int i = 0; i < 6; ++i) straight.step(nullptr);
+
+  const std::string ckpt = ::testing::TempDir() + "/ckpt.safetensors";
+  {
+    Trainer first(tiny(), set, Device::CPU);
+    for (int i = 0; i < 3; ++i) first.step(nullptr);
+    first.save_checkpoint(ckpt);
+  }
+  Trainer resumed(tiny(), set, Device::CPU);
+  resumed.resume(ckpt);
+  EXPECT_EQ(resumed.steps_done(), 3);
+  StepLog log;
+  for (int i = 0; i < 3; ++i) resumed.step(&log);
+  EXPECT_EQ(log.step, 6);
+  EXPECT_TRUE(std::isfinite(log.loss));
+  EXPECT_EQ(resumed.model().params().data().to_vector(), straight.model().params().data().to_vector());
+}
+
+TEST(Trainer, ResumeRefusesAnotherModelShape) {
+  const SpriteSet set = some_sprites(4);
+  const std::string ckpt = ::testing::TempDir() + "/ckpt2.safetensors";
+  Trainer(tiny(), set, Device::CPU).save_checkpoint(ckpt);
+  TrainConfig other = tiny();
+  other.widths = {4, 4};
+  Trainer t(other, set, Device::CPU);
+  EXPECT_THROW(t.resume(ckpt), Error);
+  EXPECT_THROW(t.resume(::testing::TempDir() + "/missing.safetensors"), Error);
+}
+
+TEST(TrainConfig, FlagsAndJsonSetTheSameFieldsAndBadValuesAreErrors) {
+  const std::string path = ::testing::TempDir() + "/cfg.json";
+  std::ofstream(path) << R"({"widths": [8, 16, 32], "lr": 0.003, "damage": "original", "loss": [1, 0, 0.5, 0.1], "batch": 64})";
+  TrainConfig a;
+  a.load_json_file(path);
+  TrainConfig b;
+  b.set("widths", "8,16,32");
+  b.set("lr", "0.003");
+  b.set("damage", "original");
+  b.set("loss", "1,0,0.5,0.1");
+  b.set("batch", "64");
+  EXPECT_EQ(a.to_json(), b.to_json());
+  EXPECT_EQ(a.model().describe(), "4-8-16-32-4");
+  EXPECT_THROW(b.set("batch", "many"), Error);
+  EXPECT_THROW(b.set("frobs", "1"), Error);
+  b.set("canvas", "24");
+  EXPECT_THROW(b.validate(), Error);
+  std::ofstream(path) << R"({"lr": "fast"})";
+  EXPECT_THROW(a.load_json_file(path), Error);
+}
+
+TEST(TrainConfig, WarmUpThenCosineDecay) {
+  TrainConfig c;
+  c.lr = 1e-3, c.final_lr = 1e-4, c.warmup = 10, c.steps = 110;
+  EXPECT_DOUBLE_EQ(learning_rate(c, 0), 1e-4);
+  EXPECT_DOUBLE_EQ(learning_rate(c, 9), 1e-3);
+  EXPECT_NEAR(learning_rate(c, 60), 0.55e-3, 1e-12);  // half way: the mean of lr and final_lr
+  EXPECT_NEAR(learning_rate(c, 110), 1e-4, 1e-12);
+}
+
+TEST(Holdout, SplitsBySpriteReproducibly) {
+  const SpriteSet set = some_sprites(200);
+  SpriteSet tr, he, tr2, he2;
+  split_holdout(set, 0.2, 5, &tr, &he);
+  split_holdout(set, 0.2, 5, &tr2, &he2);
+  EXPECT_EQ(tr.size() + he.size(), 200);
+  EXPECT_EQ(he.names, he2.names);
+  EXPECT_GT(he.size(), 20);
+  EXPECT_LT(he.size(), 60);
+  // No sprite in both parts.
+  for (const auto& n : he.names) EXPECT_EQ(std::count(tr.names.begin(), tr.names.end(), n), 0) << n;
+}
+
+TEST(ModelFile, RoundTripsAndRejectsOtherFiles) {
+  Restorer m(RestorerConfig::narrow(), 11);
+  const std::string path = ::testing::TempDir() + "/model.safetensors";
+  save_restorer(path, m, 16, {{"command", "test"}});
+  int canvas = 0;
+  std::map<std::string, std::string> meta;
+  Restorer back = load_restorer(path, Device::CPU, &canvas, &meta);
+  EXPECT_EQ(canvas, 16);
+  EXPECT_EQ(meta["command"], "test");
+  EXPECT_EQ(back.params().data().to_vector(), m.params().data().to_vector());
+  SafeTensors other;
+  other.tensors["x"] = Tensor::zeros({2});
+  save_safetensors(path, other);
+  EXPECT_THROW(load_restorer(path, Device::CPU), Error);
+}
+
+TEST(Metrics, HandBuiltCases) {
+  // Two 1x2 sprites. Sprite 0: exact. Sprite 1: pixel 0 colour off by 10/255, pixel 1 alpha wrong.
+  const std::vector<double> t{0.5, 0.5, 0.5, 1, 0, 0, 0, 0, 0.2, 0.4, 0.6, 1, 0, 0, 0, 0};
+  std::vector<double> p = t;
+  p[8] += 10.0 / 255;
+  p[15] = 0.9;
+  SpriteMetrics m;
+  m.add(p, t, 2, 1, 2);
+  EXPECT_DOUBLE_EQ(m.pixel_accuracy(), 2.0 / 4);
+  EXPECT_DOUBLE_EQ(m.perfect_rate(), 0.5);
+  EXPECT_DOUBLE_EQ(m.alpha_iou(), 2.0 / 3);
+  EXPECT_NEAR(m.rgb_error(), 10.0 / 6, 1e-9);  // 10 levels over 6 opaque channels
+}
+
+TEST(Postprocess, BinaryAlphaAndPaletteSnapping) {
+  const std::vector<double> v{0.1, 0.2, 0.3, 0.49, 0.1, 0.2, 0.3, 0.51};
+  const Sprite s = output_sprite(v, 0, 1, 2);
+  EXPECT_EQ(std::vector<uint8_t>(s.rgba.begin(), s.rgba.begin() + 4), (std::vector<uint8_t>{0, 0, 0, 0}));
+  EXPECT_EQ(s.rgba[7], 255);
+  Sprite noisy;
+  noisy.width = 8, noisy.height = 1;
+  for (int i = 0; i < 8; ++i) {  // two true colours, each with +-3 levels of noise
+    const uint8_t base = i < 5 ? 40 : 200, d = uint8_t(i % 3);
+    noisy.rgba.insert(noisy.rgba.end(), {uint8_t(base + d), uint8_t(base - d), base, 255});
+  }
+  Sprite a = noisy, b = noisy;
+  snap_palette(a, 2);
+  snap_palette(b, -1);
+  for (const Sprite* x : {&a, &b}) {
+    std::set<std::vector<uint8_t>> colours;
+    for (int i = 0; i < 8; ++i) colours.insert(std::vector<uint8_t>(x->px(i, 0), x->px(i, 0) + 3));
+    EXPECT_EQ(colours.size(), 2u);
+  }
+}
+
+}  // namespace
+}  // namespace pixelart::testing
