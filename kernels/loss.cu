@@ -1,4 +1,5 @@
-// kernels/loss.cu — CUDA launches over kernels/loss.h and adam.h's norm. CPU twin: loss_cpu.cpp.
+// kernels/loss.cu — CUDA launches over kernels/loss.h, and the squared norm (a dot product with
+// itself, elementwise.cu). CPU twin: loss_cpu.cpp.
 // Reductions are two-pass and deterministic: kReduceBlocks partials, then one block.
 #include "cuda_launch.cuh"
 #include "cuda_ops.h"
@@ -45,19 +46,6 @@ __global__ void k_loss_backward(const float* p, const float* t, LossShape s, Los
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
     dp[i] += g * loss_grad_elem(p, t, i, s, coef);
 }
-__global__ void k_sumsq_partial(const float* x, int64_t n, float* part) {
-  float acc = 0.f;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-    acc += x[i] * x[i];
-  acc = block_sum(acc);
-  if (threadIdx.x == 0) part[blockIdx.x] = acc;
-}
-__global__ void k_sum_final(const float* part, int nparts, float* out) {
-  float acc = 0.f;
-  for (int i = threadIdx.x; i < nparts; i += blockDim.x) acc += part[i];
-  acc = block_sum(acc);
-  if (threadIdx.x == 0) out[0] = acc;
-}
 }  // namespace
 
 void loss_forward(const float* p, const float* t, const LossShape& s,
@@ -78,12 +66,6 @@ void loss_backward(const float* p, const float* t, const LossShape& s, const Los
   PA_CUDA_CHECK_LAUNCH();
 }
 
-void sumsq(const float* x, int64_t n, float* out) {
-  Scratch part(kReduceBlocks * sizeof(float));
-  k_sumsq_partial<<<kReduceBlocks, kThreads>>>(x, n, part.as<float>());
-  PA_CUDA_CHECK_LAUNCH();
-  k_sum_final<<<1, kThreads>>>(part.as<float>(), kReduceBlocks, out);
-  PA_CUDA_CHECK_LAUNCH();
-}
+void sumsq(const float* x, int64_t n, float* out) { weighted_sum(x, x, out, n); }
 
 }  // namespace pixelart::cuda

@@ -39,12 +39,7 @@ void loss_backward_cpu(const T* p, const T* t, const LossShape& s, const LossCoe
 }
 
 template <class T>
-void sumsq_cpu(const T* x, int64_t n, T* out) {
-  double acc = 0;
-#pragma omp parallel for reduction(+ : acc) schedule(static)
-  for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(x[i]) * x[i];
-  out[0] = static_cast<T>(acc);
-}
+void sumsq_cpu(const T* x, int64_t n, T* out) { weighted_sum_cpu(x, x, out, n); }
 
 template void loss_forward_cpu<float>(const float*, const float*, const LossShape&, const double*, float*, float*);
 template void loss_forward_cpu<double>(const double*, const double*, const LossShape&, const double*, double*, double*);

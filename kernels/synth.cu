@@ -65,50 +65,28 @@ __global__ void k_jpeg_encode(const float* img, float* Y, float* Cb, float* Cr, 
   const int S = g.S, C = S / 2;
   const int64_t per = int64_t(C) * C;
   PA_FOR(t, g.n * per) {
-    const int i = int(t / per), cp = int(t % per), cx = cp % C, cy = cp / C;
+    const int i = int(t / per), cp = int(t % per);
     if (p[i].jpeg_q[pass] <= 0) continue;
-    const float* im = img + int64_t(i) * S * S * 4;
-    float ycc[4][3];
-    for (int k = 0; k < 4; ++k) {
-      const int x = 2 * cx + (k & 1), y = 2 * cy + (k >> 1);
-      const float* v = im + (int64_t(y) * S + x) * 4;
-      const float rgb[3] = {rintf(v[0] * 255.f), rintf(v[1] * 255.f), rintf(v[2] * 255.f)};
-      rgb_to_ycc(rgb, ycc[k]);
-      Y[int64_t(i) * S * S + y * S + x] = ycc[k][0];
-    }
-    Cb[t] = chroma_downsample(ycc[0][1], ycc[1][1], ycc[2][1], ycc[3][1], cx);
-    Cr[t] = chroma_downsample(ycc[0][2], ycc[1][2], ycc[2][2], ycc[3][2], cx);
+    jpeg_encode_unit(img + int64_t(i) * S * S * 4, S, cp % C, cp / C, Y + int64_t(i) * S * S, Cb + int64_t(i) * per,
+                     Cr + int64_t(i) * per);
   }
 }
 __global__ void k_jpeg_blocks(float* Y, float* Cb, float* Cr, const SampleParams* p, SynthDims g, int pass) {
-  const int S = g.S, C = S / 2, by = S / 8, bc = C / 8;
-  const int per = by * by + 2 * bc * bc;
+  const int S = g.S, C = S / 2, per = jpeg_blocks_per_image(S);
   PA_FOR(t, int64_t(g.n) * per) {
-    const int i = int(t / per);
-    const int q = p[i].jpeg_q[pass];
+    const int i = int(t / per), q = p[i].jpeg_q[pass];
     if (q <= 0) continue;
-    int bb = int(t % per), w, chroma = 1;
-    float* plane;
-    if (bb < by * by) plane = Y + int64_t(i) * S * S, w = S, chroma = 0;
-    else if ((bb -= by * by) < bc * bc) plane = Cb + int64_t(i) * C * C, w = C;
-    else bb -= bc * bc, plane = Cr + int64_t(i) * C * C, w = C;
-    const int nb = w / 8, x0 = (bb % nb) * 8, y0 = (bb / nb) * 8;
-    float blk[64];
-    for (int k = 0; k < 64; ++k) blk[k] = plane[(y0 + k / 8) * w + x0 + k % 8];
-    jpeg_block(blk, chroma, q);
-    for (int k = 0; k < 64; ++k) plane[(y0 + k / 8) * w + x0 + k % 8] = blk[k];
+    jpeg_block_unit(Y + int64_t(i) * S * S, Cb + int64_t(i) * C * C, Cr + int64_t(i) * C * C, S, int(t % per), q);
   }
 }
 __global__ void k_jpeg_decode(float* img, const float* Y, const float* Cb, const float* Cr, const SampleParams* p, SynthDims g, int pass) {
   const int S = g.S, C = S / 2;
   const int64_t per = int64_t(S) * S;
   PA_FOR(t, g.n * per) {
-    const int i = int(t / per), pix = int(t % per), x = pix % S, y = pix / S;
+    const int i = int(t / per), pix = int(t % per);
     if (p[i].jpeg_q[pass] <= 0) continue;
-    const float ycc[3] = {Y[t], chroma_upsample(Cb + int64_t(i) * C * C, C, C, x, y), chroma_upsample(Cr + int64_t(i) * C * C, C, C, x, y)};
-    float rgb[3];
-    ycc_to_rgb(ycc, rgb);
-    for (int c = 0; c < 3; ++c) img[t * 4 + c] = rgb[c] * (1.f / 255.f);
+    jpeg_decode_unit(img + int64_t(i) * per * 4, Y + int64_t(i) * per, Cb + int64_t(i) * C * C, Cr + int64_t(i) * C * C, S,
+                     pix % S, pix / S);
   }
 }
 }  // namespace
@@ -141,7 +119,7 @@ void synth_jpeg(float* img, float* y, float* cb, float* cr, const SampleParams* 
   const int64_t chroma_px = int64_t(g.n) * (g.S / 2) * (g.S / 2);
   k_jpeg_encode<<<grid_for(chroma_px, 1 << 20), kThreads>>>(img, y, cb, cr, p, g, pass);
   PA_CUDA_CHECK_LAUNCH();
-  const int64_t blocks = int64_t(g.n) * ((g.S / 8) * (g.S / 8) + 2 * (g.S / 16) * (g.S / 16));
+  const int64_t blocks = int64_t(g.n) * jpeg_blocks_per_image(g.S);
   k_jpeg_blocks<<<grid_for(blocks, 1 << 20), kThreads>>>(y, cb, cr, p, g, pass);
   PA_CUDA_CHECK_LAUNCH();
   k_jpeg_decode<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(img, y, cb, cr, p, g, pass);

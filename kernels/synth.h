@@ -401,4 +401,45 @@ PA_HD float chroma_upsample(const float* plane, int cw, int ch, int x, int y) {
   return floorf((3.f * near_col + far_col + ((x & 1) ? 7.f : 8.f)) / 16.f);
 }
 
+// The three JPEG steps on one image (RGBA [S, S, 4] in [0, 1]; planes Y [S, S], Cb and Cr
+// [S/2, S/2]), each for one unit of work, called by the CPU loops and the CUDA kernels alike.
+// Encode one chroma sample (cx, cy): the 2x2 pixels it covers to YCbCr, chroma averaged (4:2:0).
+PA_HD void jpeg_encode_unit(const float* im, int S, int cx, int cy, float* Y, float* Cb, float* Cr) {
+  const int C = S / 2;
+  float ycc[4][3];
+  for (int k = 0; k < 4; ++k) {
+    const int x = 2 * cx + (k & 1), y = 2 * cy + (k >> 1);
+    const float* v = im + (int64_t(y) * S + x) * 4;
+    const float rgb[3] = {rintf(v[0] * 255.f), rintf(v[1] * 255.f), rintf(v[2] * 255.f)};
+    rgb_to_ycc(rgb, ycc[k]);
+    Y[y * S + x] = ycc[k][0];
+  }
+  Cb[cy * C + cx] = chroma_downsample(ycc[0][1], ycc[1][1], ycc[2][1], ycc[3][1], cx);
+  Cr[cy * C + cx] = chroma_downsample(ycc[0][2], ycc[1][2], ycc[2][2], ycc[3][2], cx);
+}
+// The number of 8x8 blocks of one image (luma, then Cb, then Cr), and block b of them.
+PA_HD int jpeg_blocks_per_image(int S) { return (S / 8) * (S / 8) + 2 * (S / 16) * (S / 16); }
+PA_HD void jpeg_block_unit(float* Y, float* Cb, float* Cr, int S, int b, int quality) {
+  const int C = S / 2, by = S / 8, bc = C / 8;
+  float* plane;
+  int w, chroma = 1;
+  if (b < by * by) plane = Y, w = S, chroma = 0;
+  else if ((b -= by * by) < bc * bc) plane = Cb, w = C;
+  else b -= bc * bc, plane = Cr, w = C;
+  const int nb = w / 8, x0 = (b % nb) * 8, y0 = (b / nb) * 8;
+  float blk[64];
+  for (int k = 0; k < 64; ++k) blk[k] = plane[(y0 + k / 8) * w + x0 + k % 8];
+  jpeg_block(blk, chroma, quality);
+  for (int k = 0; k < 64; ++k) plane[(y0 + k / 8) * w + x0 + k % 8] = blk[k];
+}
+// Decode pixel (x, y): fancy-upsampled chroma, back to RGB (alpha untouched).
+PA_HD void jpeg_decode_unit(float* im, const float* Y, const float* Cb, const float* Cr, int S, int x, int y) {
+  const int C = S / 2;
+  const float ycc[3] = {Y[y * S + x], chroma_upsample(Cb, C, C, x, y), chroma_upsample(Cr, C, C, x, y)};
+  float rgb[3];
+  ycc_to_rgb(ycc, rgb);
+  float* v = im + (int64_t(y) * S + x) * 4;
+  for (int c = 0; c < 3; ++c) v[c] = rgb[c] * (1.f / 255.f);
+}
+
 }  // namespace pixelart::kernels

@@ -81,46 +81,14 @@ void synth_jpeg_cpu(float* img, float* yp, float* cbp, float* crp, const SampleP
     float* Y = yp + int64_t(i) * S * S;
     float* Cb = cbp + int64_t(i) * C * C;
     float* Cr = crp + int64_t(i) * C * C;
-    // RGB -> YCbCr; chroma averaged over 2x2 (4:2:0)
 #pragma omp parallel for schedule(static)
     for (int cy = 0; cy < C; ++cy)
-      for (int cx = 0; cx < C; ++cx) {
-        float ycc[4][3];
-        for (int k = 0; k < 4; ++k) {
-          const int x = 2 * cx + (k & 1), y = 2 * cy + (k >> 1);
-          const float* v = im + (int64_t(y) * S + x) * 4;
-          const float rgb[3] = {rintf(v[0] * 255.f), rintf(v[1] * 255.f), rintf(v[2] * 255.f)};
-          rgb_to_ycc(rgb, ycc[k]);
-          Y[y * S + x] = ycc[k][0];
-        }
-        Cb[cy * C + cx] = chroma_downsample(ycc[0][1], ycc[1][1], ycc[2][1], ycc[3][1], cx);
-        Cr[cy * C + cx] = chroma_downsample(ycc[0][2], ycc[1][2], ycc[2][2], ycc[3][2], cx);
-      }
-    // 8x8 blocks: luma, then both chroma planes
-    const int by = S / 8, bc = C / 8;
+      for (int cx = 0; cx < C; ++cx) jpeg_encode_unit(im, S, cx, cy, Y, Cb, Cr);
 #pragma omp parallel for schedule(static)
-    for (int b = 0; b < by * by + 2 * bc * bc; ++b) {
-      float* plane;
-      int w, bb = b, chroma = 1;
-      if (bb < by * by) plane = Y, w = S, chroma = 0;
-      else if ((bb -= by * by) < bc * bc) plane = Cb, w = C;
-      else bb -= bc * bc, plane = Cr, w = C;
-      const int nb = w / 8, x0 = (bb % nb) * 8, y0 = (bb / nb) * 8;
-      float blk[64];
-      for (int k = 0; k < 64; ++k) blk[k] = plane[(y0 + k / 8) * w + x0 + k % 8];
-      jpeg_block(blk, chroma, q);
-      for (int k = 0; k < 64; ++k) plane[(y0 + k / 8) * w + x0 + k % 8] = blk[k];
-    }
-    // fancy upsampling and back to RGB
+    for (int b = 0; b < jpeg_blocks_per_image(S); ++b) jpeg_block_unit(Y, Cb, Cr, S, b, q);
 #pragma omp parallel for schedule(static)
     for (int y = 0; y < S; ++y)
-      for (int x = 0; x < S; ++x) {
-        const float ycc[3] = {Y[y * S + x], chroma_upsample(Cb, C, C, x, y), chroma_upsample(Cr, C, C, x, y)};
-        float rgb[3];
-        ycc_to_rgb(ycc, rgb);
-        float* v = im + (int64_t(y) * S + x) * 4;
-        for (int c = 0; c < 3; ++c) v[c] = rgb[c] * (1.f / 255.f);
-      }
+      for (int x = 0; x < S; ++x) jpeg_decode_unit(im, Y, Cb, Cr, S, x, y);
   }
 }
 
