@@ -8,6 +8,9 @@
 #include "op_catalogue.h"
 #include "pixelart/autograd.h"
 #include "pixelart/ops.h"
+#include "pixelart/optim.h"
+#include "pixelart/restorer.h"
+#include "rng.h"
 
 namespace pixelart::testing {
 namespace {
@@ -44,7 +47,48 @@ void run_case(benchmark::State& state, const OpCase& c, Device dev, bool backwar
     state.counters["GB/s"] = benchmark::Counter(c.bytes * mult * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The whole restorer, as training and restoration run it: forward at batch 1 and 256, and one
+// training step (forward, loss, backward, AdamW) at batch 64. The peer on the GPU machine is
+// tools/torch_peer.py (the same model in PyTorch), run beside this by tools/gpu_check.sh.
+void restorer_case(benchmark::State& state, Device dev, int batch, bool train) {
+  if (dev == Device::CUDA && !cuda_available()) {
+    state.SkipWithError(("no GPU: " + cuda_unavailable_reason()).c_str());
+    return;
+  }
+  const RestorerConfig cfg;
+  Restorer model(cfg, 1, DType::F32, dev);
+  std::vector<double> xv(size_t(batch) * 256 * 256 * 4), tv(size_t(batch) * 16 * 16 * 4);
+  for (size_t i = 0; i < xv.size(); ++i) xv[i] = kernels::uniform01(5, 0, i);
+  for (size_t i = 0; i < tv.size(); ++i) tv[i] = kernels::uniform01(5, 1, i);
+  const Tensor x = Tensor::from_vector(xv, {batch, 256, 256, 4}, DType::F32, dev);
+  const Tensor t = Tensor::from_vector(tv, {batch, 16, 16, 4}, DType::F32, dev);
+  Adam opt(model.params(), AdamConfig{});
+  for (auto _ : state) {
+    if (!train) {
+      NoGradGuard ng;
+      benchmark::DoNotOptimize(model.forward(x).raw());
+    } else {
+      model.params().zero_grad();
+      Tape tape;
+      TapeScope scope(tape);
+      tape.backward(composite_loss(model.forward(x), t, LossWeights{}).total);
+      opt.step();
+    }
+    synchronize(dev);
+  }
+  const double flops = double(cfg.forward_flops(256, 256)) * batch * (train ? 3.0 : 1.0);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["images/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 int register_all() {
+  for (auto [dev, batch, train] : {std::tuple{Device::CPU, 1, false}, {Device::CPU, 4, true}, {Device::CUDA, 1, false},
+                                   {Device::CUDA, 256, false}, {Device::CUDA, 64, true}}) {
+    const std::string name = std::string(to_string(dev)) + "/restorer_" + (train ? "train_step" : "forward") + "_b" + std::to_string(batch);
+    benchmark::RegisterBenchmark(name.c_str(), [dev, batch, train](benchmark::State& s) { restorer_case(s, dev, batch, train); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
   for (const OpCase& c : op_catalogue(CatalogueSize::Bench))
     for (Device dev : {Device::CPU, Device::CUDA})
       for (bool bwd : {false, true}) {
