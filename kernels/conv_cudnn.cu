@@ -8,7 +8,8 @@
 // accumulating (beta = 1) into the caller's gradients.
 // A plan (descriptors, algorithms, workspace sizes) is built once per shape and cached; the
 // algorithms are the fastest *deterministic* ones cudnnFind* measured, so training repeats.
-// fp32 math (CUDNN_FMA_MATH: no TF32), so CUDA matches the CPU within fp32 tolerances.
+// fp32 math (CUDNN_FMA_MATH: no TF32) unless a call asks for TF32, so CUDA matches the CPU within
+// fp32 tolerances by default.
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,17 +58,17 @@ struct Plan {
   }
 };
 
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
 
 class PlanCache {
  public:
-  Plan& get(const ConvShape& s) {
+  Plan& get(const ConvShape& s, bool tf32) {
     std::lock_guard<std::mutex> lock(mu_);
-    const Key k{s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad};
+    const Key k{s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, tf32};
     auto it = plans_.find(k);
     if (it != plans_.end()) return *it->second;
     auto p = std::make_unique<Plan>();
-    build(*p, s);
+    build(*p, s, tf32);
     return *plans_.emplace(k, std::move(p)).first->second;
   }
   // One workspace for every plan, grown on demand (never per step once shapes repeat).
@@ -84,7 +85,7 @@ class PlanCache {
   }
 
  private:
-  static void build(Plan& p, const ConvShape& s) {
+  static void build(Plan& p, const ConvShape& s, bool tf32) {
     const int n = int(s.N), h = int(s.H), w = int(s.W), ci = int(s.Cin), co = int(s.Cout);
     PA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.x));
     PA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.y));
@@ -97,7 +98,7 @@ class PlanCache {
                                               int(s.KH), int(s.KW)));
     PA_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.conv, int(s.pad), int(s.pad), 1, 1, 1, 1,
                                                    CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    PA_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, CUDNN_FMA_MATH));
+    PA_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, tf32 ? CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION : CUDNN_FMA_MATH));
     int on, oc, oh, ow;
     PA_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.conv, p.x, p.w, &on, &oc, &oh, &ow));
     if (oh != s.Ho() || ow != s.Wo() || oc != co)
@@ -153,8 +154,8 @@ PlanCache& plans() {
 }  // namespace
 
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const ConvShape& s,
-                    bool relu) {
-  Plan& p = plans().get(s);
+                    bool relu, bool tf32) {
+  Plan& p = plans().get(s, tf32);
   const float one = 1.f, zero = 0.f;
   if (relu) {
     // The fused call may reject an algorithm for some shapes; IMPLICIT_PRECOMP_GEMM is the one
@@ -180,8 +181,8 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 }
 
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
-                     float* dw, float* db, const ConvShape& s, bool relu) {
-  Plan& p = plans().get(s);
+                     float* dw, float* db, const ConvShape& s, bool relu, bool tf32) {
+  Plan& p = plans().get(s, tf32);
   if (!p.have_bwd) PlanCache::build_backward(p);
   const float one = 1.f;
   const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;

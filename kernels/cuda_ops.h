@@ -57,15 +57,17 @@ void adam(float* p, float* m, float* v, const float* g, int64_t n, const float* 
           const kernels::AdamParams& a);
 
 // ---- cuBLAS (gemm_cublas.cu): row-major C = alpha op(A) op(B) + beta C ----
+// tf32: TF32 tensor-core math (else pedantic fp32).
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+          int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool tf32 = false);
 
 // ---- cuDNN (conv_cudnn.cu): plans (descriptors, algorithms, workspace) cached by shape ----
+// tf32: CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION (TF32) instead of CUDNN_FMA_MATH; a plan per both.
 void conv2d_forward(const float* x, const float* w, const float* b, float* y,
-                    const kernels::ConvShape& s, bool relu);
+                    const kernels::ConvShape& s, bool relu, bool tf32 = false);
 // Accumulates into dx, dw, db (each may be null).
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
-                     float* dw, float* db, const kernels::ConvShape& s, bool relu);
+                     float* dw, float* db, const kernels::ConvShape& s, bool relu, bool tf32 = false);
 
 // ---- the damage pipeline (synth.cu): the same stages as kernels/synth_ops.h, device pointers ----
 void synth_params(const kernels::DamageParams& d, const kernels::SynthDims& g, kernels::SampleParams* out);

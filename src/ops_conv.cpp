@@ -40,7 +40,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
     });
   } else {
     PA_ON_CUDA(cuda::conv2d_forward(x.data<float>(), w.data<float>(),
-                                    b.defined() ? b.data<float>() : nullptr, y.data<float>(), s, p.relu));
+                                    b.defined() ? b.data<float>() : nullptr, y.data<float>(), s, p.relu, p.tf32));
   }
 
   if (Tape* tape = recording_tape({&x, &w, &b})) {
@@ -63,7 +63,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
         PA_ON_CUDA(cuda::conv2d_backward(
             x.data<float>(), w.data<float>(), y.data<float>(), dy.data<float>(),
             dx.defined() ? dx.data<float>() : nullptr, dw.defined() ? dw.data<float>() : nullptr,
-            db.defined() ? db.data<float>() : nullptr, s, p.relu));
+            db.defined() ? db.data<float>() : nullptr, s, p.relu, p.tf32));
       }
     });
   }

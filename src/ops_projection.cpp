@@ -6,7 +6,7 @@
 
 namespace pixelart {
 
-Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b) {
+Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b, bool tf32) {
   const char* op = "projection";
   detail::check_rank(op, "input", x, 4);
   detail::check_float(op, "input", x);
@@ -28,13 +28,13 @@ Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b) {
     });
   } else {
     PA_ON_CUDA({
-      cuda::gemm(false, true, P, Cout, Cin, 1.f, x.data<float>(), Cin, w.data<float>(), Cin, 0.f, y.data<float>(), Cout);
+      cuda::gemm(false, true, P, Cout, Cin, 1.f, x.data<float>(), Cin, w.data<float>(), Cin, 0.f, y.data<float>(), Cout, tf32);
       if (b.defined()) cuda::add_bias_rows(y.data<float>(), b.data<float>(), P, Cout);
     });
   }
   if (Tape* tape = recording_tape({&x, &w, &b})) {
     y.set_requires_grad(true);
-    tape->record([x, w, b, y, P, Cin, Cout] {
+    tape->record([x, w, b, y, P, Cin, Cout, tf32] {
       const Tensor dy = y.grad();
       if (!dy.defined()) return;
       // dx[P, Cin] += dy[P, Cout] w[Cout, Cin];  dw[Cout, Cin] += dy^T x;  db += column sums of dy
@@ -49,9 +49,9 @@ Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b) {
       } else {
         PA_ON_CUDA({
           if (x.requires_grad())
-            cuda::gemm(false, false, P, Cin, Cout, 1.f, dy.data<float>(), Cout, w.data<float>(), Cin, 1.f, x.grad_or_zeros().data<float>(), Cin);
+            cuda::gemm(false, false, P, Cin, Cout, 1.f, dy.data<float>(), Cout, w.data<float>(), Cin, 1.f, x.grad_or_zeros().data<float>(), Cin, tf32);
           if (w.requires_grad())
-            cuda::gemm(true, false, Cout, Cin, P, 1.f, dy.data<float>(), Cout, x.data<float>(), Cin, 1.f, w.grad_or_zeros().data<float>(), Cin);
+            cuda::gemm(true, false, Cout, Cin, P, 1.f, dy.data<float>(), Cout, x.data<float>(), Cin, 1.f, w.grad_or_zeros().data<float>(), Cin, tf32);
           if (b.requires_grad()) cuda::sum_rows(dy.data<float>(), b.grad_or_zeros().data<float>(), P, Cout);
         });
       }

@@ -91,10 +91,10 @@ Tensor Restorer::forward(const Tensor& x) const {
   Tensor h = x;
   for (int i = 0; i < cfg_.depth(); ++i) {
     const std::string n = "conv" + std::to_string(i);
-    h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_});
+    h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_, tf32_});
     h = max_pool2x2(h);
   }
-  return sigmoid(projection(h, arena_.param("proj.weight"), arena_.param("proj.bias")));
+  return sigmoid(projection(h, arena_.param("proj.weight"), arena_.param("proj.bias"), tf32_));
 }
 
 }  // namespace pixelart

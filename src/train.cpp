@@ -58,6 +58,9 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
   else if (k == "final-lr") final_lr = to_double(k, v);
   else if (k == "warmup") warmup = to_int(k, v);
   else if (k == "schedule") schedule = v;
+  else if (k == "patience") patience = to_int(k, v);
+  else if (k == "factor") factor = to_double(k, v);
+  else if (k == "precision") precision = v;
   else if (k == "weight-decay") weight_decay = to_double(k, v);
   else if (k == "clip") clip = to_double(k, v);
   else if (k == "loss") {
@@ -80,7 +83,8 @@ std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
   for (int i = 0; i < kNumLossTerms; ++i) l += (i ? "," : "") + num(loss[i]);
   return {{"widths", join(widths)}, {"canvas", std::to_string(canvas)}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
-          {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"weight-decay", num(weight_decay)},
+          {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"patience", std::to_string(patience)},
+          {"factor", num(factor)}, {"precision", precision}, {"weight-decay", num(weight_decay)},
           {"clip", num(clip)}, {"loss", l}, {"damage", damage}, {"seed", std::to_string(seed)},
           {"holdout", num(holdout)}, {"log-every", std::to_string(log_every)},
           {"checkpoint-every", std::to_string(checkpoint_every)}, {"data", data}, {"out", out}, {"device", device}};
@@ -137,16 +141,30 @@ void TrainConfig::validate() const {
   need(steps > 0, "--steps must be positive");
   need(lr > 0 && final_lr >= 0 && final_lr <= lr, "--lr must be positive and --final-lr within [0, lr]");
   need(warmup >= 0, "--warmup must be >= 0");
-  need(schedule == "cosine" || schedule == "constant", "--schedule must be cosine or constant");
+  need(schedule == "cosine" || schedule == "constant" || schedule == "plateau", "--schedule must be cosine, constant or plateau");
+  need(patience > 0 && factor > 0 && factor < 1, "--patience must be positive and --factor in (0, 1)");
+  need(precision == "fp32" || precision == "tf32",
+       "--precision must be fp32 or tf32 (bf16 compute is not implemented yet)");
   need(weight_decay >= 0 && clip >= 0, "--weight-decay and --clip must be >= 0");
   need(holdout >= 0 && holdout < 1, "--holdout must be in [0, 1)");
   need(log_every > 0 && checkpoint_every > 0, "--log-every and --checkpoint-every must be positive");
   DamageConfig::preset(damage).validate();
 }
 
+void Plateau::update(double loss, int64_t patience, double factor) {
+  smoothed = smoothed < 0 ? loss : 0.8 * smoothed + 0.2 * loss;
+  if (smoothed < best * 0.999) {
+    best = smoothed;
+    since_best = 0;
+  } else if (++since_best >= patience) {
+    scale *= factor;
+    since_best = 0;
+  }
+}
+
 double learning_rate(const TrainConfig& c, int64_t step) {
   if (step < c.warmup) return c.lr * double(step + 1) / double(c.warmup);
-  if (c.schedule == "constant") return c.lr;
+  if (c.schedule != "cosine") return c.lr;
   const double t = double(step - c.warmup) / double(std::max<int64_t>(1, c.steps - c.warmup));
   return c.final_lr + 0.5 * (c.lr - c.final_lr) * (1.0 + std::cos(3.14159265358979 * std::min(1.0, t)));
 }
@@ -177,6 +195,7 @@ Trainer::Trainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev)
       synth_(train_set, cfg.canvas * cfg.model().scale(), DamageConfig::preset(cfg.damage), dev) {
   PA_CHECK(train_set.canvas == cfg.canvas, "training: the sprites are on a " << train_set.canvas
                                                << " px canvas but --canvas is " << cfg.canvas);
+  model_.set_tf32(cfg.precision == "tf32");
 }
 
 void Trainer::step(StepLog* log) {
@@ -191,12 +210,14 @@ void Trainer::step(StepLog* log) {
     loss = composite_loss(model_.forward(x), t, cfg_.loss);
     tape.backward(loss.total);
   }
-  const double lr = learning_rate(cfg_, step_);
+  double lr = learning_rate(cfg_, step_);
+  if (cfg_.schedule == "plateau" && step_ >= cfg_.warmup) lr = std::max(lr * plateau_.scale, cfg_.final_lr);
   opt_.step(lr);
   ++step_;
   if (log) {  // the only host reads of a step, and only when logging
     log->step = step_;
     log->loss = loss.total.item();
+    if (cfg_.schedule == "plateau" && step_ > cfg_.warmup) plateau_.update(log->loss, cfg_.patience, cfg_.factor);
     const auto terms = loss.terms.to_vector();
     for (int k = 0; k < kNumLossTerms; ++k) log->terms[k] = terms[size_t(k)];
     log->lr = lr;
@@ -214,6 +235,8 @@ void Trainer::save_checkpoint(const std::string& path) const {
   st.tensors["adam/v"] = const_cast<Adam&>(opt_).v().to(Device::CPU);
   st.metadata["format"] = "pixelart-checkpoint-v1";
   st.metadata["step"] = std::to_string(step_);
+  st.metadata["plateau"] = num(plateau_.scale) + " " + num(plateau_.best) + " " + num(plateau_.smoothed) + " " +
+                           std::to_string(plateau_.since_best);
   st.metadata["config"] = cfg_.to_json();
   st.metadata["rng"] = "counter-based: sample k of step s is (seed " + std::to_string(cfg_.seed) + ", index s*batch+k)";
   std::string order;
@@ -252,6 +275,10 @@ void Trainer::resume(const std::string& path) {
   }
   step_ = std::stoll(meta("step"));
   opt_.set_steps(step_);
+  if (st.metadata.count("plateau")) {
+    std::istringstream ps(st.metadata.at("plateau"));
+    ps >> plateau_.scale >> plateau_.best >> plateau_.smoothed >> plateau_.since_best;
+  }
 }
 
 // ---- model files -------------------------------------------------------------------------------

@@ -90,6 +90,23 @@ TEST(TrainConfig, WarmUpThenCosineDecay) {
   EXPECT_NEAR(learning_rate(c, 110), 1e-4, 1e-12);
 }
 
+TEST(Plateau, LowersTheRateOnlyAfterPatienceUpdatesWithoutImprovement) {
+  Plateau p;
+  for (double loss : {1.0, 0.9, 0.8, 0.7}) p.update(loss, 3, 0.5);  // improving
+  EXPECT_EQ(p.scale, 1.0);
+  p.update(5.0, 3, 0.5);  // worse, worse, worse: the third one lowers the rate
+  p.update(5.0, 3, 0.5);
+  EXPECT_EQ(p.scale, 1.0);
+  p.update(5.0, 3, 0.5);
+  EXPECT_EQ(p.scale, 0.5);
+  TrainConfig bad;
+  bad.precision = "bf16";
+  EXPECT_THROW(bad.validate(), Error);
+  bad.precision = "tf32";
+  bad.schedule = "plateau";
+  EXPECT_NO_THROW(bad.validate());
+}
+
 TEST(Holdout, SplitsBySpriteReproducibly) {
   const SpriteSet set = some_sprites(200);
   SpriteSet tr, he, tr2, he2;

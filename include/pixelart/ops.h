@@ -21,6 +21,7 @@ struct Conv2dParams {
   int pad = 1;
   bool relu = true;
   ConvImpl impl = ConvImpl::Auto;
+  bool tf32 = false;  // CUDA: allow TF32 tensor-core math (fp32 storage); the CPU ignores it
 };
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p = {});
 
@@ -33,7 +34,8 @@ Tensor max_pool2x2(const Tensor& x);
 // ---- projection and activations ------------------------------------------------------------
 // 1x1 projection: y[n,h,w,:] = W x[n,h,w,:] + b.  x: [N,H,W,Cin]  w: [Cout, Cin]  b: [Cout].
 // A GEMM over all N*H*W pixels (BLAS on the CPU, cuBLAS on CUDA) plus a bias epilogue.
-Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b);
+// tf32: on CUDA, let cuBLAS use TF32 tensor cores (the CPU ignores it).
+Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b, bool tf32 = false);
 // Numerically stable logistic sigmoid (kernels/elementwise.h).
 Tensor sigmoid(const Tensor& x);
 // Plain ReLU (the convolution fuses its own; this one is for composing other models).

@@ -26,7 +26,12 @@ struct TrainConfig {
   double lr = 2e-3;
   double final_lr = 1e-4;       // cosine decays to this
   int64_t warmup = 100;         // linear warm-up steps
-  std::string schedule = "cosine";  // cosine | constant
+  std::string schedule = "cosine";  // cosine | constant | plateau
+  // plateau (as the original project): on a logging step whose smoothed loss has not improved
+  // for `patience` logging steps, the learning rate is multiplied by `factor` (down to final_lr).
+  int64_t patience = 10;
+  double factor = 0.5;
+  std::string precision = "fp32";  // fp32 | tf32 (CUDA tensor cores, fp32 storage)
   double weight_decay = 1e-4;
   double clip = 1.0;            // global gradient-norm clip (0: off)
   LossWeights loss{{1.0, 0.5, 0.5, 0.05}};  // mse, l1, edge, alpha
@@ -48,12 +53,21 @@ struct TrainConfig {
   void validate() const;
 };
 
-// Learning rate at a step: linear warm-up, then cosine to final_lr (or constant).
+// Learning rate at a step: linear warm-up, then cosine to final_lr, or constant (the plateau
+// schedule starts from the constant and the trainer lowers it).
 double learning_rate(const TrainConfig& c, int64_t step);
 
 // Splits a set by sprite: each sprite goes to the held-out part with probability `fraction`,
 // decided by hash(seed, sprite content), so the split survives reordering and re-packing.
 void split_holdout(const SpriteSet& all, double fraction, uint64_t seed, SpriteSet* train, SpriteSet* held);
+
+// The plateau rule on a sequence of logged losses: an exponential moving average (0.8); when it
+// has not improved by 0.1% for `patience` updates, the scale is multiplied by `factor`.
+struct Plateau {
+  double scale = 1.0, best = 1e300, smoothed = -1;
+  int64_t since_best = 0;
+  void update(double loss, int64_t patience, double factor);
+};
 
 struct StepLog {
   int64_t step = 0;
@@ -83,6 +97,7 @@ class Trainer {
   Adam opt_;
   Synthesizer synth_;
   int64_t step_ = 0;
+  Plateau plateau_;  // the plateau schedule's state (saved in checkpoints)
 };
 
 // Model files: weights by parameter name (f32) and metadata: format, widths, canvas, and what

@@ -30,7 +30,8 @@ int run_train(const std::vector<std::string>& argv) {
   if (argv.empty() || argv[0] != "restore")
     throw Error("usage: pixelart train restore [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]\n"
                 "settings (also the keys of the JSON file): widths, canvas, batch, steps, lr, final-lr, warmup,\n"
-                "  schedule, weight-decay, clip, loss (mse,l1,edge,alpha), damage, seed, holdout, log-every,\n"
+                "  schedule (cosine|constant|plateau), patience, factor, precision (fp32|tf32), weight-decay,\n"
+                "  clip, loss (mse,l1,edge,alpha), damage, seed, holdout, log-every,\n"
                 "  checkpoint-every, data, out, device   (the upscaler's training is not built yet)",
                 ErrorKind::Usage);
   TrainConfig cfg;
