@@ -8,6 +8,15 @@
 
 namespace pixelart {
 
+Sprite image_from_values(const std::vector<double>& v, int64_t i, int h, int w) {
+  Sprite s;
+  s.width = w, s.height = h;
+  s.rgba.resize(size_t(h) * w * 4);
+  const size_t base = size_t(i) * s.rgba.size();
+  for (size_t k = 0; k < s.rgba.size(); ++k) s.rgba[k] = uint8_t(std::lround(std::clamp(v[base + k], 0.0, 1.0) * 255.0));
+  return s;
+}
+
 Sprite output_sprite(const std::vector<double>& v, int64_t i, int h, int w) {
   Sprite s;
   s.width = w, s.height = h;

@@ -229,10 +229,10 @@ void Trainer::step(StepLog* log) {
 
 void Trainer::save_checkpoint(const std::string& path) const {
   SafeTensors st;
-  const ParamArena& a = const_cast<Restorer&>(model_).params();
+  const ParamArena& a = model_.params();
   for (size_t i = 0; i < a.size(); ++i) st.tensors["param/" + a.spec(i).name] = a.param(i).to(Device::CPU);
-  st.tensors["adam/m"] = const_cast<Adam&>(opt_).m().to(Device::CPU);
-  st.tensors["adam/v"] = const_cast<Adam&>(opt_).v().to(Device::CPU);
+  st.tensors["adam/m"] = opt_.m().to(Device::CPU);
+  st.tensors["adam/v"] = opt_.v().to(Device::CPU);
   st.metadata["format"] = "pixelart-checkpoint-v1";
   st.metadata["step"] = std::to_string(step_);
   st.metadata["plateau"] = num(plateau_.scale) + " " + num(plateau_.best) + " " + num(plateau_.smoothed) + " " +

@@ -70,6 +70,8 @@ class Adam {
   void set_steps(int64_t t) { t_ = t; }
   Tensor& m() { return m_; }
   Tensor& v() { return v_; }
+  const Tensor& m() const { return m_; }
+  const Tensor& v() const { return v_; }
   // The global L2 norm of the gradients at the last step, before clipping. Reads one number
   // back from the device: call it when logging, not every step.
   double last_grad_norm() const;

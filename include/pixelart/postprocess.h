@@ -6,7 +6,9 @@
 
 namespace pixelart {
 
-// Sample i of a [n, h, w, 4] tensor of values in [0, 1] as an 8-bit sprite with binary alpha.
+// Sample i of a [n, h, w, 4] tensor of values in [0, 1] as an 8-bit image, as it is (inputs).
+Sprite image_from_values(const std::vector<double>& values, int64_t i, int h, int w);
+// ... and as a sprite file: binary alpha, fully transparent pixels (0,0,0,0).
 Sprite output_sprite(const std::vector<double>& values, int64_t i, int h, int w);
 
 // Snaps the opaque pixels to a palette of at most k colours (k-means in RGB, seeded by the most

@@ -79,11 +79,7 @@ int run_eval(const std::vector<std::string>& argv) {
         auto v = x.to_vector();
         const size_t per = size_t(S) * S * 4;
         for (int i = 0; i < nb; ++i) {
-          Sprite img;
-          img.width = img.height = S;
-          img.rgba.resize(per);
-          for (size_t k = 0; k < per; ++k) img.rgba[k] = uint8_t(std::lround(v[size_t(i) * per + k] * 255.0));
-          const Sprite d = outside_damage(img, seed, uint64_t(b + i));
+          const Sprite d = outside_damage(image_from_values(v, i, S, S), seed, uint64_t(b + i));
           for (size_t k = 0; k < per; ++k) v[size_t(i) * per + k] = d.rgba[k] / 255.0;
         }
         x = Tensor::from_vector(v, x.shape(), DType::F32, dev);
@@ -95,7 +91,7 @@ int run_eval(const std::vector<std::string>& argv) {
       }
       const auto yv = y.to_vector(), tv = t.to_vector();
       std::vector<double> xv;  // read back only if a sample joins the worst cases
-      const size_t per = size_t(canvas) * canvas * 4, in_per = size_t(S) * S * 4;
+      const size_t per = size_t(canvas) * canvas * 4;
       for (int i = 0; i < nb; ++i) {
         SpriteMetrics one;
         one.add(std::vector<double>(yv.begin() + long(i * per), yv.begin() + long((i + 1) * per)),
@@ -104,11 +100,7 @@ int run_eval(const std::vector<std::string>& argv) {
         const double acc = one.pixel_accuracy();
         if (fam != families.back() || (worst.size() >= 16 && acc >= worst.back().accuracy)) continue;
         if (xv.empty()) xv = x.to_vector();
-        Worst w{acc, {}, output_sprite(yv, i, canvas, canvas), output_sprite(tv, i, canvas, canvas)};
-        w.input.width = w.input.height = S;
-        w.input.rgba.resize(in_per);
-        for (size_t k = 0; k < in_per; ++k) w.input.rgba[k] = uint8_t(std::lround(xv[size_t(i) * in_per + k] * 255.0));
-        worst.push_back(std::move(w));
+        worst.push_back({acc, image_from_values(xv, i, S, S), output_sprite(yv, i, canvas, canvas), output_sprite(tv, i, canvas, canvas)});
         std::sort(worst.begin(), worst.end(), [](const Worst& p, const Worst& q) { return p.accuracy < q.accuracy; });
         if (worst.size() > 16) worst.pop_back();
       }

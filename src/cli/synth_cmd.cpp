@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "pixelart/image_io.h"
+#include "pixelart/postprocess.h"
 #include "pixelart/synth.h"
 
 namespace pixelart::cli {
@@ -49,20 +50,6 @@ SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed
   return all;
 }
 
-Sprite tensor_image(const Tensor& batch, int64_t i) {
-  const int64_t h = batch.size(1), w = batch.size(2);
-  const auto v = batch.to_vector();
-  Sprite s;
-  s.width = int(w);
-  s.height = int(h);
-  s.rgba.resize(size_t(h * w * 4));
-  for (size_t k = 0; k < s.rgba.size(); ++k) {
-    const double x = v[size_t(i * h * w * 4) + k];
-    s.rgba[k] = uint8_t(std::lround(std::clamp(x, 0.0, 1.0) * 255.0));
-  }
-  return s;
-}
-
 int run_synth(const std::vector<std::string>& argv) {
   Args a(argv, {"data", "n", "output", "preset", "seed", "size", "canvas", "device"}, {});
   if (!a.has("output")) throw Error("usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none] "
@@ -88,11 +75,12 @@ int run_synth(const std::vector<std::string>& argv) {
   synchronize(dev);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::ofstream log(dir + "/damage.txt");
+  const auto iv = in.to_vector(), tv = tg.to_vector();
   std::vector<Sprite> sheet;
   for (int i = 0; i < n; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "%05d", i);
-    const Sprite input = tensor_image(in, i), target = tensor_image(tg, i);
+    const Sprite input = image_from_values(iv, i, size, size), target = image_from_values(tv, i, canvas, canvas);
     write_png(dir + "/" + name + "_input.png", input);
     write_png(dir + "/" + name + "_target.png", target);
     log << name << ": " << synth.describe(i) << " (" << set.names[size_t(synth.sample_sprite(i))] << ")\n";
