@@ -29,6 +29,13 @@ template <class T> void axpy_cpu(T alpha, const T* x, T* y, int64_t n);         
 // out[0] = sum x*w (double accumulation)
 template <class T> void weighted_sum_cpu(const T* x, const T* w, T* out, int64_t n);
 template <class T> void fill_cpu(T* y, T value, int64_t n);
+// y[n, r, c, k] = h[n, r, c, k] + x[n, r + m, c + m, k]; h is [n, H, W, C], x [n, H + 2m, W + 2m, C].
+template <class T> void add_center_crop_cpu(const T* h, const T* x, T* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m);
+// In place over `pixels` RGBA pixels.
+void premultiply_cpu(float* v, int64_t pixels);
+void unpremultiply_cpu(float* v, int64_t pixels);
+// Resamples n RGBA images [sh, sw] -> [dh, dw] with a kernels::Filter (OpenCV's conventions).
+void resize_batch_cpu(const float* src, float* dst, int n, int sh, int sw, int dh, int dw, int filter);
 
 // terms[k] = mean of term k; total[0] = sum_k weight_k terms[k].
 template <class T>

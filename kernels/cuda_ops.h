@@ -41,6 +41,12 @@ void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols);         /
 void axpy(float alpha, const float* x, float* y, int64_t n);
 void weighted_sum(const float* x, const float* w, float* out, int64_t n);
 
+void add_center_crop(const float* h, const float* x, float* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m);
+void premultiply(float* v, int64_t pixels);
+void unpremultiply(float* v, int64_t pixels);
+// (synth.cu) n RGBA images [sh, sw] -> [dh, dw], a kernels::Filter.
+void resize_batch(const float* src, float* dst, int n, int sh, int sw, int dh, int dw, int filter);
+
 // ---- pooling (pool.cu) ----
 void maxpool2x2_forward(const float* x, float* y, uint8_t* arg, const kernels::PoolShape& s);
 void maxpool2x2_backward(const float* dy, const uint8_t* arg, float* dx, const kernels::PoolShape& s);
@@ -76,6 +82,8 @@ void synth_targets(const uint8_t* sprites, const kernels::SampleParams* p, const
 void synth_resize(const float* src, float* dst, const kernels::SampleParams* p, const kernels::SynthDims& g, int k);
 void synth_blur(const float* src, float* dst, const kernels::SampleParams* p, const kernels::SynthDims& g, int dir);
 void synth_color_noise(float* img, const kernels::SampleParams* p, const kernels::SynthDims& g);
+void synth_patches(const uint8_t* pixels, const kernels::ImageEntry* table, int nimages, uint64_t seed, uint64_t first,
+                   int n, int P, int off, int size, float* out);
 void synth_jpeg(float* img, float* y, float* cb, float* cr, const kernels::SampleParams* p,
                 const kernels::SynthDims& g, int pass);
 

@@ -21,6 +21,11 @@ __global__ void k_relu_mask(const float* y, const float* dy, float* dz, int64_t 
 __global__ void k_add_bias(float* y, const float* b, int64_t rows, int64_t cols) { PA_GRID_STRIDE(i, rows * cols) y[i] += b[i % cols]; }
 __global__ void k_axpy(float a, const float* x, float* y, int64_t n) { PA_GRID_STRIDE(i, n) y[i] += a * x[i]; }
 // One thread per column walks the rows: coalesced across the threads of a warp, deterministic.
+__global__ void k_add_crop(const float* h, const float* x, float* y, int64_t total, int64_t H, int64_t W, int64_t C, int64_t m) {
+  PA_GRID_STRIDE(i, total) y[i] = h[i] + x[center_crop_index(i, H, W, C, m)];
+}
+__global__ void k_premul(float* v, int64_t n) { PA_GRID_STRIDE(i, n) premultiply_px(v + i * 4); }
+__global__ void k_unpremul(float* v, int64_t n) { PA_GRID_STRIDE(i, n) unpremultiply_px(v + i * 4); }
 __global__ void k_sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) {
   const int64_t c = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (c >= cols) return;
@@ -54,6 +59,13 @@ void relu_mask(const float* y, const float* dy, float* dz, int64_t n) { k_relu_m
 void add_bias_rows(float* y, const float* b, int64_t rows, int64_t cols) { k_add_bias<<<grid_for(rows * cols), kThreads>>>(y, b, rows, cols); PA_CUDA_CHECK_LAUNCH(); }
 void sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) { k_sum_rows<<<grid_for(cols), kThreads>>>(dy, db, rows, cols); PA_CUDA_CHECK_LAUNCH(); }
 void axpy(float a, const float* x, float* y, int64_t n) { k_axpy<<<grid_for(n), kThreads>>>(a, x, y, n); PA_CUDA_CHECK_LAUNCH(); }
+void add_center_crop(const float* h, const float* x, float* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m) {
+  const int64_t total = n * H * W * C;
+  k_add_crop<<<grid_for(total), kThreads>>>(h, x, y, total, H, W, C, m);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void premultiply(float* v, int64_t pixels) { k_premul<<<grid_for(pixels), kThreads>>>(v, pixels); PA_CUDA_CHECK_LAUNCH(); }
+void unpremultiply(float* v, int64_t pixels) { k_unpremul<<<grid_for(pixels), kThreads>>>(v, pixels); PA_CUDA_CHECK_LAUNCH(); }
 void weighted_sum(const float* x, const float* w, float* out, int64_t n) {
   Scratch part(kReduceBlocks * sizeof(float));
   k_dot_partial<<<kReduceBlocks, kThreads>>>(x, w, part.as<float>(), n);

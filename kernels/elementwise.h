@@ -26,4 +26,28 @@ PA_HD T relu_fwd(T x) { return x > T(0) ? x : T(0); }
 template <class T>
 PA_HD T relu_bwd(T y, T dy) { return y > T(0) ? dy : T(0); }
 
+// Index into x [n, H + 2m, W + 2m, C] of the element at flat index i of h [n, H, W, C].
+PA_HD int64_t center_crop_index(int64_t i, int64_t H, int64_t W, int64_t C, int64_t m) {
+  const int64_t k = i % C, c = (i / C) % W, r = (i / (C * W)) % H, n = i / (C * W * H);
+  return ((n * (H + 2 * m) + r + m) * (W + 2 * m) + c + m) * C + k;
+}
+
+// Premultiplied alpha (RGBA, 4 values): colour is learnt and resampled as c * a, so transparent
+// pixels carry no colour into their neighbours (no fringes); un-premultiplying divides back where
+// alpha is above 1/512 and leaves transparent pixels black.
+template <class T>
+PA_HD void premultiply_px(T* v) {
+  const T a = v[3] < T(0) ? T(0) : (v[3] > T(1) ? T(1) : v[3]);
+  for (int c = 0; c < 3; ++c) v[c] *= a;
+}
+template <class T>
+PA_HD void unpremultiply_px(T* v) {
+  const T a = v[3] < T(0) ? T(0) : (v[3] > T(1) ? T(1) : v[3]);
+  for (int c = 0; c < 3; ++c) {
+    const T x = a > T(1.0 / 512) ? v[c] / a : T(0);
+    v[c] = x < T(0) ? T(0) : (x > T(1) ? T(1) : x);
+  }
+  v[3] = a;
+}
+
 }  // namespace pixelart::kernels

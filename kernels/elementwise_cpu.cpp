@@ -68,6 +68,24 @@ void fill_cpu(T* y, T value, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = value;
 }
 
+template <class T>
+void add_center_crop_cpu(const T* h, const T* x, T* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m) {
+  const int64_t total = n * H * W * C;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < total; ++i) y[i] = h[i] + x[center_crop_index(i, H, W, C, m)];
+}
+template void add_center_crop_cpu<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t);
+template void add_center_crop_cpu<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+void premultiply_cpu(float* v, int64_t pixels) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < pixels; ++i) premultiply_px(v + i * 4);
+}
+void unpremultiply_cpu(float* v, int64_t pixels) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < pixels; ++i) unpremultiply_px(v + i * 4);
+}
+
 #define PA_INSTANTIATE(T)                                                  \
   template void sigmoid_forward_cpu<T>(const T*, T*, int64_t);             \
   template void sigmoid_backward_cpu<T>(const T*, const T*, T*, int64_t);  \

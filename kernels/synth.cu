@@ -41,6 +41,21 @@ __global__ void k_resize(const float* src, float* dst, const SampleParams* p, Sy
     for (int c = 0; c < 4; ++c) o[c] = to_level(o[c]);
   }
 }
+__global__ void k_resize_batch(const float* src, float* dst, int n, int sh, int sw, int dh, int dw, int filter) {
+  const int64_t per = int64_t(dh) * dw;
+  PA_FOR(t, n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    resample_pixel(src + int64_t(i) * sh * sw * 4, sh, sw, sw, dh, dw, filter, pix % dw, pix / dw, dst + t * 4);
+  }
+}
+__global__ void k_patches(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first,
+                          int n, int P, int off, int size, float* out) {
+  const int64_t per = int64_t(size) * size;
+  PA_FOR(t, n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    patch_pixel(pixels, table, nimages, seed, first + uint64_t(i), P, off, pix % size, pix / size, out + t * 4);
+  }
+}
 __global__ void k_blur(const float* src, float* dst, const SampleParams* p, SynthDims g, int dir) {
   const int64_t per = int64_t(g.S) * g.S;
   PA_FOR(t, g.n * per) {
@@ -105,6 +120,15 @@ void synth_targets(const uint8_t* sprites, const SampleParams* p, const SynthDim
 }
 void synth_resize(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int k) {
   k_resize<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(src, dst, p, g, k);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void resize_batch(const float* src, float* dst, int n, int sh, int sw, int dh, int dw, int filter) {
+  k_resize_batch<<<grid_for(int64_t(n) * dh * dw, 1 << 20), kThreads>>>(src, dst, n, sh, sw, dh, dw, filter);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void synth_patches(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first, int n,
+                   int P, int off, int size, float* out) {
+  k_patches<<<grid_for(int64_t(n) * size * size, 1 << 20), kThreads>>>(pixels, table, nimages, seed, first, n, P, off, size, out);
   PA_CUDA_CHECK_LAUNCH();
 }
 void synth_blur(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int dir) {

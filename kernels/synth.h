@@ -401,6 +401,32 @@ PA_HD float chroma_upsample(const float* plane, int cw, int ch, int x, int y) {
   return floorf((3.f * near_col + far_col + ((x & 1) ? 7.f : 8.f)) / 16.f);
 }
 
+// ---- upscaler training patches ------------------------------------------------------------------
+// An image set on the device: uint8 RGBA pixels back to back, and per image its offset (in
+// pixels), width and height.
+struct ImageEntry {
+  int64_t offset;
+  int width, height;
+};
+// Sample `sample` draws an image (uniformly) and the top-left corner of a P x P patch in it.
+PA_HD void patch_origin(uint64_t seed, uint64_t sample, const ImageEntry* table, int nimages, int P, int* img, int* x0,
+                        int* y0) {
+  SampleRng r{seed, sample * 64 + 9};
+  *img = r.below(nimages);
+  const ImageEntry e = table[*img];
+  *x0 = r.below(e.width - P + 1);
+  *y0 = r.below(e.height - P + 1);
+}
+// Pixel (x, y) of the size x size window at (x0 + off, y0 + off) of the sample's patch, in [0, 1].
+PA_HD void patch_pixel(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t sample,
+                       int P, int off, int x, int y, float out[4]) {
+  int img, x0, y0;
+  patch_origin(seed, sample, table, nimages, P, &img, &x0, &y0);
+  const ImageEntry e = table[img];
+  const uint8_t* p = pixels + (e.offset + int64_t(y0 + off + y) * e.width + (x0 + off + x)) * 4;
+  for (int c = 0; c < 4; ++c) out[c] = float(p[c]) * (1.f / 255.f);
+}
+
 // The three JPEG steps on one image (RGBA [S, S, 4] in [0, 1]; planes Y [S, S], Cb and Cr
 // [S/2, S/2]), each for one unit of work, called by the CPU loops and the CUDA kernels alike.
 // Encode one chroma sample (cx, cy): the 2x2 pixels it covers to YCbCr, chroma averaged (4:2:0).

@@ -1,6 +1,7 @@
 // kernels/synth_cpu.cpp — CPU loops over kernels/synth.h. CUDA twin: synth.cu.
 #include <cstring>
 
+#include "cpu_ops.h"
 #include "synth_ops.h"
 
 namespace pixelart::kernels {
@@ -44,6 +45,24 @@ void synth_resize_cpu(const float* src, float* dst, const SampleParams* p, const
         for (int c = 0; c < 4; ++c) o[c] = to_level(o[c]);
       }
     }
+}
+
+void synth_patches_cpu(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first, int n,
+                       int P, int off, int size, float* out) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < n; ++i)
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x)
+        patch_pixel(pixels, table, nimages, seed, first + uint64_t(i), P, off, x, y, out + ((int64_t(i) * size + y) * size + x) * 4);
+}
+
+void resize_batch_cpu(const float* src, float* dst, int n, int sh, int sw, int dh, int dw, int filter) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < n; ++i)
+    for (int y = 0; y < dh; ++y)
+      for (int x = 0; x < dw; ++x)
+        resample_pixel(src + int64_t(i) * sh * sw * 4, sh, sw, sw, dh, dw, filter, x, y,
+                       dst + ((int64_t(i) * dh + y) * dw + x) * 4);
 }
 
 void synth_blur_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int dir) {

@@ -10,6 +10,7 @@
 #include "json.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/train.h"
+#include "pixelart/upscaler.h"
 #include "rng.h"
 
 namespace pixelart {
@@ -48,10 +49,17 @@ std::vector<double> to_list(const std::string& key, const std::string& v) {
 }  // namespace
 
 void TrainConfig::set(const std::string& k, const std::string& v) {
-  if (k == "widths") {
-    widths.clear();
-    for (double d : to_list(k, v)) widths.push_back(int(d));
-  } else if (k == "canvas") canvas = int(to_int(k, v));
+  auto int_list = [&](std::vector<int>& dst) {
+    dst.clear();
+    for (double d : to_list(k, v)) dst.push_back(int(d));
+  };
+  if (k == "task") task = v;
+  else if (k == "widths") int_list(widths);
+  else if (k == "filters") int_list(filters);
+  else if (k == "kernels") int_list(kernels);
+  else if (k == "factor") factor = to_double(k, v);
+  else if (k == "patch") patch = int(to_int(k, v));
+  else if (k == "canvas") canvas = int(to_int(k, v));
   else if (k == "batch") batch = int(to_int(k, v));
   else if (k == "steps") steps = to_int(k, v);
   else if (k == "lr") lr = to_double(k, v);
@@ -59,7 +67,7 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
   else if (k == "warmup") warmup = to_int(k, v);
   else if (k == "schedule") schedule = v;
   else if (k == "patience") patience = to_int(k, v);
-  else if (k == "factor") factor = to_double(k, v);
+  else if (k == "plateau-factor") plateau_factor = to_double(k, v);
   else if (k == "precision") precision = v;
   else if (k == "weight-decay") weight_decay = to_double(k, v);
   else if (k == "clip") clip = to_double(k, v);
@@ -81,10 +89,11 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
 std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
   std::string l;
   for (int i = 0; i < kNumLossTerms; ++i) l += (i ? "," : "") + num(loss[i]);
-  return {{"widths", join(widths)}, {"canvas", std::to_string(canvas)}, {"batch", std::to_string(batch)},
+  return {{"task", task}, {"widths", join(widths)}, {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
+          {"kernels", join(kernels)}, {"factor", num(factor)}, {"patch", std::to_string(patch)}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"patience", std::to_string(patience)},
-          {"factor", num(factor)}, {"precision", precision}, {"weight-decay", num(weight_decay)},
+          {"plateau-factor", num(plateau_factor)}, {"precision", precision}, {"weight-decay", num(weight_decay)},
           {"clip", num(clip)}, {"loss", l}, {"damage", damage}, {"seed", std::to_string(seed)},
           {"holdout", num(holdout)}, {"log-every", std::to_string(log_every)},
           {"checkpoint-every", std::to_string(checkpoint_every)}, {"data", data}, {"out", out}, {"device", device}};
@@ -130,25 +139,42 @@ RestorerConfig TrainConfig::model() const {
   return m;
 }
 
+UpscalerConfig TrainConfig::upscaler() const {
+  UpscalerConfig u;
+  u.filters = filters;
+  u.kernels = kernels;
+  return u;
+}
+
 void TrainConfig::validate() const {
   auto need = [](bool ok, const std::string& what) {
     if (!ok) throw Error("training: " + what, ErrorKind::Usage);
   };
-  need(!widths.empty() && widths.size() <= 6, "--widths needs 1 to 6 entries");
-  for (int w : widths) need(w > 0 && w <= 4096, "--widths entries must be in 1..4096");
-  need(canvas == 16 || canvas == 32, "--canvas must be 16 or 32");
+  need(task == "restore" || task == "upscale", "the task must be restore or upscale");
+  if (task == "restore") {
+    need(!widths.empty() && widths.size() <= 6, "--widths needs 1 to 6 entries");
+    for (int w : widths) need(w > 0 && w <= 4096, "--widths entries must be in 1..4096");
+    need(canvas == 16 || canvas == 32, "--canvas must be 16 or 32");
+    DamageConfig::preset(damage).validate();
+  } else {
+    upscaler().validate();
+    need(factor >= 1.0 && factor <= 8.0, "--factor must be in [1, 8]");
+    need(patch > 2 * upscaler().margin() + 1 && patch <= 1024,
+         "--patch " + std::to_string(patch) + " leaves no target after the valid convolutions trim " +
+             std::to_string(upscaler().margin()) + " px from each side (use more than " +
+             std::to_string(2 * upscaler().margin() + 1) + ")");
+  }
   need(batch > 0 && batch <= 65536, "--batch must be positive");
   need(steps > 0, "--steps must be positive");
   need(lr > 0 && final_lr >= 0 && final_lr <= lr, "--lr must be positive and --final-lr within [0, lr]");
   need(warmup >= 0, "--warmup must be >= 0");
   need(schedule == "cosine" || schedule == "constant" || schedule == "plateau", "--schedule must be cosine, constant or plateau");
-  need(patience > 0 && factor > 0 && factor < 1, "--patience must be positive and --factor in (0, 1)");
+  need(patience > 0 && plateau_factor > 0 && plateau_factor < 1, "--patience must be positive and --plateau-factor in (0, 1)");
   need(precision == "fp32" || precision == "tf32",
        "--precision must be fp32 or tf32 (bf16 compute is not implemented yet)");
   need(weight_decay >= 0 && clip >= 0, "--weight-decay and --clip must be >= 0");
   need(holdout >= 0 && holdout < 1, "--holdout must be in [0, 1)");
   need(log_every > 0 && checkpoint_every > 0, "--log-every and --checkpoint-every must be positive");
-  DamageConfig::preset(damage).validate();
 }
 
 void Plateau::update(double loss, int64_t patience, double factor) {
@@ -186,28 +212,19 @@ void split_holdout(const SpriteSet& all, double fraction, uint64_t seed, SpriteS
   }
 }
 
-// ---- the trainer -------------------------------------------------------------------------------
-Trainer::Trainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev)
-    : cfg_((cfg.validate(), cfg)),
-      dev_(dev),
-      model_(cfg.model(), cfg.seed, DType::F32, dev),
-      opt_(model_.params(), AdamConfig{cfg.lr, 0.9, 0.999, 1e-8, cfg.weight_decay, cfg.clip}),
-      synth_(train_set, cfg.canvas * cfg.model().scale(), DamageConfig::preset(cfg.damage), dev) {
-  PA_CHECK(train_set.canvas == cfg.canvas, "training: the sprites are on a " << train_set.canvas
-                                               << " px canvas but --canvas is " << cfg.canvas);
-  model_.set_tf32(cfg.precision == "tf32");
-}
+// ---- the shared loop ---------------------------------------------------------------------------
+TrainLoop::TrainLoop(const TrainConfig& cfg, ParamArena& arena, std::string model_desc)
+    : cfg_(cfg), arena_(arena), desc_(std::move(model_desc)),
+      opt_(arena, AdamConfig{cfg.lr, 0.9, 0.999, 1e-8, cfg.weight_decay, cfg.clip}) {}
 
-void Trainer::step(StepLog* log) {
+void TrainLoop::step(const std::function<LossResult()>& compute, int64_t batch, StepLog* log) {
   const auto t0 = std::chrono::steady_clock::now();
-  Tensor x, t;
-  synth_.generate(cfg_.seed, uint64_t(step_) * uint64_t(cfg_.batch), cfg_.batch, &x, &t);
-  model_.params().zero_grad();
+  arena_.zero_grad();
   LossResult loss;
   {
     Tape tape;
     TapeScope scope(tape);
-    loss = composite_loss(model_.forward(x), t, cfg_.loss);
+    loss = compute();
     tape.backward(loss.total);
   }
   double lr = learning_rate(cfg_, step_);
@@ -217,35 +234,32 @@ void Trainer::step(StepLog* log) {
   if (log) {  // the only host reads of a step, and only when logging
     log->step = step_;
     log->loss = loss.total.item();
-    if (cfg_.schedule == "plateau" && step_ > cfg_.warmup) plateau_.update(log->loss, cfg_.patience, cfg_.factor);
+    if (cfg_.schedule == "plateau" && step_ > cfg_.warmup) plateau_.update(log->loss, cfg_.patience, cfg_.plateau_factor);
     const auto terms = loss.terms.to_vector();
     for (int k = 0; k < kNumLossTerms; ++k) log->terms[k] = terms[size_t(k)];
     log->lr = lr;
     log->grad_norm = opt_.last_grad_norm();
-    synchronize(dev_);
-    log->images_per_s = cfg_.batch / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    synchronize(arena_.device());
+    log->images_per_s = double(batch) / std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 
-void Trainer::save_checkpoint(const std::string& path) const {
+void TrainLoop::save_checkpoint(const std::string& path) const {
   SafeTensors st;
-  const ParamArena& a = model_.params();
-  for (size_t i = 0; i < a.size(); ++i) st.tensors["param/" + a.spec(i).name] = a.param(i).to(Device::CPU);
+  for (size_t i = 0; i < arena_.size(); ++i) st.tensors["param/" + arena_.spec(i).name] = arena_.param(i).to(Device::CPU);
   st.tensors["adam/m"] = opt_.m().to(Device::CPU);
   st.tensors["adam/v"] = opt_.v().to(Device::CPU);
   st.metadata["format"] = "pixelart-checkpoint-v1";
+  st.metadata["model"] = desc_;
   st.metadata["step"] = std::to_string(step_);
-  st.metadata["plateau"] = num(plateau_.scale) + " " + num(plateau_.best) + " " + num(plateau_.smoothed) + " " +
-                           std::to_string(plateau_.since_best);
   st.metadata["config"] = cfg_.to_json();
   st.metadata["rng"] = "counter-based: sample k of step s is (seed " + std::to_string(cfg_.seed) + ", index s*batch+k)";
-  std::string order;
-  for (size_t i = 0; i < a.size(); ++i) order += (i ? "," : "") + a.spec(i).name;
-  st.metadata["arena_order"] = order;
+  st.metadata["plateau"] = num(plateau_.scale) + " " + num(plateau_.best) + " " + num(plateau_.smoothed) + " " +
+                           std::to_string(plateau_.since_best);
   save_safetensors(path, st);
 }
 
-void Trainer::resume(const std::string& path) {
+void TrainLoop::resume(const std::string& path) {
   const SafeTensors st = load_safetensors(path);
   auto meta = [&](const std::string& k) -> const std::string& {
     auto it = st.metadata.find(k);
@@ -253,23 +267,17 @@ void Trainer::resume(const std::string& path) {
     return it->second;
   };
   if (meta("format") != "pixelart-checkpoint-v1") throw Error(path + ": not a pixelart checkpoint", ErrorKind::BadInput);
-  TrainConfig saved;
-  const json::Value cfg = json::parse(meta("config"), path, "checkpoint configuration");
-  for (const auto& [k, v] : cfg.o) saved.set(k, v.s);
-  if (saved.widths != cfg_.widths || saved.canvas != cfg_.canvas)
-    throw Error(path + ": the checkpoint is a " + saved.model().describe() + " model on a " + std::to_string(saved.canvas) +
-                    " px canvas, the configuration asks for " + cfg_.model().describe() + " on " + std::to_string(cfg_.canvas),
-                ErrorKind::Usage);
-  ParamArena& a = model_.params();
-  for (size_t i = 0; i < a.size(); ++i) {
-    auto it = st.tensors.find("param/" + a.spec(i).name);
-    if (it == st.tensors.end() || it->second.shape() != a.spec(i).shape || it->second.dtype() != DType::F32)
-      throw Error(path + ": parameter " + a.spec(i).name + " missing or of the wrong shape", ErrorKind::BadInput);
-    a.param(i).copy_from(it->second);
+  if (meta("model") != desc_)
+    throw Error(path + ": the checkpoint is of " + meta("model") + ", this run trains " + desc_, ErrorKind::Usage);
+  for (size_t i = 0; i < arena_.size(); ++i) {
+    auto it = st.tensors.find("param/" + arena_.spec(i).name);
+    if (it == st.tensors.end() || it->second.shape() != arena_.spec(i).shape || it->second.dtype() != DType::F32)
+      throw Error(path + ": parameter " + arena_.spec(i).name + " missing or of the wrong shape", ErrorKind::BadInput);
+    arena_.param(i).copy_from(it->second);
   }
   for (const char* k : {"adam/m", "adam/v"}) {
     auto it = st.tensors.find(k);
-    if (it == st.tensors.end() || it->second.shape() != Shape{a.numel()} || it->second.dtype() != DType::F32)
+    if (it == st.tensors.end() || it->second.shape() != Shape{arena_.numel()} || it->second.dtype() != DType::F32)
       throw Error(path + ": " + k + " missing or of the wrong size", ErrorKind::BadInput);
     (std::string(k) == "adam/m" ? opt_.m() : opt_.v()).copy_from(it->second);
   }
@@ -281,47 +289,144 @@ void Trainer::resume(const std::string& path) {
   }
 }
 
+// ---- the two trainers ----------------------------------------------------------------------------
+RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev)
+    : cfg_((cfg.validate(), cfg)),
+      model_(cfg.model(), cfg.seed, DType::F32, dev),
+      loop_(cfg, model_.params(), "restorer " + cfg.model().describe() + " on a " + std::to_string(cfg.canvas) + " px canvas"),
+      synth_(train_set, cfg.canvas * cfg.model().scale(), DamageConfig::preset(cfg.damage), dev) {
+  PA_CHECK(train_set.canvas == cfg.canvas, "training: the sprites are on a " << train_set.canvas
+                                               << " px canvas but --canvas is " << cfg.canvas);
+  model_.set_tf32(cfg.precision == "tf32");
+}
+
+void RestorerTrainer::step(StepLog* log) {
+  loop_.step(
+      [&] {
+        Tensor x, t;
+        synth_.generate(cfg_.seed, uint64_t(loop_.steps_done()) * uint64_t(cfg_.batch), cfg_.batch, &x, &t);
+        return composite_loss(model_.forward(x), t, cfg_.loss);
+      },
+      cfg_.batch, log);
+}
+
+void RestorerTrainer::export_model(const std::string& path, const std::map<std::string, std::string>& meta) const {
+  save_restorer(path, model_, cfg_.canvas, meta);
+}
+
+UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprite>& images, Device dev)
+    : cfg_((cfg.validate(), cfg)),
+      model_(cfg.upscaler(), cfg.seed, DType::F32, dev),
+      loop_(cfg, model_.params(), "upscaler " + cfg.upscaler().describe()),
+      sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev) {}
+
+void UpscalerTrainer::step(StepLog* log) {
+  loop_.step(
+      [&] {
+        Tensor x, t;
+        sampler_.generate(cfg_.seed, uint64_t(loop_.steps_done()) * uint64_t(cfg_.batch), cfg_.batch, &x, &t);
+        return composite_loss(model_.forward(x), t, cfg_.loss);
+      },
+      cfg_.batch, log);
+}
+
+void UpscalerTrainer::export_model(const std::string& path, const std::map<std::string, std::string>& meta) const {
+  save_upscaler(path, model_, cfg_.factor, meta);
+}
+
 // ---- model files -------------------------------------------------------------------------------
-void save_restorer(const std::string& path, const Restorer& model, int canvas,
-                   const std::map<std::string, std::string>& metadata) {
+namespace {
+// Weights by parameter name (f32) plus metadata with the format tag; one writer and one
+// validating reader for every model kind.
+void save_arena(const std::string& path, const ParamArena& a, std::map<std::string, std::string> meta, const std::string& format) {
   SafeTensors st;
-  const ParamArena& a = model.params();
   for (size_t i = 0; i < a.size(); ++i) st.tensors[a.spec(i).name] = a.param(i).to(Device::CPU).to(DType::F32);
-  st.metadata = metadata;
-  st.metadata["format"] = "pixelart-restorer-v1";
-  st.metadata["widths"] = join(model.config().widths);
-  st.metadata["in_channels"] = std::to_string(model.config().in_channels);
-  st.metadata["out_channels"] = std::to_string(model.config().out_channels);
-  st.metadata["canvas"] = std::to_string(canvas);
+  st.metadata = std::move(meta);
+  st.metadata["format"] = format;
   st.metadata["layout"] = "NHWC activations; conv weights [out, kh, kw, in]; proj.weight [out, in]";
   save_safetensors(path, st);
 }
-
-Restorer load_restorer(const std::string& path, Device dev, int* canvas, std::map<std::string, std::string>* metadata) {
-  const SafeTensors st = load_safetensors(path);
+SafeTensors load_checked(const std::string& path, const std::string& format) {
+  SafeTensors st = load_safetensors(path);
   auto fmt = st.metadata.find("format");
-  if (fmt == st.metadata.end() || fmt->second != "pixelart-restorer-v1")
-    throw Error(path + ": not a pixelart restorer model (format metadata missing)", ErrorKind::BadInput);
-  RestorerConfig cfg;
-  try {
-    cfg.widths.clear();
-    std::stringstream ss(st.metadata.at("widths"));
-    for (std::string w; std::getline(ss, w, ',');) cfg.widths.push_back(std::stoi(w));
-    cfg.in_channels = std::stoi(st.metadata.at("in_channels"));
-    cfg.out_channels = std::stoi(st.metadata.at("out_channels"));
-    if (canvas) *canvas = std::stoi(st.metadata.at("canvas"));
-  } catch (const std::exception&) {
-    throw Error(path + ": malformed model metadata (widths, channels, canvas)", ErrorKind::BadInput);
-  }
-  ParamArena arena(cfg.param_specs(), DType::F32, Device::CPU);
+  if (fmt == st.metadata.end() || fmt->second != format)
+    throw Error(path + ": not a " + format + " model (its format is '" + (fmt == st.metadata.end() ? std::string("none") : fmt->second) + "')",
+                ErrorKind::BadInput);
+  return st;
+}
+ParamArena arena_from(const SafeTensors& st, const std::vector<ParamSpec>& specs, const std::string& path) {
+  ParamArena arena(specs, DType::F32, Device::CPU);
   for (size_t i = 0; i < arena.size(); ++i) {
     auto it = st.tensors.find(arena.spec(i).name);
     if (it == st.tensors.end() || it->second.shape() != arena.spec(i).shape)
       throw Error(path + ": parameter " + arena.spec(i).name + " missing or not " + shape_str(arena.spec(i).shape), ErrorKind::BadInput);
     arena.param(i).copy_from(it->second.dtype() == DType::F32 ? it->second : it->second.to(DType::F32));
   }
+  return arena;
+}
+std::vector<int> ints(const std::string& s) {
+  std::vector<int> v;
+  std::stringstream ss(s);
+  for (std::string w; std::getline(ss, w, ',');) v.push_back(std::stoi(w));
+  return v;
+}
+}  // namespace
+
+void save_restorer(const std::string& path, const Restorer& model, int canvas,
+                   const std::map<std::string, std::string>& metadata) {
+  auto meta = metadata;
+  meta["widths"] = join(model.config().widths);
+  meta["in_channels"] = std::to_string(model.config().in_channels);
+  meta["out_channels"] = std::to_string(model.config().out_channels);
+  meta["canvas"] = std::to_string(canvas);
+  save_arena(path, model.params(), meta, "pixelart-restorer-v1");
+}
+
+Restorer load_restorer(const std::string& path, Device dev, int* canvas, std::map<std::string, std::string>* metadata) {
+  const SafeTensors st = load_checked(path, "pixelart-restorer-v1");
+  RestorerConfig cfg;
+  try {
+    cfg.widths = ints(st.metadata.at("widths"));
+    cfg.in_channels = std::stoi(st.metadata.at("in_channels"));
+    cfg.out_channels = std::stoi(st.metadata.at("out_channels"));
+    if (canvas) *canvas = std::stoi(st.metadata.at("canvas"));
+  } catch (const std::exception&) {
+    throw Error(path + ": malformed model metadata (widths, channels, canvas)", ErrorKind::BadInput);
+  }
+  ParamArena arena = arena_from(st, cfg.param_specs(), path);
   if (metadata) *metadata = st.metadata;
   return Restorer(cfg, dev == Device::CPU ? arena : arena.to(dev));
+}
+
+void save_upscaler(const std::string& path, const Upscaler& model, double factor,
+                   const std::map<std::string, std::string>& metadata) {
+  auto meta = metadata;
+  meta["filters"] = join(model.config().filters);
+  meta["kernels"] = join(model.config().kernels);
+  meta["channels"] = std::to_string(model.config().channels);
+  meta["factor"] = num(factor);
+  save_arena(path, model.params(), meta, "pixelart-upscaler-v1");
+}
+
+Upscaler load_upscaler(const std::string& path, Device dev, double* factor, std::map<std::string, std::string>* metadata) {
+  const SafeTensors st = load_checked(path, "pixelart-upscaler-v1");
+  UpscalerConfig cfg;
+  try {
+    cfg.filters = ints(st.metadata.at("filters"));
+    cfg.kernels = ints(st.metadata.at("kernels"));
+    cfg.channels = std::stoi(st.metadata.at("channels"));
+    if (factor) *factor = std::stod(st.metadata.at("factor"));
+  } catch (const std::exception&) {
+    throw Error(path + ": malformed model metadata (filters, kernels, channels, factor)", ErrorKind::BadInput);
+  }
+  try {
+    cfg.validate();
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what(), ErrorKind::BadInput);
+  }
+  ParamArena arena = arena_from(st, cfg.param_specs(), path);
+  if (metadata) *metadata = st.metadata;
+  return Upscaler(cfg, dev == Device::CPU ? arena : arena.to(dev));
 }
 
 }  // namespace pixelart

@@ -57,3 +57,14 @@ if(NOT last_out MATCHES "\"outside\": {\"pixel_accuracy\"")
 endif()
 need(${WORK}/worst.png)
 run(2 eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.sprites --families nope)
+
+# The upscaler: train a tiny one on the rendered pairs, upscale (tiles, passes), pixel-art modes.
+run(0 train upscale --filters 4,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 3 --log-every 1 --holdout 0
+      --data ${WORK}/pairs --out ${WORK}/up --device cpu)
+need(${WORK}/up/model.safetensors)
+run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/up.png --model ${WORK}/up/model.safetensors -f 1.5 --passes 2 --tile 64)
+need(${WORK}/up.png)
+run(0 upscale ${WORK}/out/00000_input.png -o ${WORK}/px.png --pixel-art nearest -f 4)
+run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/pr.png --pixel-art restore --restorer ${WORK}/run/model.safetensors -f 4)
+run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 1.5)
+run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${WORK}/up2)

@@ -121,6 +121,15 @@ std::vector<OpCase> op_catalogue(CatalogueSize size) {
       cases.push_back(k);
     }
   }
+  {
+    OpCase c;
+    c.name = "add_center_crop";
+    const Shape hs = t ? Shape{2, 3, 4, 4} : Shape{64, 52, 52, 4};
+    c.inputs = {{hs}, {{hs[0], hs[1] + 6, hs[2] + 6, hs[3]}, 0.0, 1.0, false}};
+    c.fn = [](const std::vector<Tensor>& in) { return add_center_crop(in[0], in[1]); };
+    c.bytes = 12.0 * shape_numel(hs);
+    cases.push_back(c);
+  }
   const Shape ls = t ? Shape{2, 4, 5, 4} : Shape{256, 16, 16, 4};
   cases.push_back(loss_case("loss_mse", ls, only(kLossMse)));
   cases.push_back(loss_case("loss_l1", ls, only(kLossL1)));

@@ -30,16 +30,16 @@ SpriteSet some_sprites(int n) {
 
 TEST(Trainer, ResumingFromACheckpointIsBitExactOnTheCpu) {
   const SpriteSet set = some_sprites(12);
-  Trainer straight(tiny(), set, Device::CPU);
+  RestorerTrainer straight(tiny(), set, Device::CPU);
   for (int i = 0; i < 6; ++i) straight.step(nullptr);
 
   const std::string ckpt = ::testing::TempDir() + "/ckpt.safetensors";
   {
-    Trainer first(tiny(), set, Device::CPU);
+    RestorerTrainer first(tiny(), set, Device::CPU);
     for (int i = 0; i < 3; ++i) first.step(nullptr);
     first.save_checkpoint(ckpt);
   }
-  Trainer resumed(tiny(), set, Device::CPU);
+  RestorerTrainer resumed(tiny(), set, Device::CPU);
   resumed.resume(ckpt);
   EXPECT_EQ(resumed.steps_done(), 3);
   StepLog log;
@@ -52,10 +52,10 @@ TEST(Trainer, ResumingFromACheckpointIsBitExactOnTheCpu) {
 TEST(Trainer, ResumeRefusesAnotherModelShape) {
   const SpriteSet set = some_sprites(4);
   const std::string ckpt = ::testing::TempDir() + "/ckpt2.safetensors";
-  Trainer(tiny(), set, Device::CPU).save_checkpoint(ckpt);
+  RestorerTrainer(tiny(), set, Device::CPU).save_checkpoint(ckpt);
   TrainConfig other = tiny();
   other.widths = {4, 4};
-  Trainer t(other, set, Device::CPU);
+  RestorerTrainer t(other, set, Device::CPU);
   EXPECT_THROW(t.resume(ckpt), Error);
   EXPECT_THROW(t.resume(::testing::TempDir() + "/missing.safetensors"), Error);
 }

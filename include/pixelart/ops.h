@@ -43,6 +43,19 @@ Tensor relu(const Tensor& x);
 // sum(x * w) as a one-element tensor; w is a constant (no gradient). Used by gradient checks.
 Tensor weighted_sum(const Tensor& x, const Tensor& w);
 
+// ---- image preprocessing (no gradients: inputs are data, not parameters) ----------------------
+// Resamples RGBA images [N, h, w, 4] to [N, H, W, 4] with OpenCV's conventions (half-pixel
+// centres, replicated borders): bilinear, bicubic (a = -0.75), area, Lanczos-4.
+enum class ResizeFilter : int { Bilinear = 0, Bicubic = 1, Area = 2, Lanczos = 3 };
+Tensor resize_images(const Tensor& x, int64_t H, int64_t W, ResizeFilter f);
+// Straight <-> premultiplied alpha on RGBA [.., 4] (see kernels/elementwise.h).
+Tensor premultiply(const Tensor& x);
+Tensor unpremultiply(const Tensor& x);
+
+// y = h + the centre of x cropped to h's size: h [N, H, W, C], x [N, H + 2m, W + 2m, C]. The
+// upscaler's residual connection; the gradient flows to h only (x is the interpolated input).
+Tensor add_center_crop(const Tensor& h, const Tensor& x);
+
 // ---- losses --------------------------------------------------------------------------------
 // One composite loss, each term weighted (a weight of 0 switches a term off). All terms are
 // means over the elements they touch, so weights are comparable across image sizes.

@@ -15,12 +15,21 @@
 #include "pixelart/restorer.h"
 #include "pixelart/sprites.h"
 #include "pixelart/synth.h"
+#include "pixelart/upscaler.h"
 
 namespace pixelart {
 
 struct TrainConfig {
+  std::string task = "restore";  // restore | upscale
+  // the restorer
   std::vector<int> widths{64, 128, 256, 512};
   int canvas = 16;              // sprite (target) size; inputs are canvas * 2^depth pixels
+  // the upscaler
+  std::vector<int> filters{64, 64, 64};
+  std::vector<int> kernels{7, 5, 3, 1};
+  double factor = 2.0;          // upscaling factor the model is trained for
+  int patch = 64;               // training patch size (input pixels)
+  // both
   int batch = 32;
   int64_t steps = 2000;
   double lr = 2e-3;
@@ -28,9 +37,10 @@ struct TrainConfig {
   int64_t warmup = 100;         // linear warm-up steps
   std::string schedule = "cosine";  // cosine | constant | plateau
   // plateau (as the original project): on a logging step whose smoothed loss has not improved
-  // for `patience` logging steps, the learning rate is multiplied by `factor` (down to final_lr).
+  // for `patience` logging steps, the learning rate is multiplied by `plateau_factor` (down to
+  // final_lr).
   int64_t patience = 10;
-  double factor = 0.5;
+  double plateau_factor = 0.5;
   std::string precision = "fp32";  // fp32 | tf32 (CUDA tensor cores, fp32 storage)
   double weight_decay = 1e-4;
   double clip = 1.0;            // global gradient-norm clip (0: off)
@@ -50,6 +60,7 @@ struct TrainConfig {
   std::string to_json() const;
   void load_json_file(const std::string& path);
   RestorerConfig model() const;
+  UpscalerConfig upscaler() const;
   void validate() const;
 };
 
@@ -77,27 +88,76 @@ struct StepLog {
   double images_per_s = 0;
 };
 
-class Trainer {
+// The part of training every model shares: the learning-rate schedule, AdamW over the model's
+// arena, the step counter, logging reads, checkpoints and resuming.
+class TrainLoop {
  public:
-  Trainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev);
-  // Continues from a checkpoint: weights, Adam's moments and the step (the config must agree on
-  // the model's shape).
-  void resume(const std::string& checkpoint);
-  // One step; fills *log (reading the loss back) when `log` is non-null.
-  void step(StepLog* log);
-  int64_t steps_done() const { return step_; }
+  TrainLoop(const TrainConfig& cfg, ParamArena& arena, std::string model_desc);
+  // Zero the gradients; under a tape, loss = compute(); backward; AdamW at the scheduled rate.
+  // Fills *log (reading the loss back) when `log` is non-null.
+  void step(const std::function<LossResult()>& compute, int64_t batch, StepLog* log);
   void save_checkpoint(const std::string& path) const;
-  Restorer& model() { return model_; }
-  const TrainConfig& config() const { return cfg_; }
+  void resume(const std::string& path);  // the checkpoint must be of the same model
+  int64_t steps_done() const { return step_; }
 
  private:
   TrainConfig cfg_;
-  Device dev_;
-  Restorer model_;
+  ParamArena& arena_;
+  std::string desc_;
   Adam opt_;
-  Synthesizer synth_;
   int64_t step_ = 0;
   Plateau plateau_;  // the plateau schedule's state (saved in checkpoints)
+};
+
+// What the command line drives: one model's training.
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+  virtual void step(StepLog* log) = 0;
+  virtual int64_t steps_done() const = 0;
+  virtual void save_checkpoint(const std::string& path) const = 0;
+  virtual void resume(const std::string& path) = 0;
+  virtual void export_model(const std::string& path, const std::map<std::string, std::string>& meta) const = 0;
+  virtual std::string describe() const = 0;
+};
+
+// The restorer on synthesised pairs (synth.h) of a sprite set.
+class RestorerTrainer : public Trainer {
+ public:
+  RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev);
+  void step(StepLog* log) override;
+  int64_t steps_done() const override { return loop_.steps_done(); }
+  void save_checkpoint(const std::string& path) const override { loop_.save_checkpoint(path); }
+  void resume(const std::string& path) override { loop_.resume(path); }
+  void export_model(const std::string& path, const std::map<std::string, std::string>& meta) const override;
+  std::string describe() const override { return "restorer " + model_.config().describe(); }
+  Restorer& model() { return model_; }
+
+ private:
+  TrainConfig cfg_;
+  Restorer model_;
+  TrainLoop loop_;
+  Synthesizer synth_;
+};
+
+// The upscaler on patches of images (PatchSampler).
+class UpscalerTrainer : public Trainer {
+ public:
+  UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprite>& images, Device dev);
+  void step(StepLog* log) override;
+  int64_t steps_done() const override { return loop_.steps_done(); }
+  void save_checkpoint(const std::string& path) const override { loop_.save_checkpoint(path); }
+  void resume(const std::string& path) override { loop_.resume(path); }
+  void export_model(const std::string& path, const std::map<std::string, std::string>& meta) const override;
+  std::string describe() const override { return "upscaler " + model_.config().describe(); }
+  Upscaler& model() { return model_; }
+  int64_t images() const { return sampler_.images(); }
+
+ private:
+  TrainConfig cfg_;
+  Upscaler model_;
+  TrainLoop loop_;
+  PatchSampler sampler_;
 };
 
 // Model files: weights by parameter name (f32) and metadata: format, widths, canvas, and what
@@ -105,6 +165,11 @@ class Trainer {
 void save_restorer(const std::string& path, const Restorer& model, int canvas,
                    const std::map<std::string, std::string>& metadata);
 Restorer load_restorer(const std::string& path, Device dev, int* canvas = nullptr,
+                       std::map<std::string, std::string>* metadata = nullptr);
+// The upscaler's files: the same layout, metadata filters, kernels, channels and its factor.
+void save_upscaler(const std::string& path, const Upscaler& model, double factor,
+                   const std::map<std::string, std::string>& metadata);
+Upscaler load_upscaler(const std::string& path, Device dev, double* factor = nullptr,
                        std::map<std::string, std::string>* metadata = nullptr);
 
 }  // namespace pixelart

@@ -21,6 +21,8 @@ usage: pixelart <command> [options]
 
 commands:
   restore   restore damaged images to pixel-perfect RGBA sprites (IMAGE|DIR|GLOB... -o OUT)
+  upscale   SRCNN-style upscaling of art, RGBA included (IMAGE|DIR... -o OUT -f 2 --passes 1);
+            --pixel-art nearest|restore for small sprites
   eval      restoration quality on held-out sprites per damage family (--model M --data SPRITES)
   forward   one forward pass of the sprite restorer on a generated sprite: prints the output
             shape and the time (the restorer is untrained until `train` lands)
@@ -28,7 +30,7 @@ commands:
             against the direct-loop reference in one run
   sprites   build a packed sprite set (.sprites, safetensors) from sheets, XPM files, atlases,
             folders of images or the procedural generator; prints what it found
-  train     train restore: train the sprite restorer (checkpoints, --resume, metrics, curves)
+  train     train restore|upscale: train a model (checkpoints, --resume, metrics, curves)
   synth     damaged/clean training pairs and a contact sheet, from sprite sets (--data)
   info      build and device information
 
@@ -120,6 +122,7 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cli::run_train(args);
     if (cmd == "restore") return cli::run_restore(args);
     if (cmd == "eval") return cli::run_eval(args);
+    if (cmd == "upscale") return cli::run_upscale(args);
     std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
     return kExitUsage;
   } catch (const Error& e) {

@@ -4,14 +4,19 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <memory>
+#include <sstream>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "cli/args.h"
+#include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
 #include "pixelart/plot.h"
 #include "pixelart/train.h"
+#include "rng.h"
 
 namespace pixelart::cli {
 namespace {
@@ -26,44 +31,92 @@ std::string hms(double s) {
 
 }  // namespace
 
+// Images named by --data for the upscaler: image files and folders of them, comma-separated.
+std::vector<Sprite> load_images(const std::string& spec) {
+  std::vector<Sprite> out;
+  std::stringstream ss(spec);
+  for (std::string item; std::getline(ss, item, ',');) {
+    if (std::filesystem::is_directory(item)) {
+      FolderLoad fl = load_sprite_folder(item, std::nullopt);
+      for (const auto& e : fl.errors) std::fprintf(stderr, "pixelart: skipping %s\n", e.c_str());
+      for (auto& s : fl.sprites) out.push_back(std::move(s));
+    } else {
+      out.push_back(read_image(item));
+    }
+  }
+  if (out.empty()) throw Error("--data " + spec + ": no images", ErrorKind::BadInput);
+  return out;
+}
+
+double psnr(const Tensor& a, const Tensor& b) {
+  const auto x = a.to_vector(), y = b.to_vector();
+  double se = 0;
+  for (size_t i = 0; i < x.size(); ++i) se += (x[i] - y[i]) * (x[i] - y[i]);
+  return se == 0 ? 99.0 : 10.0 * std::log10(double(x.size()) / se);
+}
+
 int run_train(const std::vector<std::string>& argv) {
-  if (argv.empty() || argv[0] != "restore")
-    throw Error("usage: pixelart train restore [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]\n"
-                "settings (also the keys of the JSON file): widths, canvas, batch, steps, lr, final-lr, warmup,\n"
-                "  schedule (cosine|constant|plateau), patience, factor, precision (fp32|tf32), weight-decay,\n"
-                "  clip, loss (mse,l1,edge,alpha), damage, seed, holdout, log-every,\n"
-                "  checkpoint-every, data, out, device   (the upscaler's training is not built yet)",
+  if (argv.empty() || (argv[0] != "restore" && argv[0] != "upscale"))
+    throw Error("usage: pixelart train restore|upscale [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]\n"
+                "settings (also the keys of the JSON file):\n"
+                "  both:     batch, steps, lr, final-lr, warmup, schedule (cosine|constant|plateau), patience,\n"
+                "            plateau-factor, precision (fp32|tf32), weight-decay, clip, loss (mse,l1,edge,alpha),\n"
+                "            seed, holdout, log-every, checkpoint-every, data, out, device\n"
+                "  restore:  widths, canvas, damage (data: .sprites files, folders, gen:COUNT)\n"
+                "  upscale:  filters, kernels, factor, patch (data: images and folders of images)",
                 ErrorKind::Usage);
   TrainConfig cfg;
+  cfg.task = argv[0];
+  if (cfg.task == "upscale") cfg.out = "runs/upscale", cfg.data = "", cfg.loss = LossWeights{{1.0, 0.0, 0.5, 0.0}};
   std::set<std::string> keys{"config", "resume"};
   for (const auto& [k, v] : cfg.items()) keys.insert(k);
   Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), keys, {});
-  a.no_positional("train restore");
+  a.no_positional("train");
   if (a.has("config")) cfg.load_json_file(a.get("config", ""));
   for (const auto& [k, v] : cfg.items())
     if (a.has(k)) cfg.set(k, a.get(k, ""));
+  cfg.task = argv[0];
   cfg.validate();
   const Device dev = parse_device(cfg.device);
-
-  // Data and the held-out split (saved beside the run, so evaluation uses exactly those sprites).
-  const SpriteSet all = load_sprite_sources(cfg.data, cfg.canvas, cfg.seed);
-  SpriteSet train, held;
-  split_holdout(all, cfg.holdout, cfg.seed, &train, &held);
-  if (train.size() == 0) throw Error("training: no training sprites left after the held-out split", ErrorKind::BadInput);
   std::filesystem::create_directories(cfg.out);
-  if (held.size()) held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + " by seed " + std::to_string(cfg.seed));
+  std::string command = "pixelart train";
+  for (const auto& s : argv) command += " " + s;
+
+  // Data and the held-out split (by content, fixed by seed; saved beside the run).
+  std::unique_ptr<Trainer> trainer;
+  std::vector<Sprite> held_images, train_images;
+  std::string data_desc;
+  if (cfg.task == "restore") {
+    const SpriteSet all = load_sprite_sources(cfg.data, cfg.canvas, cfg.seed);
+    SpriteSet train, held;
+    split_holdout(all, cfg.holdout, cfg.seed, &train, &held);
+    if (train.size() == 0) throw Error("training: no training sprites left after the held-out split", ErrorKind::BadInput);
+    if (held.size()) held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + " by seed " + std::to_string(cfg.seed));
+    data_desc = std::to_string(train.size()) + " training sprites, " + std::to_string(held.size()) + " held out";
+    trainer = std::make_unique<RestorerTrainer>(cfg, train, dev);
+  } else {
+    if (cfg.data.empty()) throw Error("train upscale: --data IMAGES|FOLDERS is required", ErrorKind::Usage);
+    std::vector<Sprite> images = load_images(cfg.data);
+    std::vector<Sprite>& train = train_images;
+    std::ofstream list(cfg.out + "/holdout.txt");  // held out by a hash of the content, fixed by seed
+    for (size_t i = 0; i < images.size(); ++i) {
+      uint64_t h = cfg.seed;
+      for (size_t k = 0; k < images[i].rgba.size(); k += 97) h = kernels::mix64(h ^ images[i].rgba[k] ^ (uint64_t(k) << 8));
+      const bool held = double(h >> 11) * (1.0 / 9007199254740992.0) < cfg.holdout;
+      (held ? held_images : train).push_back(images[i]);
+      if (held) list << images[i].name << "\n";
+    }
+    if (train.empty()) throw Error("training: no training images left after the held-out split", ErrorKind::BadInput);
+    data_desc = std::to_string(train.size()) + " training images, " + std::to_string(held_images.size()) + " held out";
+    trainer = std::make_unique<UpscalerTrainer>(cfg, train, dev);
+  }
   {
     std::ofstream(cfg.out + "/config.json") << cfg.to_json() << "\n";
   }
-  std::string command = "pixelart train restore";
-  for (const auto& s : argv) if (s != "restore") command += " " + s;
-
-  Trainer trainer(cfg, train, dev);
-  if (a.has("resume")) trainer.resume(a.get("resume", ""));
-  std::fprintf(stderr, "training %s on %s: %lld training sprites, %lld held out, %dx%d inputs, batch %d, %lld steps%s\n",
-               cfg.model().describe().c_str(), to_string(dev), (long long)train.size(), (long long)held.size(),
-               cfg.canvas * cfg.model().scale(), cfg.canvas * cfg.model().scale(), cfg.batch, (long long)cfg.steps,
-               a.has("resume") ? (" (resumed at step " + std::to_string(trainer.steps_done()) + ")").c_str() : "");
+  if (a.has("resume")) trainer->resume(a.get("resume", ""));
+  std::fprintf(stderr, "training %s on %s: %s, batch %d, %lld steps%s\n", trainer->describe().c_str(), to_string(dev),
+               data_desc.c_str(), cfg.batch, (long long)cfg.steps,
+               a.has("resume") ? (" (resumed at step " + std::to_string(trainer->steps_done()) + ")").c_str() : "");
 
   const std::string metrics_path = cfg.out + "/metrics.jsonl";
   std::ofstream metrics(metrics_path, a.has("resume") ? std::ios::app : std::ios::trunc);
@@ -72,12 +125,12 @@ int run_train(const std::vector<std::string>& argv) {
   for (int k = 0; k < kNumLossTerms; ++k) curves[size_t(k + 1)].name = loss_term_name(k);
   const bool tty = ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
-  const int64_t first = trainer.steps_done();
-  while (trainer.steps_done() < cfg.steps) {
-    const int64_t next = trainer.steps_done() + 1;
+  const int64_t first = trainer->steps_done();
+  while (trainer->steps_done() < cfg.steps) {
+    const int64_t next = trainer->steps_done() + 1;
     const bool log_now = next % cfg.log_every == 0 || next == cfg.steps || next == first + 1;
     StepLog log;
-    trainer.step(log_now ? &log : nullptr);
+    trainer->step(log_now ? &log : nullptr);
     if (log_now) {
       metrics << "{\"step\": " << log.step << ", \"loss\": " << log.loss;
       for (int k = 0; k < kNumLossTerms; ++k) metrics << ", \"" << loss_term_name(k) << "\": " << log.terms[k];
@@ -94,8 +147,8 @@ int run_train(const std::vector<std::string>& argv) {
                    std::string(size_t(width - filled), '.').c_str(), log.loss, cfg.batch / per_step, log.lr,
                    hms(per_step * double(cfg.steps - log.step)).c_str(), tty ? "   " : "\n");
     }
-    if (trainer.steps_done() % cfg.checkpoint_every == 0 || trainer.steps_done() == cfg.steps) {
-      trainer.save_checkpoint(cfg.out + "/checkpoint.safetensors");
+    if (trainer->steps_done() % cfg.checkpoint_every == 0 || trainer->steps_done() == cfg.steps) {
+      trainer->save_checkpoint(cfg.out + "/checkpoint.safetensors");
       std::vector<Series> shown;
       for (const auto& s : curves)
         if (!s.points.empty()) shown.push_back(s);
@@ -104,10 +157,37 @@ int run_train(const std::vector<std::string>& argv) {
   }
   if (tty) std::fprintf(stderr, "\n");
   std::map<std::string, std::string> meta{{"command", command}, {"train_config", cfg.to_json()},
-                                          {"steps", std::to_string(trainer.steps_done())}};
-  save_restorer(cfg.out + "/model.safetensors", trainer.model(), cfg.canvas, meta);
-  std::fprintf(stderr, "wrote %s/model.safetensors, checkpoint.safetensors, metrics.jsonl, curves.png, config.json%s\n",
-               cfg.out.c_str(), held.size() ? ", holdout.sprites" : "");
+                                          {"steps", std::to_string(trainer->steps_done())}};
+  if (cfg.task == "upscale") {  // held-out figure: the model against its own starting point, bicubic
+    auto& up = static_cast<UpscalerTrainer&>(*trainer);
+    const int m = cfg.upscaler().margin();
+    PatchSampler held(held_images.empty() ? train_images : held_images, cfg.patch, cfg.factor, m, dev);
+    Tensor x, t;
+    held.generate(cfg.seed + 1, 0, 64, &x, &t);
+    Tensor y;
+    {
+      NoGradGuard ng;
+      y = up.model().forward(x);
+    }
+    // bicubic alone: the centre of the interpolated input
+    const Tensor xc = [&] {
+      const Tensor host = x.to(Device::CPU);
+      const int64_t P = host.size(1), T = P - 2 * m;
+      Tensor c = Tensor::empty({host.size(0), T, T, 4});
+      for (int64_t i = 0; i < host.size(0); ++i)
+        for (int64_t r = 0; r < T; ++r)
+          std::copy(host.data<float>() + ((i * P + r + m) * P + m) * 4, host.data<float>() + ((i * P + r + m) * P + m + T) * 4,
+                    c.data<float>() + ((i * T + r) * T) * 4);
+      return c;
+    }();
+    const double p_model = psnr(y, t), p_bicubic = psnr(xc, t);
+    std::fprintf(stderr, "held-out patches (64, %s images): PSNR %.2f dB for the upscaler, %.2f dB for bicubic alone\n",
+                 held_images.empty() ? "no held-out images, so training" : "held-out", p_model, p_bicubic);
+    meta["eval"] = "held-out PSNR " + std::to_string(p_model) + " dB (bicubic alone " + std::to_string(p_bicubic) + " dB)";
+  }
+  const std::string model_file = cfg.out + "/model.safetensors";
+  trainer->export_model(model_file, meta);
+  std::fprintf(stderr, "wrote %s, checkpoint.safetensors, metrics.jsonl, curves.png, config.json\n", model_file.c_str());
   return kExitOk;
 }
 

@@ -1,0 +1,75 @@
+// pixelart/upscaler.h — the SRCNN-style upscaler (see shared DESIGN.md, "The two models").
+//
+// Interpolate by a float factor f (bicubic), then k valid (unpadded) convolutions with ReLU and a
+// last convolution back to the channels: default 64@7, 64@5, 64@3, 4@1. The convolutions predict
+// a correction added to the interpolated image's centre (a residual connection), so an untrained
+// model is plain bicubic and training only has to improve on it. Each valid kxk conv
+// trims (k-1)/2 pixels from every side, so the output is the interpolated image less a margin of
+// shrink()/2 on each side; kernels are odd so output and target stay centred. RGBA: colour is
+// learnt on premultiplied values and alpha as the fourth channel, so transparent pixels never
+// bleed colour into edges.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pixelart/optim.h"
+#include "pixelart/sprites.h"
+#include "pixelart/tensor.h"
+
+namespace pixelart {
+
+struct UpscalerConfig {
+  std::vector<int> filters{64, 64, 64};  // widths of the ReLU convolutions
+  std::vector<int> kernels{7, 5, 3, 1};  // one per convolution: filters.size() + 1 (the last is linear)
+  int channels = 4;
+  int margin() const;  // pixels lost on each side: sum (k - 1) / 2
+  std::string describe() const;  // "64@7-64@5-64@3-4@1"
+  void validate() const;         // clear usage errors for shapes that cannot align
+  std::vector<ParamSpec> param_specs() const;
+};
+
+class Upscaler {
+ public:
+  Upscaler(const UpscalerConfig& cfg, uint64_t seed, DType dtype = DType::F32, Device dev = Device::CPU);
+  Upscaler(const UpscalerConfig& cfg, ParamArena arena);
+
+  // x: premultiplied RGBA [N, H, W, 4] already interpolated; returns [N, H - 2m, W - 2m, 4]
+  // (m = margin), records on the active tape.
+  Tensor forward(const Tensor& x) const;
+
+  // One straight-alpha RGBA image, upscaled by `factor` `passes` times (factor 1: a sharpening
+  // pass). Runs in tiles of at most `tile` output pixels whose inputs overlap by the margin, so
+  // every output pixel sees its whole receptive field and the seams are exact (up to float
+  // rounding: at most one 8-bit level, tested); the image's own border is replicated. Returns
+  // straight RGBA.
+  Sprite upscale(const Sprite& img, double factor, int passes, int tile = 256) const;
+
+  const UpscalerConfig& config() const { return cfg_; }
+  ParamArena& params() { return arena_; }
+  const ParamArena& params() const { return arena_; }
+
+ private:
+  UpscalerConfig cfg_;
+  ParamArena arena_;
+};
+
+// Training pairs for the upscaler, made on the device: a random P x P patch of a random image
+// (counter-based: the same on CPU and GPU), premultiplied, shrunk by the factor (area) and
+// interpolated back (bicubic) as the input; its premultiplied centre (P - 2 margin) as the target.
+class PatchSampler {
+ public:
+  // Images smaller than the patch are not used (counted in *skipped).
+  PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev, int* skipped = nullptr);
+  void generate(uint64_t seed, uint64_t first, int n, Tensor* inputs, Tensor* targets);
+  int64_t images() const { return nimages_; }
+
+ private:
+  int P_, m_;
+  double f_;
+  int64_t nimages_ = 0;
+  Device dev_;
+  Tensor pixels_, table_;  // u8 pixels back to back; u8 bytes of kernels::ImageEntry
+};
+
+}  // namespace pixelart

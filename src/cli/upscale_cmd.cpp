@@ -1,0 +1,150 @@
+// src/cli/upscale_cmd.cpp — `pixelart upscale`: SRCNN-style upscaling of art, RGBA included,
+// in tiles whose seams are exact; a pixel-art mode for small sprites.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include "cli/args.h"
+#include "pixelart/autograd.h"
+#include "pixelart/image_io.h"
+#include "pixelart/postprocess.h"
+#include "pixelart/train.h"
+
+namespace pixelart::cli {
+namespace fs = std::filesystem;
+
+namespace {
+std::string default_upscaler_path() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (const fs::path& p : {exe.parent_path() / ".." / "data" / "models" / "upscaler.safetensors",
+                            fs::path("data/models/upscaler.safetensors")})
+    if (!ec && fs::is_regular_file(p)) return fs::canonical(p).string();
+  throw Error("no --model given and no shipped upscaler found (data/models/upscaler.safetensors): pass --model, "
+              "or train one with `pixelart train upscale`", ErrorKind::Usage);
+}
+}  // namespace
+
+int run_upscale(const std::vector<std::string>& argv) {
+  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size"}, {"overwrite"});
+  if (a.positional().empty() || !a.has("output"))
+    throw Error("usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]\n"
+                "       [--device D] [--overwrite]\n"
+                "       pixel-art mode for small sprites: --pixel-art nearest|restore [-f INTEGER]\n"
+                "         nearest: enlarge by a whole factor with nearest neighbour (a clean sprite stays exact);\n"
+                "         restore: first restore the damaged sprite (--restorer M, --size 16|32), then enlarge",
+                ErrorKind::Usage);
+  const Device dev = parse_device(a.get("device", "auto"));
+  const std::string mode = a.get("pixel-art", "");
+  if (!mode.empty() && mode != "nearest" && mode != "restore")
+    throw Error("--pixel-art must be nearest or restore, got '" + mode + "'", ErrorKind::Usage);
+  double factor = 2.0;
+  if (a.has("factor")) {
+    try {
+      factor = std::stod(a.get("factor", ""));
+    } catch (...) {
+      factor = -1;
+    }
+    if (!(factor >= 1.0 && factor <= 8.0)) throw Error("-f must be a number in [1, 8], got '" + a.get("factor", "") + "'", ErrorKind::Usage);
+  }
+  if (!mode.empty() && factor != std::floor(factor)) throw Error("--pixel-art needs a whole -f (nearest neighbour)", ErrorKind::Usage);
+  const int passes = int(a.get_int("passes", 1, 1, 8));
+  const int tile = int(a.get_int("tile", 256, 16, 4096));
+  const bool overwrite = a.has("overwrite");
+
+  std::unique_ptr<Upscaler> model;
+  std::unique_ptr<Restorer> restorer;
+  std::string model_name;
+  int canvas = 16;
+  if (mode.empty()) {
+    const std::string path = a.has("model") ? a.get("model", "") : default_upscaler_path();
+    double trained = 0;
+    model = std::make_unique<Upscaler>(load_upscaler(path, dev, &trained));
+    model_name = fs::path(path).filename().string() + " (trained for x" + std::to_string(trained).substr(0, 4) + ")";
+  } else if (mode == "restore") {
+    const std::string path = a.has("restorer") ? a.get("restorer", "") : default_model_path();
+    restorer = std::make_unique<Restorer>(load_restorer(path, dev, &canvas));
+    model_name = fs::path(path).filename().string();
+  }
+  const int size = int(a.get_int("size", canvas, 1, 1024));
+
+  std::vector<std::string> errors;
+  std::vector<std::string> inputs;
+  for (const auto& p : a.positional()) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> files;
+      for (const auto& e : fs::directory_iterator(p, ec))
+        if (e.is_regular_file()) files.push_back(e.path().string());
+      std::sort(files.begin(), files.end());
+      inputs.insert(inputs.end(), files.begin(), files.end());
+    } else {
+      inputs.push_back(p);
+    }
+  }
+  const std::string out = a.get("output", "");
+  const bool single = inputs.size() == 1 && fs::path(out).extension() == ".png" && !fs::is_directory(out);
+  if (!single) fs::create_directories(out);
+  int done = 0, skipped = 0;
+  std::set<std::string> used;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string& in = inputs[i];
+    std::string dst = out;
+    if (!single) {
+      std::string stem = fs::path(in).stem().string(), name = stem + ".png";
+      for (int k = 1; used.count(name); ++k) name = stem + "_" + std::to_string(k) + ".png";
+      used.insert(name);
+      dst = (fs::path(out) / name).string();
+    }
+    std::error_code ec;
+    if (fs::exists(dst, ec) && fs::exists(in, ec) && fs::equivalent(dst, in, ec)) {
+      errors.push_back(in + ": the output would overwrite the input; choose another -o");
+      continue;
+    }
+    if (!overwrite && fs::exists(dst, ec)) {
+      ++skipped;
+      continue;
+    }
+    try {
+      Sprite img = read_image(in);
+      Sprite result;
+      if (model) {
+        result = model->upscale(img, factor, passes, tile);
+      } else {
+        if (restorer) {  // damaged sprite -> pixel-perfect sprite first
+          const int s = restorer->config().scale();
+          const int big = std::max(img.width, img.height);
+          const int w = std::max(1, int(std::lround(double(size) * img.width / big))), h = std::max(1, int(std::lround(double(size) * img.height / big)));
+          const Sprite in_img = resize_image(img, w * s, h * s);
+          std::vector<double> x(in_img.rgba.size());
+          for (size_t k = 0; k < x.size(); ++k) x[k] = in_img.rgba[k] / 255.0;
+          NoGradGuard ng;
+          img = output_sprite(restorer->forward(Tensor::from_vector(x, {1, h * s, w * s, 4}, DType::F32, dev)).to_vector(), 0, h, w);
+        }
+        int total = 1;
+        for (int p = 0; p < passes; ++p) total *= int(factor);
+        result = resize_with(img, img.width * total, img.height * total, 0 /* nearest */);
+      }
+      write_png(dst, result);
+      ++done;
+      std::fprintf(stderr, "\r%zu/%zu %s: %dx%d -> %dx%d        ", i + 1, inputs.size(), fs::path(in).filename().c_str(), img.width,
+                   img.height, result.width, result.height);
+    } catch (const Error& e) {
+      errors.push_back(e.what());
+    }
+  }
+  if (!inputs.empty()) std::fprintf(stderr, "\n");
+  for (const auto& e : errors) std::fprintf(stderr, "pixelart upscale: error: %s\n", e.c_str());
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("upscaled %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s, %s on %s\n", done, skipped,
+              errors.size(), s, mode.empty() ? model_name.c_str() : (mode == "nearest" ? "nearest neighbour" : model_name.c_str()),
+              to_string(dev));
+  if (!errors.empty()) return done + skipped > 0 ? kExitPartial : kExitBadInput;
+  return kExitOk;
+}
+
+}  // namespace pixelart::cli

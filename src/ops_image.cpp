@@ -1,0 +1,72 @@
+// src/ops_image.cpp — image preprocessing ops (no gradients). Kernels: kernels/synth.h
+// (resample_pixel) and kernels/elementwise.h (premultiply), CPU loops and CUDA kernels.
+#include "cpu_ops.h"
+#include "internal.h"
+#include "pixelart/ops.h"
+
+namespace pixelart {
+
+namespace {
+void check_rgba(const char* op, const Tensor& x) {
+  detail::check_rank(op, "input", x, 4);
+  PA_CHECK(x.dtype() == DType::F32 && x.size(3) == 4, op << ": expects f32 RGBA [N, H, W, 4], got " << x.describe());
+}
+}  // namespace
+
+Tensor resize_images(const Tensor& x, int64_t H, int64_t W, ResizeFilter f) {
+  check_rgba("resize_images", x);
+  PA_CHECK(H > 0 && W > 0 && H <= 65536 && W <= 65536, "resize_images: target size " << H << "x" << W);
+  const int n = int(x.size(0)), sh = int(x.size(1)), sw = int(x.size(2));
+  Tensor y = Tensor::empty({n, H, W, 4}, DType::F32, x.device());
+  if (x.device() == Device::CPU) kernels::resize_batch_cpu(x.data<float>(), y.data<float>(), n, sh, sw, int(H), int(W), int(f));
+  else PA_ON_CUDA(cuda::resize_batch(x.data<float>(), y.data<float>(), n, sh, sw, int(H), int(W), int(f)));
+  return y;
+}
+
+Tensor add_center_crop(const Tensor& h, const Tensor& x) {
+  detail::check_rank("add_center_crop", "h", h, 4);
+  detail::check_float("add_center_crop", "h", h);
+  detail::check_rank("add_center_crop", "x", x, 4);
+  detail::check_same("add_center_crop", "x", x, h);
+  const int64_t n = h.size(0), H = h.size(1), W = h.size(2), C = h.size(3), m = (x.size(1) - H) / 2;
+  PA_CHECK(x.size(0) == n && x.size(3) == C && m >= 0 && x.size(1) == H + 2 * m && x.size(2) == W + 2 * m,
+           "add_center_crop: x " << x.describe() << " is not h " << h.describe() << " plus an equal margin on every side");
+  Tensor y = Tensor::empty(h.shape(), h.dtype(), h.device());
+  if (h.device() == Device::CPU) {
+    PA_DISPATCH_FLOAT(h.dtype(), kernels::add_center_crop_cpu<T>(h.data<T>(), x.data<T>(), y.data<T>(), n, H, W, C, m));
+  } else {
+    PA_ON_CUDA(cuda::add_center_crop(h.data<float>(), x.data<float>(), y.data<float>(), n, H, W, C, m));
+  }
+  if (Tape* tape = recording_tape({&h})) {
+    y.set_requires_grad(true);
+    tape->record([h, y] {  // dh += dy
+      const Tensor dy = y.grad();
+      if (!dy.defined()) return;
+      Tensor dh = h.grad_or_zeros();
+      if (h.device() == Device::CPU) {
+        PA_DISPATCH_FLOAT(h.dtype(), kernels::axpy_cpu<T>(T(1), dy.data<T>(), dh.data<T>(), dy.numel()));
+      } else {
+        PA_ON_CUDA(cuda::axpy(1.f, dy.data<float>(), dh.data<float>(), dy.numel()));
+      }
+    });
+  }
+  return y;
+}
+
+Tensor premultiply(const Tensor& x) {
+  check_rgba("premultiply", x);
+  Tensor y = x.clone();
+  if (y.device() == Device::CPU) kernels::premultiply_cpu(y.data<float>(), y.numel() / 4);
+  else PA_ON_CUDA(cuda::premultiply(y.data<float>(), y.numel() / 4));
+  return y;
+}
+
+Tensor unpremultiply(const Tensor& x) {
+  check_rgba("unpremultiply", x);
+  Tensor y = x.clone();
+  if (y.device() == Device::CPU) kernels::unpremultiply_cpu(y.data<float>(), y.numel() / 4);
+  else PA_ON_CUDA(cuda::unpremultiply(y.data<float>(), y.numel() / 4));
+  return y;
+}
+
+}  // namespace pixelart

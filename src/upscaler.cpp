@@ -1,0 +1,207 @@
+// src/upscaler.cpp — the SRCNN-style upscaler (include/pixelart/upscaler.h).
+#include <algorithm>
+#include <cstring>
+#include <cmath>
+#include <sstream>
+
+#include "internal.h"
+#include "pixelart/ops.h"
+#include "pixelart/upscaler.h"
+#include "rng.h"
+#include "synth_ops.h"
+
+namespace pixelart {
+
+int UpscalerConfig::margin() const {
+  int m = 0;
+  for (int k : kernels) m += (k - 1) / 2;
+  return m;
+}
+
+std::string UpscalerConfig::describe() const {
+  std::ostringstream os;
+  for (size_t i = 0; i < kernels.size(); ++i)
+    os << (i ? "-" : "") << (i < filters.size() ? filters[i] : channels) << "@" << kernels[i];
+  return os.str();
+}
+
+void UpscalerConfig::validate() const {
+  auto need = [](bool ok, const std::string& what) {
+    if (!ok) throw Error("upscaler: " + what, ErrorKind::Usage);
+  };
+  need(!filters.empty() && filters.size() <= 8, "--filters needs 1 to 8 widths");
+  need(kernels.size() == filters.size() + 1,
+       "--kernels needs one size per convolution: " + std::to_string(filters.size() + 1) + " for " +
+           std::to_string(filters.size()) + " filters (the last convolution goes back to the channels), got " +
+           std::to_string(kernels.size()));
+  for (int k : kernels)
+    need(k >= 1 && k <= 15 && k % 2 == 1,
+         "kernel size " + std::to_string(k) + " cannot keep output and target aligned: sizes must be odd (1..15)");
+  for (int f : filters) need(f >= 1 && f <= 1024, "--filters entries must be in 1..1024");
+  need(channels == 3 || channels == 4, "channels must be 3 or 4");
+}
+
+std::vector<ParamSpec> UpscalerConfig::param_specs() const {
+  validate();
+  std::vector<ParamSpec> specs;
+  int cin = channels;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const int cout = i < filters.size() ? filters[i] : channels;
+    specs.push_back({"conv" + std::to_string(i) + ".weight", {cout, kernels[i], kernels[i], cin}, true});
+    cin = cout;
+  }
+  for (size_t i = 0; i < kernels.size(); ++i)
+    specs.push_back({"conv" + std::to_string(i) + ".bias", {i < filters.size() ? filters[i] : channels}, false});
+  return specs;
+}
+
+Upscaler::Upscaler(const UpscalerConfig& cfg, uint64_t seed, DType dtype, Device dev) : cfg_(cfg) {
+  ParamArena host(cfg.param_specs(), DType::F64, Device::CPU);
+  for (size_t i = 0; i < host.size(); ++i) {
+    const ParamSpec& s = host.spec(i);
+    if (!s.decay) continue;
+    const int64_t fan_in = shape_numel(s.shape) / s.shape[0];
+    const bool last = s.name == "conv" + std::to_string(cfg.kernels.size() - 1) + ".weight";
+    // The last layer starts small, so an untrained upscaler is close to plain bicubic.
+    const double bound = std::sqrt((last ? 3.0 : 6.0) / double(fan_in)) * (last ? 0.1 : 1.0);
+    double* p = host.param(i).data<double>();
+    for (int64_t k = 0; k < shape_numel(s.shape); ++k) p[k] = bound * (2.0 * kernels::uniform01(seed, i, uint64_t(k)) - 1.0);
+  }
+  arena_ = dtype == DType::F64 ? host : host.to(dtype);
+  if (dev != Device::CPU) arena_ = arena_.to(dev);
+}
+
+Upscaler::Upscaler(const UpscalerConfig& cfg, ParamArena arena) : cfg_(cfg), arena_(std::move(arena)) {
+  for (const ParamSpec& s : cfg.param_specs())
+    PA_CHECK(arena_.param(s.name).shape() == s.shape, "upscaler: parameter " << s.name << " is "
+                                                           << arena_.param(s.name).describe() << ", expected " << shape_str(s.shape));
+}
+
+Tensor Upscaler::forward(const Tensor& x) const {
+  detail::check_rank("upscaler", "input", x, 4);
+  PA_CHECK(x.size(3) == cfg_.channels, "upscaler: input " << x.describe() << " has " << x.size(3) << " channels, expected " << cfg_.channels);
+  PA_CHECK(x.size(1) > 2 * cfg_.margin() && x.size(2) > 2 * cfg_.margin(),
+           "upscaler " << cfg_.describe() << ": input " << x.describe() << " is smaller than its receptive field ("
+                       << 2 * cfg_.margin() + 1 << " px)");
+  Tensor h = x;
+  const size_t n = cfg_.kernels.size();
+  for (size_t i = 0; i < n; ++i) {
+    const std::string p = "conv" + std::to_string(i);
+    h = conv2d(h, arena_.param(p + ".weight"), arena_.param(p + ".bias"), {0, i + 1 < n});
+  }
+  // The network refines the interpolation: it predicts a correction to the input's centre.
+  return add_center_crop(h, x);
+}
+
+Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile) const {
+  PA_CHECK(factor >= 1.0 && factor <= 8.0, "upscale: factor " << factor << " must be in [1, 8]");
+  PA_CHECK(passes >= 1 && passes <= 8, "upscale: passes " << passes << " must be in 1..8");
+  PA_CHECK(cfg_.channels == 4, "upscale: this model has " << cfg_.channels << " channels; RGBA images need 4");
+  const int m = cfg_.margin();
+  const Device dev = arena_.device();
+  tile = std::max(tile, 16);
+  // straight RGBA in [0, 1], as one image [1, h, w, 4] on the host
+  std::vector<double> v(img.rgba.size());
+  for (size_t k = 0; k < v.size(); ++k) v[k] = img.rgba[k] / 255.0;
+  Tensor cur = Tensor::from_vector(v, {1, img.height, img.width, 4});
+  for (int pass = 0; pass < passes; ++pass) {
+    const int64_t H = std::max<int64_t>(1, std::llround(double(cur.size(1)) * factor));
+    const int64_t W = std::max<int64_t>(1, std::llround(double(cur.size(2)) * factor));
+    // premultiply, then interpolate: resampling straight RGBA would pull the hidden colour of
+    // transparent pixels into the edges
+    const Tensor pm = premultiply(cur);
+    Tensor up = factor == 1.0 ? pm : resize_images(pm, H, W, ResizeFilter::Bicubic);
+    // replicate the border by the margin, so the output keeps the interpolated size
+    const int64_t PH = H + 2 * m, PW = W + 2 * m;
+    Tensor pad = Tensor::empty({1, PH, PW, 4});
+    {
+      const float* s = up.data<float>();
+      float* d = pad.data<float>();
+      for (int64_t y = 0; y < PH; ++y)
+        for (int64_t x = 0; x < PW; ++x) {
+          const int64_t sy = std::clamp<int64_t>(y - m, 0, H - 1), sx = std::clamp<int64_t>(x - m, 0, W - 1);
+          std::copy(s + (sy * W + sx) * 4, s + (sy * W + sx) * 4 + 4, d + (y * PW + x) * 4);
+        }
+    }
+    // tiles of up to `tile` output pixels; each input tile carries the margin, so seams are exact
+    const int64_t th = std::min<int64_t>(tile, H), tw = std::min<int64_t>(tile, W);
+    std::vector<std::pair<int64_t, int64_t>> origins;
+    for (int64_t y0 = 0; y0 < H; y0 += th)
+      for (int64_t x0 = 0; x0 < W; x0 += tw) origins.emplace_back(std::min(y0, H - th), std::min(x0, W - tw));
+    Tensor out = Tensor::empty({1, H, W, 4});
+    const int64_t batch = 16;
+    for (size_t b = 0; b < origins.size(); b += batch) {
+      const int64_t nb = std::min<int64_t>(batch, int64_t(origins.size() - b));
+      Tensor tiles = Tensor::empty({nb, th + 2 * m, tw + 2 * m, 4});
+      for (int64_t i = 0; i < nb; ++i) {
+        const auto [y0, x0] = origins[b + size_t(i)];
+        for (int64_t y = 0; y < th + 2 * m; ++y)
+          std::copy(pad.data<float>() + ((y0 + y) * PW + x0) * 4, pad.data<float>() + ((y0 + y) * PW + x0 + tw + 2 * m) * 4,
+                    tiles.data<float>() + ((i * (th + 2 * m) + y) * (tw + 2 * m)) * 4);
+      }
+      Tensor y;
+      {
+        NoGradGuard ng;
+        y = forward(tiles.to(dev)).to(Device::CPU);
+      }
+      for (int64_t i = 0; i < nb; ++i) {
+        const auto [y0, x0] = origins[b + size_t(i)];
+        for (int64_t r = 0; r < th; ++r)
+          std::copy(y.data<float>() + ((i * th + r) * tw) * 4, y.data<float>() + ((i * th + r) * tw + tw) * 4,
+                    out.data<float>() + ((y0 + r) * W + x0) * 4);
+      }
+    }
+    cur = unpremultiply(out);
+  }
+  Sprite s;
+  s.width = int(cur.size(2)), s.height = int(cur.size(1)), s.name = img.name;
+  s.rgba.resize(size_t(cur.numel()));
+  const float* p = cur.data<float>();
+  for (size_t k = 0; k < s.rgba.size(); ++k) s.rgba[k] = uint8_t(std::lround(std::clamp(p[k], 0.f, 1.f) * 255.f));
+  return s;
+}
+
+PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev, int* skipped)
+    : P_(patch), m_(margin), f_(factor), dev_(dev) {
+  PA_CHECK(factor >= 1.0 && factor <= 8.0, "upscaler training: factor " << factor << " must be in [1, 8]");
+  PA_CHECK(patch > 2 * margin + 1, "upscaler training: a " << patch << " px patch leaves no target after the valid "
+                                        "convolutions trim " << margin << " px from each side; use --patch > " << 2 * margin + 1);
+  std::vector<kernels::ImageEntry> table;
+  std::vector<uint8_t> pixels;
+  int skip = 0;
+  for (const Sprite& img : images) {
+    if (img.width < patch || img.height < patch) { ++skip; continue; }
+    table.push_back({int64_t(pixels.size() / 4), img.width, img.height});
+    pixels.insert(pixels.end(), img.rgba.begin(), img.rgba.end());
+  }
+  if (skipped) *skipped = skip;
+  nimages_ = int64_t(table.size());
+  PA_CHECK(nimages_ > 0, "upscaler training: no image is at least " << patch << "x" << patch << " px");
+  Tensor px = Tensor::empty({int64_t(pixels.size())}, DType::U8);
+  std::memcpy(px.raw(), pixels.data(), pixels.size());
+  Tensor tb = Tensor::empty({int64_t(table.size() * sizeof(kernels::ImageEntry))}, DType::U8);
+  std::memcpy(tb.raw(), table.data(), table.size() * sizeof(kernels::ImageEntry));
+  pixels_ = px.to(dev);
+  table_ = tb.to(dev);
+}
+
+void PatchSampler::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs, Tensor* targets) {
+  const int T = P_ - 2 * m_;
+  Tensor patch = Tensor::empty({n, P_, P_, 4}, DType::F32, dev_), target = Tensor::empty({n, T, T, 4}, DType::F32, dev_);
+  const auto* tab = static_cast<const kernels::ImageEntry*>(table_.raw());
+  const uint8_t* px = pixels_.data<uint8_t>();
+  if (dev_ == Device::CPU) {
+    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, 0, P_, patch.data<float>());
+    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, m_, T, target.data<float>());
+  } else {
+    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, 0, P_, patch.data<float>()));
+    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, m_, T, target.data<float>()));
+  }
+  // Premultiplied before any resampling, exactly as Upscaler::upscale prepares its input.
+  const int64_t small = std::max<int64_t>(1, std::llround(double(P_) / f_));
+  const Tensor pm = premultiply(patch);
+  *inputs = f_ == 1.0 ? pm : resize_images(resize_images(pm, small, small, ResizeFilter::Area), P_, P_, ResizeFilter::Bicubic);
+  *targets = premultiply(target);
+}
+
+}  // namespace pixelart

@@ -1,0 +1,116 @@
+// tests/test_upscaler.cpp — the SRCNN-style upscaler: tiles with exact seams, no colour fringes
+// from transparent pixels, shapes that cannot align refused, training patches reproducible and
+// aligned with their targets.
+#include <cmath>
+
+#include "pixelart/ops.h"
+#include "pixelart/upscaler.h"
+#include "testing.h"
+
+namespace pixelart::testing {
+namespace {
+
+UpscalerConfig small() {
+  UpscalerConfig c;
+  c.filters = {8, 8};
+  c.kernels = {5, 3, 3};
+  return c;
+}
+Sprite art(int w, int h, uint64_t seed) {  // smooth colour fields with a transparent hole
+  Sprite s;
+  s.width = w, s.height = h;
+  s.rgba.resize(size_t(w) * h * 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      uint8_t* p = s.px(x, y);
+      p[0] = uint8_t(128 + 100 * std::sin(0.21 * x + double(seed)));
+      p[1] = uint8_t(128 + 100 * std::cos(0.17 * y));
+      p[2] = uint8_t((x * y + int(seed)) % 256);
+      p[3] = (x - w / 2) * (x - w / 2) + (y - h / 2) * (y - h / 2) < 40 ? 0 : 255;
+    }
+  canonicalise_transparent(s);
+  return s;
+}
+
+TEST(Upscaler, TilesHaveExactSeams) {
+  Upscaler model(small(), 4);
+  const Sprite img = art(45, 37, 1);
+  const Sprite whole = model.upscale(img, 1.75, 2, 4096);
+  const Sprite tiled = model.upscale(img, 1.75, 2, 16);  // many tiles, each with its margin
+  ASSERT_EQ(whole.width, tiled.width);
+  ASSERT_EQ(whole.height, tiled.height);
+  EXPECT_EQ(whole.width, int(std::llround(std::llround(45 * 1.75) * 1.75)));
+  // Each output pixel sees the same receptive field either way, so the results are the same up
+  // to float rounding: BLAS blocks the GEMM differently for different tile sizes, which can move
+  // a value across a rounding boundary to the next 8-bit level, never further.
+  int differ = 0, worst = 0;
+  for (size_t k = 0; k < whole.rgba.size(); ++k) {
+    const int d = std::abs(int(whole.rgba[k]) - int(tiled.rgba[k]));
+    differ += d > 0;
+    worst = std::max(worst, d);
+  }
+  EXPECT_LE(worst, 1);
+  EXPECT_LT(differ, int(whole.rgba.size() / 1000)) << "values that differ between whole-image and tiled upscaling";
+}
+
+TEST(Upscaler, TransparentPixelsLeaveNoColourFringe) {
+  // A red square on a transparent background whose hidden colour is bright green: interpolating
+  // straight RGBA would pull green into the edge; premultiplied colour cannot.
+  Sprite s;
+  s.width = s.height = 24;
+  for (int y = 0; y < 24; ++y)
+    for (int x = 0; x < 24; ++x) {
+      const bool in = x >= 8 && x < 16 && y >= 8 && y < 16;
+      const uint8_t px[4] = {uint8_t(in ? 220 : 0), uint8_t(in ? 0 : 255), 0, uint8_t(in ? 255 : 0)};
+      s.rgba.insert(s.rgba.end(), px, px + 4);
+    }
+  Upscaler model(small(), 9);
+  model.params().param("conv2.weight").fill_(0);  // no correction: exactly the interpolation path
+  model.params().param("conv2.bias").fill_(0);
+  const Sprite up = model.upscale(s, 2.0, 1);
+  int worst_green = 0;
+  for (size_t k = 0; k < up.rgba.size(); k += 4)
+    if (up.rgba[k + 3] >= 64) worst_green = std::max(worst_green, int(up.rgba[k + 1]));
+  EXPECT_LT(worst_green, 40) << "green bled into the red square's edge";
+}
+
+TEST(Upscaler, ShapesThatCannotAlignAreRefused) {
+  UpscalerConfig c = small();
+  c.kernels = {5, 4, 3};
+  try {
+    c.validate();
+    FAIL() << "an even kernel was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("must be odd"), std::string::npos) << e.what();
+  }
+  c.kernels = {5, 3};
+  EXPECT_THROW(c.validate(), Error);
+  EXPECT_EQ(small().margin(), 4);
+  EXPECT_EQ(small().describe(), "8@5-8@3-4@3");
+  EXPECT_THROW(Upscaler(small(), 1).forward(Tensor::zeros({1, 8, 8, 4})), Error);  // smaller than the receptive field
+  std::vector<Sprite> few{art(20, 20, 1)};
+  EXPECT_THROW(PatchSampler(few, 8, 2.0, 4, Device::CPU), Error);   // no target left
+  EXPECT_THROW(PatchSampler(few, 32, 2.0, 4, Device::CPU), Error);  // no image large enough
+}
+
+TEST(Upscaler, PatchesAreReproducibleAndTargetsAreTheirCentres) {
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
+  PatchSampler a(imgs, 32, 2.0, 4, Device::CPU), b(imgs, 32, 2.0, 4, Device::CPU);
+  Tensor x1, t1, x2, t2;
+  a.generate(5, 10, 6, &x1, &t1);
+  b.generate(5, 10, 6, &x2, &t2);
+  EXPECT_EQ(x1.to_vector(), x2.to_vector());
+  EXPECT_EQ(t1.describe(), "f32[6,24,24,4]@cpu");
+  // With factor 1 the input is the undamaged patch: its centre is the target exactly.
+  PatchSampler same(imgs, 32, 1.0, 4, Device::CPU);
+  Tensor x, t;
+  same.generate(5, 10, 6, &x, &t);
+  const auto xv = x.to_vector(), tv = t.to_vector();
+  for (int i = 0; i < 6; ++i)
+    for (int y = 0; y < 24; ++y)
+      for (int c = 0; c < 24 * 4; ++c)
+        ASSERT_EQ(tv[size_t(((i * 24 + y) * 24) * 4 + c)], xv[size_t(((i * 32 + y + 4) * 32 + 4) * 4 + c)]);
+}
+
+}  // namespace
+}  // namespace pixelart::testing
