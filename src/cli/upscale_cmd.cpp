@@ -127,7 +127,7 @@ int run_upscale(const std::vector<std::string>& argv) {
         }
         int total = 1;
         for (int p = 0; p < passes; ++p) total *= int(factor);
-        result = resize_with(img, img.width * total, img.height * total, 0 /* nearest */);
+        result = resize_nearest(img, img.width * total, img.height * total);
       }
       write_png(dst, result);
       ++done;
