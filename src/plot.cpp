@@ -8,7 +8,7 @@
 namespace pixelart {
 
 namespace {
-// 3x5 glyphs for "0123456789.-e" and a few letters, one row of 3 bits per line.
+// 3x5 glyphs for digits, ".-" and the lowercase letters of the loss names, 3 bits per row.
 const char* glyph(char c) {
   switch (c) {
     case '0': return "\x7\x5\x5\x5\x7";
@@ -24,6 +24,15 @@ const char* glyph(char c) {
     case '.': return "\x0\x0\x0\x0\x2";
     case '-': return "\x0\x0\x7\x0\x0";
     case 'e': return "\x0\x7\x7\x4\x7";
+    case 'a': return "\x0\x7\x1\x7\x7";
+    case 'd': return "\x1\x1\x7\x5\x7";
+    case 'g': return "\x7\x5\x7\x1\x6";
+    case 'h': return "\x4\x4\x7\x5\x5";
+    case 'l': return "\x6\x2\x2\x2\x7";
+    case 'm': return "\x0\x6\x7\x5\x5";
+    case 'o': return "\x0\x7\x5\x5\x7";
+    case 'p': return "\x7\x5\x7\x4\x4";
+    case 's': return "\x0\x7\x4\x1\x7";
     default: return "\x0\x0\x0\x0\x0";
   }
 }
@@ -94,7 +103,9 @@ Sprite plot_series(const std::vector<Series>& series, int width, int height, boo
     const uint8_t* c = colours[i % 6];
     const auto& p = series[i].points;
     for (size_t k = 1; k < p.size(); ++k) cv.line(px(p[k - 1].first), py(p[k - 1].second), px(p[k].first), py(p[k].second), c);
-    for (int y = 0; y < 8; ++y) cv.line(R - 20 - int(i) * 28, T + y, R - 4 - int(i) * 28, T + y, c);  // legend swatch
+    const int ly = T + 4 + int(i) * 16;  // legend: a swatch and the name, top right
+    for (int y = 0; y < 8; ++y) cv.line(R - 120, ly + y, R - 100, ly + y, c);
+    cv.text(R - 94, ly - 1, series[i].name, axis);
   }
   return cv.img;
 }

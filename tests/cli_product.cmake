@@ -68,3 +68,6 @@ run(0 upscale ${WORK}/out/00000_input.png -o ${WORK}/px.png --pixel-art nearest 
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/pr.png --pixel-art restore --restorer ${WORK}/run/model.safetensors -f 4)
 run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 1.5)
 run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${WORK}/up2)
+run(0 plot ${WORK}/run/metrics.jsonl -o ${WORK}/curves_again.png)
+need(${WORK}/curves_again.png)
+run(0 plot ${WORK}/run/metrics.jsonl ${WORK}/up/metrics.jsonl --key loss -o ${WORK}/compare.png)

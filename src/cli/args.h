@@ -87,6 +87,7 @@ int run_train(const std::vector<std::string>& argv);
 int run_restore(const std::vector<std::string>& argv);
 int run_eval(const std::vector<std::string>& argv);
 int run_upscale(const std::vector<std::string>& argv);
+int run_plot(const std::vector<std::string>& argv);
 std::string default_model_path();
 // Sprite sets named by --data (synth_cmd.cpp): .sprites files, folders, gen:COUNT, comma-separated.
 SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed);

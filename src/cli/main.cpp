@@ -31,6 +31,7 @@ commands:
   sprites   build a packed sprite set (.sprites, safetensors) from sheets, XPM files, atlases,
             folders of images or the procedural generator; prints what it found
   train     train restore|upscale: train a model (checkpoints, --resume, metrics, curves)
+  plot      training curves of one or more runs as a PNG (RUN/metrics.jsonl ... -o curves.png)
   synth     damaged/clean training pairs and a contact sheet, from sprite sets (--data)
   info      build and device information
 
@@ -123,6 +124,7 @@ int main(int argc, char** argv) {
     if (cmd == "restore") return cli::run_restore(args);
     if (cmd == "eval") return cli::run_eval(args);
     if (cmd == "upscale") return cli::run_upscale(args);
+    if (cmd == "plot") return cli::run_plot(args);
     std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
     return kExitUsage;
   } catch (const Error& e) {

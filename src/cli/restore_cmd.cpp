@@ -159,6 +159,7 @@ int run_restore(const std::vector<std::string>& argv) {
   };
   int restored = 0;
   std::vector<Sprite> sheet;
+  const bool progress = ::isatty(2) && jobs.size() > size_t(batch);  // a progress line on terminals only
   const auto t0 = std::chrono::steady_clock::now();
   std::future<std::vector<Decoded>> next;
   if (!jobs.empty()) next = std::async(std::launch::async, decode, 0, std::min(jobs.size(), size_t(batch)));
@@ -202,10 +203,9 @@ int run_restore(const std::vector<std::string>& argv) {
         }
       }
     }
-    if (jobs.size() > size_t(batch))
-      std::fprintf(stderr, "\rrestored %zu/%zu", std::min(jobs.size(), nb), jobs.size());
+    if (progress) std::fprintf(stderr, "\rrestored %zu/%zu", std::min(jobs.size(), nb), jobs.size());
   }
-  if (jobs.size() > size_t(batch)) std::fprintf(stderr, "\n");
+  if (progress) std::fprintf(stderr, "\n");
   if (a.has("sheet") && !sheet.empty()) write_png(a.get("sheet", ""), make_contact_sheet(sheet, 8, 128));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& e : errors) std::fprintf(stderr, "pixelart restore: error: %s\n", e.c_str());

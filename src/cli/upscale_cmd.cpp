@@ -1,5 +1,7 @@
 // src/cli/upscale_cmd.cpp — `pixelart upscale`: SRCNN-style upscaling of art, RGBA included,
 // in tiles whose seams are exact; a pixel-art mode for small sprites.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -91,6 +93,7 @@ int run_upscale(const std::vector<std::string>& argv) {
   int done = 0, skipped = 0;
   std::set<std::string> used;
   const auto t0 = std::chrono::steady_clock::now();
+  const bool progress = ::isatty(2);  // a progress line on terminals only
   for (size_t i = 0; i < inputs.size(); ++i) {
     const std::string& in = inputs[i];
     std::string dst = out;
@@ -131,13 +134,14 @@ int run_upscale(const std::vector<std::string>& argv) {
       }
       write_png(dst, result);
       ++done;
-      std::fprintf(stderr, "\r%zu/%zu %s: %dx%d -> %dx%d        ", i + 1, inputs.size(), fs::path(in).filename().c_str(), img.width,
-                   img.height, result.width, result.height);
+      if (progress)
+        std::fprintf(stderr, "\r%zu/%zu %s: %dx%d -> %dx%d        ", i + 1, inputs.size(), fs::path(in).filename().c_str(),
+                     img.width, img.height, result.width, result.height);
     } catch (const Error& e) {
       errors.push_back(e.what());
     }
   }
-  if (!inputs.empty()) std::fprintf(stderr, "\n");
+  if (progress) std::fprintf(stderr, "\n");
   for (const auto& e : errors) std::fprintf(stderr, "pixelart upscale: error: %s\n", e.c_str());
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("upscaled %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s, %s on %s\n", done, skipped,
