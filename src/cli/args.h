@@ -88,7 +88,20 @@ int run_restore(const std::vector<std::string>& argv);
 int run_eval(const std::vector<std::string>& argv);
 int run_upscale(const std::vector<std::string>& argv);
 int run_plot(const std::vector<std::string>& argv);
-std::string default_model_path();
+// inputs.cpp: shared by restore and upscale.
+std::string shipped_model(const std::string& file, const char* train_hint);  // data/models/FILE
+std::string default_model_path();                                            // the shipped restorer
+// Files, folders (their images, sorted) and globs, in the order given; globs that match nothing
+// are reported in *errors.
+std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::vector<std::string>* errors);
+// Output names for inputs: OUT itself for one input and OUT.png, else OUT/<stem>.png (unique).
+// Inputs are never overwritten (an error each); existing outputs are skipped unless `overwrite`.
+struct OutputPlan {
+  std::vector<std::pair<std::string, std::string>> jobs;  // (input, output)
+  int skipped = 0;
+  std::vector<std::string> errors;
+};
+OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite);
 // Sprite sets named by --data (synth_cmd.cpp): .sprites files, folders, gen:COUNT, comma-separated.
 SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed);
 

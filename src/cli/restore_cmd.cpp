@@ -21,47 +21,7 @@
 namespace pixelart::cli {
 namespace fs = std::filesystem;
 
-std::string default_model_path() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (const fs::path& p : {exe.parent_path() / ".." / "data" / "models" / "restorer16.safetensors",
-                            fs::path("data/models/restorer16.safetensors")})
-    if (!ec && fs::is_regular_file(p)) return fs::canonical(p).string();
-  throw Error("no model given and no shipped model found (data/models/restorer16.safetensors beside the build): "
-              "pass --model, or train one with `pixelart train restore`", ErrorKind::Usage);
-}
-
 namespace {
-
-bool is_image(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
-  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".webp" || e == ".bmp" || e == ".gif" || e == ".tif" || e == ".tiff";
-}
-
-// Files, folders (their images, sorted) and globs, in the order given.
-std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::vector<std::string>* errors) {
-  std::vector<std::string> out;
-  for (const auto& a : args) {
-    std::error_code ec;
-    if (fs::is_directory(a, ec)) {
-      std::vector<std::string> files;
-      for (const auto& e : fs::directory_iterator(a, ec))
-        if (e.is_regular_file() && is_image(e.path())) files.push_back(e.path().string());
-      std::sort(files.begin(), files.end());
-      out.insert(out.end(), files.begin(), files.end());
-    } else if (a.find_first_of("*?[") != std::string::npos) {
-      glob_t g{};
-      if (::glob(a.c_str(), 0, nullptr, &g) == 0)
-        for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-      else errors->push_back(a + ": no file matches");
-      ::globfree(&g);
-    } else {
-      out.push_back(a);
-    }
-  }
-  return out;
-}
 
 struct Decoded {
   std::string path, out;
@@ -110,37 +70,16 @@ int run_restore(const std::vector<std::string>& argv) {
   if (a.has("palette")) palette = a.get("palette", "") == "auto" ? -1 : int(a.get_int("palette", 0, 1, 256));
   const int preview = int(a.get_int("preview", 0, 0, 64));
   const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 8, 1, 4096));
-  const bool overwrite = a.has("overwrite");
 
   std::vector<std::string> errors;
-  const std::vector<std::string> inputs = expand_inputs(a.positional(), &errors);
-  const std::string out = a.get("output", "");
-  const bool single_file = inputs.size() == 1 && fs::path(out).extension() == ".png" && !fs::is_directory(out);
-  if (!single_file) fs::create_directories(out);
-
-  // Output names; inputs are never overwritten, existing outputs only with --overwrite.
-  std::set<std::string> used;
+  const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
+  errors.insert(errors.end(), plan.errors.begin(), plan.errors.end());
+  const int skipped = plan.skipped;
   std::vector<Decoded> jobs;
-  int skipped = 0;
-  for (const auto& in : inputs) {
+  for (const auto& [in, out] : plan.jobs) {
     Decoded d;
     d.path = in;
-    if (single_file) d.out = out;
-    else {
-      std::string stem = fs::path(in).stem().string(), name = stem + ".png";
-      for (int k = 1; used.count(name); ++k) name = stem + "_" + std::to_string(k) + ".png";
-      used.insert(name);
-      d.out = (fs::path(out) / name).string();
-    }
-    std::error_code ec;
-    if (fs::exists(d.out, ec) && fs::exists(in, ec) && fs::equivalent(d.out, in, ec)) {
-      errors.push_back(in + ": the output would overwrite the input; choose another -o");
-      continue;
-    }
-    if (!overwrite && fs::exists(d.out, ec)) {
-      ++skipped;
-      continue;
-    }
+    d.out = out;
     jobs.push_back(d);
   }
 

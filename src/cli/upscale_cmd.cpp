@@ -18,18 +18,6 @@
 namespace pixelart::cli {
 namespace fs = std::filesystem;
 
-namespace {
-std::string default_upscaler_path() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (const fs::path& p : {exe.parent_path() / ".." / "data" / "models" / "upscaler.safetensors",
-                            fs::path("data/models/upscaler.safetensors")})
-    if (!ec && fs::is_regular_file(p)) return fs::canonical(p).string();
-  throw Error("no --model given and no shipped upscaler found (data/models/upscaler.safetensors): pass --model, "
-              "or train one with `pixelart train upscale`", ErrorKind::Usage);
-}
-}  // namespace
-
 int run_upscale(const std::vector<std::string>& argv) {
   Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size"}, {"overwrite"});
   if (a.positional().empty() || !a.has("output"))
@@ -55,14 +43,13 @@ int run_upscale(const std::vector<std::string>& argv) {
   if (!mode.empty() && factor != std::floor(factor)) throw Error("--pixel-art needs a whole -f (nearest neighbour)", ErrorKind::Usage);
   const int passes = int(a.get_int("passes", 1, 1, 8));
   const int tile = int(a.get_int("tile", 256, 16, 4096));
-  const bool overwrite = a.has("overwrite");
 
   std::unique_ptr<Upscaler> model;
   std::unique_ptr<Restorer> restorer;
   std::string model_name;
   int canvas = 16;
   if (mode.empty()) {
-    const std::string path = a.has("model") ? a.get("model", "") : default_upscaler_path();
+    const std::string path = a.has("model") ? a.get("model", "") : shipped_model("upscaler.safetensors", "pixelart train upscale");
     double trained = 0;
     model = std::make_unique<Upscaler>(load_upscaler(path, dev, &trained));
     model_name = fs::path(path).filename().string() + " (trained for x" + std::to_string(trained).substr(0, 4) + ")";
@@ -74,44 +61,14 @@ int run_upscale(const std::vector<std::string>& argv) {
   const int size = int(a.get_int("size", canvas, 1, 1024));
 
   std::vector<std::string> errors;
-  std::vector<std::string> inputs;
-  for (const auto& p : a.positional()) {
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      std::vector<std::string> files;
-      for (const auto& e : fs::directory_iterator(p, ec))
-        if (e.is_regular_file()) files.push_back(e.path().string());
-      std::sort(files.begin(), files.end());
-      inputs.insert(inputs.end(), files.begin(), files.end());
-    } else {
-      inputs.push_back(p);
-    }
-  }
-  const std::string out = a.get("output", "");
-  const bool single = inputs.size() == 1 && fs::path(out).extension() == ".png" && !fs::is_directory(out);
-  if (!single) fs::create_directories(out);
-  int done = 0, skipped = 0;
-  std::set<std::string> used;
+  const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
+  errors.insert(errors.end(), plan.errors.begin(), plan.errors.end());
+  int done = 0;
+  const int skipped = plan.skipped;
   const auto t0 = std::chrono::steady_clock::now();
   const bool progress = ::isatty(2);  // a progress line on terminals only
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const std::string& in = inputs[i];
-    std::string dst = out;
-    if (!single) {
-      std::string stem = fs::path(in).stem().string(), name = stem + ".png";
-      for (int k = 1; used.count(name); ++k) name = stem + "_" + std::to_string(k) + ".png";
-      used.insert(name);
-      dst = (fs::path(out) / name).string();
-    }
-    std::error_code ec;
-    if (fs::exists(dst, ec) && fs::exists(in, ec) && fs::equivalent(dst, in, ec)) {
-      errors.push_back(in + ": the output would overwrite the input; choose another -o");
-      continue;
-    }
-    if (!overwrite && fs::exists(dst, ec)) {
-      ++skipped;
-      continue;
-    }
+  for (size_t i = 0; i < plan.jobs.size(); ++i) {
+    const auto& [in, dst] = plan.jobs[i];
     try {
       Sprite img = read_image(in);
       Sprite result;
@@ -135,7 +92,7 @@ int run_upscale(const std::vector<std::string>& argv) {
       write_png(dst, result);
       ++done;
       if (progress)
-        std::fprintf(stderr, "\r%zu/%zu %s: %dx%d -> %dx%d        ", i + 1, inputs.size(), fs::path(in).filename().c_str(),
+        std::fprintf(stderr, "\r%zu/%zu %s: %dx%d -> %dx%d        ", i + 1, plan.jobs.size(), fs::path(in).filename().c_str(),
                      img.width, img.height, result.width, result.height);
     } catch (const Error& e) {
       errors.push_back(e.what());

@@ -1,0 +1,82 @@
+// src/cli/inputs.cpp — what the commands that turn image files into image files share: the
+// shipped models' location, expanding files/folders/globs, and planning output names so that
+// inputs are never overwritten and existing outputs are skipped unless asked.
+#include <glob.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "cli/args.h"
+
+namespace pixelart::cli {
+namespace fs = std::filesystem;
+
+std::string shipped_model(const std::string& file, const char* train_hint) {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (const fs::path& p : {exe.parent_path() / ".." / "data" / "models" / file, fs::path("data/models") / file})
+    if (!ec && fs::is_regular_file(p)) return fs::canonical(p).string();
+  throw Error("no --model given and no shipped model found (data/models/" + file + " beside the build): pass --model, "
+              "or train one with `" + train_hint + "`", ErrorKind::Usage);
+}
+
+std::string default_model_path() { return shipped_model("restorer16.safetensors", "pixelart train restore"); }
+
+static bool is_image(const fs::path& p) {
+  std::string e = p.extension().string();
+  std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+  return e == ".png" || e == ".jpg" || e == ".jpeg" || e == ".webp" || e == ".bmp" || e == ".gif" || e == ".tif" || e == ".tiff";
+}
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::vector<std::string>* errors) {
+  std::vector<std::string> out;
+  for (const auto& a : args) {
+    std::error_code ec;
+    if (fs::is_directory(a, ec)) {
+      std::vector<std::string> files;
+      for (const auto& e : fs::directory_iterator(a, ec))
+        if (e.is_regular_file() && is_image(e.path())) files.push_back(e.path().string());
+      std::sort(files.begin(), files.end());
+      out.insert(out.end(), files.begin(), files.end());
+    } else if (a.find_first_of("*?[") != std::string::npos) {
+      glob_t g{};
+      if (::glob(a.c_str(), 0, nullptr, &g) == 0)
+        for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+      else errors->push_back(a + ": no file matches");
+      ::globfree(&g);
+    } else {
+      out.push_back(a);
+    }
+  }
+  return out;
+}
+
+OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite) {
+  OutputPlan plan;
+  const bool single = inputs.size() == 1 && fs::path(out).extension() == ".png" && !fs::is_directory(out);
+  if (!single) fs::create_directories(out);
+  std::set<std::string> used;
+  for (const auto& in : inputs) {
+    std::string dst = out;
+    if (!single) {
+      std::string stem = fs::path(in).stem().string(), name = stem + ".png";
+      for (int k = 1; used.count(name); ++k) name = stem + "_" + std::to_string(k) + ".png";
+      used.insert(name);
+      dst = (fs::path(out) / name).string();
+    }
+    std::error_code ec;
+    if (fs::exists(dst, ec) && fs::exists(in, ec) && fs::equivalent(dst, in, ec)) {
+      plan.errors.push_back(in + ": the output would overwrite the input; choose another -o");
+      continue;
+    }
+    if (!overwrite && fs::exists(dst, ec)) {
+      ++plan.skipped;
+      continue;
+    }
+    plan.jobs.emplace_back(in, dst);
+  }
+  return plan;
+}
+
+}  // namespace pixelart::cli
