@@ -71,3 +71,7 @@ run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${W
 run(0 plot ${WORK}/run/metrics.jsonl -o ${WORK}/curves_again.png)
 need(${WORK}/curves_again.png)
 run(0 plot ${WORK}/run/metrics.jsonl ${WORK}/up/metrics.jsonl --key loss -o ${WORK}/compare.png)
+run(0 eval-upscale --model ${WORK}/up/model.safetensors --data ${WORK}/pairs --factors 2,3 --crop 48 --json)
+if(NOT last_out MATCHES "\"upscaler\": {\"psnr\"")
+  message(FATAL_ERROR "eval-upscale printed no figures: ${last_out}")
+endif()

@@ -88,6 +88,7 @@ int run_restore(const std::vector<std::string>& argv);
 int run_eval(const std::vector<std::string>& argv);
 int run_upscale(const std::vector<std::string>& argv);
 int run_plot(const std::vector<std::string>& argv);
+int run_eval_upscale(const std::vector<std::string>& argv);
 // inputs.cpp: shared by restore and upscale.
 std::string shipped_model(const std::string& file, const char* train_hint);  // data/models/FILE
 std::string default_model_path();                                            // the shipped restorer

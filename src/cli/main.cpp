@@ -23,6 +23,7 @@ commands:
   restore   restore damaged images to pixel-perfect RGBA sprites (IMAGE|DIR|GLOB... -o OUT)
   upscale   SRCNN-style upscaling of art, RGBA included (IMAGE|DIR... -o OUT -f 2 --passes 1);
             --pixel-art nearest|restore for small sprites
+  eval-upscale  the upscaler on held-out images at x2/x3/x4 against bicubic and Lanczos (PSNR, SSIM)
   eval      restoration quality on held-out sprites per damage family (--model M --data SPRITES)
   forward   one forward pass of the sprite restorer on a generated sprite: prints the output
             shape and the time (the restorer is untrained until `train` lands)
@@ -125,6 +126,7 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return cli::run_eval(args);
     if (cmd == "upscale") return cli::run_upscale(args);
     if (cmd == "plot") return cli::run_plot(args);
+    if (cmd == "eval-upscale") return cli::run_eval_upscale(args);
     std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
     return kExitUsage;
   } catch (const Error& e) {
