@@ -53,20 +53,23 @@ Tensor add_center_crop(const Tensor& h, const Tensor& x) {
   return y;
 }
 
-Tensor premultiply(const Tensor& x) {
-  check_rgba("premultiply", x);
+namespace {
+// A copy of x with an in-place per-pixel kernel applied (CPU loop or CUDA kernel).
+Tensor per_pixel(const Tensor& x, const char* op, void (*cpu)(float*, int64_t), void (*gpu)(float*, int64_t)) {
+  check_rgba(op, x);
   Tensor y = x.clone();
-  if (y.device() == Device::CPU) kernels::premultiply_cpu(y.data<float>(), y.numel() / 4);
-  else PA_ON_CUDA(cuda::premultiply(y.data<float>(), y.numel() / 4));
+  if (y.device() == Device::CPU) cpu(y.data<float>(), y.numel() / 4);
+  else PA_ON_CUDA(gpu(y.data<float>(), y.numel() / 4));
   return y;
 }
+}  // namespace
 
-Tensor unpremultiply(const Tensor& x) {
-  check_rgba("unpremultiply", x);
-  Tensor y = x.clone();
-  if (y.device() == Device::CPU) kernels::unpremultiply_cpu(y.data<float>(), y.numel() / 4);
-  else PA_ON_CUDA(cuda::unpremultiply(y.data<float>(), y.numel() / 4));
-  return y;
-}
+#if defined(PIXELART_WITH_CUDA)
+Tensor premultiply(const Tensor& x) { return per_pixel(x, "premultiply", kernels::premultiply_cpu, cuda::premultiply); }
+Tensor unpremultiply(const Tensor& x) { return per_pixel(x, "unpremultiply", kernels::unpremultiply_cpu, cuda::unpremultiply); }
+#else
+Tensor premultiply(const Tensor& x) { return per_pixel(x, "premultiply", kernels::premultiply_cpu, nullptr); }
+Tensor unpremultiply(const Tensor& x) { return per_pixel(x, "unpremultiply", kernels::unpremultiply_cpu, nullptr); }
+#endif
 
 }  // namespace pixelart

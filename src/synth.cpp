@@ -68,6 +68,33 @@ Synthesizer::Synthesizer(const SpriteSet& set, int input_size, const DamageConfi
   sprites_ = set.tensor(dev);
 }
 
+namespace {
+// The stages of one device; CPU loops and CUDA kernels have the same signatures, so the pipeline
+// below is written once for both.
+struct SynthStages {
+  decltype(&kernels::synth_params_cpu) params;
+  decltype(&kernels::synth_targets_cpu) targets;
+  decltype(&kernels::synth_render_cpu) render;
+  decltype(&kernels::synth_resize_cpu) resize;
+  decltype(&kernels::synth_blur_cpu) blur;
+  decltype(&kernels::synth_color_noise_cpu) color_noise;
+  decltype(&kernels::synth_jpeg_cpu) jpeg;
+};
+const SynthStages& stages(Device dev) {
+  static const SynthStages cpu{kernels::synth_params_cpu, kernels::synth_targets_cpu, kernels::synth_render_cpu,
+                               kernels::synth_resize_cpu, kernels::synth_blur_cpu,    kernels::synth_color_noise_cpu,
+                               kernels::synth_jpeg_cpu};
+#if defined(PIXELART_WITH_CUDA)
+  static const SynthStages gpu{cuda::synth_params, cuda::synth_targets, cuda::synth_render, cuda::synth_resize,
+                               cuda::synth_blur,   cuda::synth_color_noise, cuda::synth_jpeg};
+  if (dev == Device::CUDA) return gpu;
+#else
+  if (dev == Device::CUDA) detail::no_cuda_build();
+#endif
+  return cpu;
+}
+}  // namespace
+
 void Synthesizer::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs, Tensor* targets) {
   PA_CHECK(n > 0, "synthesizer: batch of " << n);
   const kernels::SynthDims g{n, S_, T_, int(nsprites_), seed, first};
@@ -84,31 +111,16 @@ void Synthesizer::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs,
   auto* p = static_cast<SampleParams*>(params_.raw());
   const uint8_t* spr = sprites_.data<uint8_t>();
   float *A = a.data<float>(), *B = b.data<float>();
-  if (dev_ == Device::CPU) {
-    kernels::synth_params_cpu(cfg_, g, p);
-    kernels::synth_targets_cpu(spr, p, g, t.data<float>());
-    kernels::synth_render_cpu(spr, p, g, A);
-    for (int k = 0; k < kernels::kMaxResizes; ++k)  // an even count: A -> B -> ... -> A
-      kernels::synth_resize_cpu(k % 2 ? B : A, k % 2 ? A : B, p, g, k);
-    kernels::synth_blur_cpu(A, B, p, g, 0);
-    kernels::synth_blur_cpu(B, A, p, g, 1);
-    kernels::synth_color_noise_cpu(A, p, g);
-    for (int pass = 0; pass < 2; ++pass)
-      kernels::synth_jpeg_cpu(A, y_.data<float>(), cb_.data<float>(), cr_.data<float>(), p, g, pass);
-  } else {
-    PA_ON_CUDA({
-      cuda::synth_params(cfg_, g, p);
-      cuda::synth_targets(spr, p, g, t.data<float>());
-      cuda::synth_render(spr, p, g, A);
-      for (int k = 0; k < kernels::kMaxResizes; ++k)
-        cuda::synth_resize(k % 2 ? B : A, k % 2 ? A : B, p, g, k);
-      cuda::synth_blur(A, B, p, g, 0);
-      cuda::synth_blur(B, A, p, g, 1);
-      cuda::synth_color_noise(A, p, g);
-      for (int pass = 0; pass < 2; ++pass)
-        cuda::synth_jpeg(A, y_.data<float>(), cb_.data<float>(), cr_.data<float>(), p, g, pass);
-    });
-  }
+  const SynthStages& st = stages(dev_);
+  st.params(cfg_, g, p);
+  st.targets(spr, p, g, t.data<float>());
+  st.render(spr, p, g, A);
+  for (int k = 0; k < kernels::kMaxResizes; ++k)  // an even count: A -> B -> ... -> A
+    st.resize(k % 2 ? B : A, k % 2 ? A : B, p, g, k);
+  st.blur(A, B, p, g, 0);
+  st.blur(B, A, p, g, 1);
+  st.color_noise(A, p, g);
+  for (int pass = 0; pass < 2; ++pass) st.jpeg(A, y_.data<float>(), cb_.data<float>(), cr_.data<float>(), p, g, pass);
   *inputs = a;
   *targets = t;
 }
