@@ -94,13 +94,6 @@ Tensor Tensor::from_vector(const std::vector<double>& v, const Shape& shape, DTy
   Tensor t = host.to(dev);
   return dtype == DType::BF16 ? t.to(DType::BF16) : t;
 }
-Tensor Tensor::from_floats(const std::vector<float>& v, const Shape& shape, Device dev) {
-  PA_CHECK(static_cast<int64_t>(v.size()) == shape_numel(shape),
-           "from_floats: " << v.size() << " values for shape " << shape_str(shape));
-  Tensor host = empty(shape, DType::F32, Device::CPU);
-  std::copy(v.begin(), v.end(), host.data<float>());
-  return host.to(dev);
-}
 Tensor Tensor::view_of(const Tensor& base, size_t elem_offset, const Shape& shape) {
   PA_CHECK(base.defined(), "view_of: undefined base");
   const size_t esz = dtype_size(base.dtype());

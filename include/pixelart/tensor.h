@@ -43,8 +43,6 @@ class Tensor {
   // Copies host values (converted to dtype) into a new tensor on `dev`.
   static Tensor from_vector(const std::vector<double>& values, const Shape& shape,
                             DType dtype = DType::F32, Device dev = Device::CPU);
-  static Tensor from_floats(const std::vector<float>& values, const Shape& shape,
-                            Device dev = Device::CPU);
   // A view of `bytes` of an existing storage (used by the parameter arena).
   static Tensor view_of(const Tensor& base, size_t elem_offset, const Shape& shape);
 
