@@ -35,6 +35,40 @@ Sprite output_sprite(const std::vector<double>& v, int64_t i, int h, int w) {
   return s;
 }
 
+void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_t n, int h, int w, int scale) {
+  const int H = h * scale, W = w * scale, m = scale / 2;
+  const double min_weight = 0.1 * scale * scale;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t i = 0; i < n; ++i)
+    for (int r = 0; r < h; ++r) {
+      const double* xi = &x[size_t(i) * size_t(H) * W * 4];
+      for (int c = 0; c < w; ++c) {
+        double* p = &y[((size_t(i) * h + r) * w + c) * 4];
+        if (p[3] < 0.5) continue;
+        const int y0 = std::max(0, r * scale - m), y1 = std::min(H, (r + 1) * scale + m);
+        const int x0 = std::max(0, c * scale - m), x1 = std::min(W, (c + 1) * scale + m);
+        double est[3] = {std::clamp(p[0], 0.0, 1.0), std::clamp(p[1], 0.0, 1.0), std::clamp(p[2], 0.0, 1.0)};
+        bool found = true;
+        for (int it = 0; it < 5 && found; ++it) {
+          double sum[3] = {0, 0, 0}, wsum = 0;
+          const double sigma = std::max(0.16 * std::pow(0.6, it), 0.03), inv2s2 = 1.0 / (2 * sigma * sigma);
+          for (int yy = y0; yy < y1; ++yy)
+            for (int xx = x0; xx < x1; ++xx) {
+              const double* q = &xi[(size_t(yy) * W + xx) * 4];
+              const double d0 = q[0] - est[0], d1 = q[1] - est[1], d2 = q[2] - est[2];
+              const double wt = q[3] * std::exp(-(d0 * d0 + d1 * d1 + d2 * d2) * inv2s2);
+              sum[0] += wt * q[0], sum[1] += wt * q[1], sum[2] += wt * q[2], wsum += wt;
+            }
+          found = wsum >= min_weight;
+          if (found)
+            for (int k = 0; k < 3; ++k) est[k] = sum[k] / wsum;
+        }
+        if (found)
+          for (int k = 0; k < 3; ++k) p[k] = est[k];
+      }
+    }
+}
+
 void snap_palette(Sprite& s, int k) {
   if (k == 0) return;
   using C = std::array<double, 3>;

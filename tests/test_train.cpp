@@ -1,6 +1,7 @@
 // tests/test_train.cpp — the trainer: resuming is bit-exact on the CPU, the configuration reads
 // the same from flags and JSON, the held-out split is by sprite, the learning-rate schedule,
 // model files, the restoration metrics and palette snapping.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -169,6 +170,45 @@ TEST(Postprocess, BinaryAlphaAndPaletteSnapping) {
     for (int i = 0; i < 8; ++i) colours.insert(std::vector<uint8_t>(x->px(i, 0), x->px(i, 0) + 3));
     EXPECT_EQ(colours.size(), 2u);
   }
+}
+
+// The colour refinement finds the true colours in damaged inputs (JPEG, sub-pixel offsets, lossy
+// resampling: the `original` preset) from predictions that are 20 levels off in every channel,
+// leaves pixels predicted transparent alone, and keeps a prediction no input colour is near.
+TEST(Postprocess, ColourRefinementFindsTheInputsColours) {
+  const SpriteSet set = some_sprites(6);
+  Synthesizer synth(set, 256, DamageConfig::preset("original"), Device::CPU);
+  Tensor x, t;
+  synth.generate(11, 0, 6, &x, &t);
+  const auto xv = x.to_vector(), tv = t.to_vector();
+  std::vector<double> y = tv;
+  for (size_t k = 0; k < y.size(); ++k)
+    if (k % 4 != 3) y[k] = std::clamp(y[k] + ((k / 4 + k) % 2 ? 20.0 : -20.0) / 255, 0.0, 1.0);
+    else if (y[k] < 0.5) y[k] = 0.3;  // transparent: the colour must stay as it is
+  const std::vector<double> before = y;
+  refine_colours(y, xv, 6, 16, 16, 16);
+  int64_t opaque = 0, close_before = 0, close_after = 0;
+  for (size_t p = 0; p < y.size(); p += 4) {
+    if (tv[p + 3] < 0.5) {
+      for (int c = 0; c < 4; ++c) EXPECT_EQ(y[p + size_t(c)], before[p + size_t(c)]);
+      continue;
+    }
+    ++opaque;
+    bool b = true, a = true;
+    for (int c = 0; c < 3; ++c) {
+      b = b && std::abs(before[p + size_t(c)] - tv[p + size_t(c)]) <= 8.0 / 255;
+      a = a && std::abs(y[p + size_t(c)] - tv[p + size_t(c)]) <= 8.0 / 255;
+    }
+    close_before += b, close_after += a;
+  }
+  ASSERT_GT(opaque, 100);
+  EXPECT_LT(double(close_before) / double(opaque), 0.05);
+  EXPECT_GT(double(close_after) / double(opaque), 0.9) << close_after << " of " << opaque << " opaque pixels within 8/255";
+
+  std::vector<double> flat(size_t(32) * 32 * 4, 0.0), pred{0.9, 0.9, 0.9, 1.0};
+  for (size_t k = 3; k < flat.size(); k += 4) flat[k] = 1.0;  // opaque black, far from the prediction
+  refine_colours(pred, flat, 1, 1, 1, 32);
+  EXPECT_EQ(pred, (std::vector<double>{0.9, 0.9, 0.9, 1.0}));
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ struct Worst {
 }  // namespace
 
 int run_eval(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "data", "n", "device", "seed", "batch", "sheet", "families"}, {"json"});
+  Args a(argv, {"model", "data", "n", "device", "seed", "batch", "sheet", "families"}, {"json", "no-refine"});
   a.no_positional("eval");
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
@@ -89,8 +89,13 @@ int run_eval(const std::vector<std::string>& argv) {
         NoGradGuard ng;
         y = model.forward(x);
       }
-      const auto yv = y.to_vector(), tv = t.to_vector();
-      std::vector<double> xv;  // read back only if a sample joins the worst cases
+      auto yv = y.to_vector();
+      const auto tv = t.to_vector();
+      std::vector<double> xv;  // read back for colour refinement, or if a sample joins the worst cases
+      if (!a.has("no-refine")) {
+        xv = x.to_vector();
+        refine_colours(yv, xv, nb, canvas, canvas, model.config().scale());
+      }
       const size_t per = size_t(canvas) * canvas * 4;
       for (int i = 0; i < nb; ++i) {
         SpriteMetrics one;

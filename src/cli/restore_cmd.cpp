@@ -42,10 +42,10 @@ std::pair<int, int> sprite_dims(const Sprite& img, int n, int fixed_w, int fixed
 }  // namespace
 
 int run_restore(const std::vector<std::string>& argv) {
-  Args a(argv, {"output", "model", "size", "device", "preview", "sheet", "palette", "batch"}, {"overwrite"});
+  Args a(argv, {"output", "model", "size", "device", "preview", "sheet", "palette", "batch"}, {"overwrite", "no-refine"});
   if (a.positional().empty() || !a.has("output"))
     throw Error("usage: pixelart restore IMAGE|DIR|GLOB... -o OUT [--model M] [--size 16|32|WxH] [--device D]\n"
-                "       [--palette K|auto] [--preview N] [--sheet PNG] [--overwrite] [--batch B]",
+                "       [--palette K|auto] [--no-refine] [--preview N] [--sheet PNG] [--overwrite] [--batch B]",
                 ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
@@ -122,7 +122,8 @@ int run_restore(const std::vector<std::string>& argv) {
         NoGradGuard ng;
         y = model.forward(Tensor::from_vector(x, {int64_t(items.size()), h * scale, w * scale, 4}, DType::F32, dev));
       }
-      const auto yv = y.to_vector();
+      auto yv = y.to_vector();
+      if (!a.has("no-refine")) refine_colours(yv, x, int64_t(items.size()), h, w, scale);
       for (size_t i = 0; i < items.size(); ++i) {
         Sprite s = output_sprite(yv, int64_t(i), h, w);
         snap_palette(s, palette);
