@@ -13,6 +13,7 @@ std::string RestorerConfig::describe() const {
   std::ostringstream os;
   os << in_channels;
   for (int w : widths) os << "-" << w;
+  if (context > 0) os << "+" << context << "ctx";
   os << "-" << out_channels;
   return os.str();
 }
@@ -32,9 +33,12 @@ std::vector<ParamSpec> RestorerConfig::param_specs() const {
     specs.push_back({"conv" + std::to_string(i) + ".weight", {widths[i], 3, 3, cin}, true});
     cin = widths[i];
   }
+  PA_CHECK(context >= 0 && context <= 16, "restorer: " << context << " context layers (0 to 16)");
+  for (int j = 0; j < context; ++j) specs.push_back({"ctx" + std::to_string(j) + ".weight", {cin, 3, 3, cin}, true});
   specs.push_back({"proj.weight", {out_channels, cin}, true});
   for (int i = 0; i < depth(); ++i)
     specs.push_back({"conv" + std::to_string(i) + ".bias", {widths[i]}, false});
+  for (int j = 0; j < context; ++j) specs.push_back({"ctx" + std::to_string(j) + ".bias", {cin}, false});
   specs.push_back({"proj.bias", {out_channels}, false});
   return specs;
 }
@@ -47,6 +51,7 @@ int64_t RestorerConfig::forward_flops(int64_t h, int64_t w) const {
     h /= 2;
     w /= 2;
   }
+  flops += int64_t(context) * 2 * h * w * cin * 9 * cin;
   return flops + 2 * h * w * cin * out_channels;
 }
 
@@ -58,10 +63,16 @@ Restorer::Restorer(const RestorerConfig& cfg, uint64_t seed, DType dtype, Device
     if (!s.decay) continue;  // biases start at zero
     // fan_in = everything but the output dimension. Kaiming-uniform for the ReLU convs
     // (bound sqrt(6 / fan_in)), LeCun-uniform for the projection into the sigmoid.
+    double* p = host.param(i).data<double>();
+    if (s.name.rfind("ctx", 0) == 0) {  // context layers start as the identity
+      const int64_t c = s.shape[0];
+      for (int64_t k = 0; k < shape_numel(s.shape); ++k) p[k] = 0.0;
+      for (int64_t o = 0; o < c; ++o) p[((o * 3 + 1) * 3 + 1) * c + o] = 1.0;
+      continue;
+    }
     const int64_t fan_in = shape_numel(s.shape) / s.shape[0];
     const bool is_proj = s.shape.size() == 2;
     const double bound = std::sqrt((is_proj ? 3.0 : 6.0) / double(fan_in));
-    double* p = host.param(i).data<double>();
     for (int64_t k = 0; k < shape_numel(s.shape); ++k)
       p[k] = bound * (2.0 * kernels::uniform01(seed, i, uint64_t(k)) - 1.0);
   }
@@ -93,6 +104,10 @@ Tensor Restorer::forward(const Tensor& x) const {
     const std::string n = "conv" + std::to_string(i);
     h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_, tf32_});
     h = max_pool2x2(h);
+  }
+  for (int j = 0; j < cfg_.context; ++j) {
+    const std::string n = "ctx" + std::to_string(j);
+    h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_, tf32_});
   }
   return sigmoid(projection(h, arena_.param("proj.weight"), arena_.param("proj.bias"), tf32_));
 }

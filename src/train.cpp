@@ -2,6 +2,7 @@
 // (include/pixelart/train.h).
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -55,6 +56,8 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
   };
   if (k == "task") task = v;
   else if (k == "widths") int_list(widths);
+  else if (k == "context") context = int(to_int(k, v));
+  else if (k == "init") init = v;
   else if (k == "filters") int_list(filters);
   else if (k == "kernels") int_list(kernels);
   else if (k == "factor") factor = to_double(k, v);
@@ -89,7 +92,8 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
 std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
   std::string l;
   for (int i = 0; i < kNumLossTerms; ++i) l += (i ? "," : "") + num(loss[i]);
-  return {{"task", task}, {"widths", join(widths)}, {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
+  return {{"task", task}, {"widths", join(widths)}, {"context", std::to_string(context)}, {"init", init},
+          {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
           {"kernels", join(kernels)}, {"factor", num(factor)}, {"patch", std::to_string(patch)}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"patience", std::to_string(patience)},
@@ -136,6 +140,7 @@ void TrainConfig::load_json_file(const std::string& path) {
 RestorerConfig TrainConfig::model() const {
   RestorerConfig m;
   m.widths = widths;
+  m.context = context;
   return m;
 }
 
@@ -154,6 +159,7 @@ void TrainConfig::validate() const {
   if (task == "restore") {
     need(!widths.empty() && widths.size() <= 6, "--widths needs 1 to 6 entries");
     for (int w : widths) need(w > 0 && w <= 4096, "--widths entries must be in 1..4096");
+    need(context >= 0 && context <= 16, "--context must be in 0..16");
     need(canvas == 16 || canvas == 32, "--canvas must be 16 or 32");
     DamageConfig::preset(damage).validate();
   } else {
@@ -298,6 +304,21 @@ RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_
   PA_CHECK(train_set.canvas == cfg.canvas, "training: the sprites are on a " << train_set.canvas
                                                << " px canvas but --canvas is " << cfg.canvas);
   model_.set_tf32(cfg.precision == "tf32");
+  if (!cfg.init.empty()) {  // warm start: every parameter of the given model, by name and shape
+    const Restorer from = load_restorer(cfg.init, Device::CPU);
+    for (size_t j = 0; j < from.params().size(); ++j) {
+      const ParamSpec& s = from.params().spec(j);
+      size_t i = 0;
+      while (i < model_.params().size() && model_.params().spec(i).name != s.name) ++i;
+      if (i == model_.params().size() || model_.params().spec(i).shape != s.shape)
+        throw Error(cfg.init + ": its parameter " + s.name + " " + shape_str(s.shape) + " has no place in " +
+                        cfg.model().describe() + " (--init needs the same model, or one with more context layers)",
+                    ErrorKind::Usage);
+      model_.params().param(i).copy_from(from.params().param(j));
+    }
+    std::fprintf(stderr, "init: %zu of %zu parameters from %s (%s)\n", from.params().size(), model_.params().size(),
+                 cfg.init.c_str(), from.config().describe().c_str());
+  }
 }
 
 void RestorerTrainer::step(StepLog* log) {
@@ -376,6 +397,7 @@ void save_restorer(const std::string& path, const Restorer& model, int canvas,
                    const std::map<std::string, std::string>& metadata) {
   auto meta = metadata;
   meta["widths"] = join(model.config().widths);
+  meta["context"] = std::to_string(model.config().context);
   meta["in_channels"] = std::to_string(model.config().in_channels);
   meta["out_channels"] = std::to_string(model.config().out_channels);
   meta["canvas"] = std::to_string(canvas);
@@ -389,6 +411,8 @@ Restorer load_restorer(const std::string& path, Device dev, int* canvas, std::ma
     cfg.widths = ints(st.metadata.at("widths"));
     cfg.in_channels = std::stoi(st.metadata.at("in_channels"));
     cfg.out_channels = std::stoi(st.metadata.at("out_channels"));
+    if (st.metadata.count("context")) cfg.context = std::stoi(st.metadata.at("context"));
+    if (cfg.context < 0 || cfg.context > 16) throw std::invalid_argument("context");
     if (canvas) *canvas = std::stoi(st.metadata.at("canvas"));
   } catch (const std::exception&) {
     throw Error(path + ": malformed model metadata (widths, channels, canvas)", ErrorKind::BadInput);

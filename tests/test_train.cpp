@@ -137,6 +137,48 @@ TEST(ModelFile, RoundTripsAndRejectsOtherFiles) {
   EXPECT_THROW(load_restorer(path, Device::CPU), Error);
 }
 
+// Context layers start as the identity: a trained model warm-started into a model with context
+// layers (TrainConfig::init) computes exactly what it computed before, and trains on from there;
+// the layers survive the model file; a model nothing fits is a usage error.
+TEST(Trainer, WarmStartIntoContextLayersChangesNothingUntilTraining) {
+  const SpriteSet set = some_sprites(6);
+  RestorerTrainer base(tiny(), set, Device::CPU);
+  for (int i = 0; i < 3; ++i) base.step(nullptr);
+  const std::string path = ::testing::TempDir() + "/base.safetensors";
+  base.export_model(path, {});
+
+  TrainConfig cfg = tiny();
+  cfg.context = 2;
+  cfg.init = path;
+  RestorerTrainer grown(cfg, set, Device::CPU);
+  EXPECT_EQ(grown.model().config().describe(), "4-4-8+2ctx-4");
+  EXPECT_EQ(grown.model().params().size(), base.model().params().size() + 4);
+  Synthesizer synth(set, 64, DamageConfig::preset("hard"), Device::CPU);
+  Tensor x, t;
+  synth.generate(5, 0, 4, &x, &t);
+  {
+    NoGradGuard ng;
+    EXPECT_EQ(grown.model().forward(x).to_vector(), base.model().forward(x).to_vector());
+  }
+  StepLog log;
+  grown.step(&log);
+  EXPECT_TRUE(std::isfinite(log.loss));
+  {
+    NoGradGuard ng;
+    EXPECT_NE(grown.model().forward(x).to_vector(), base.model().forward(x).to_vector());
+  }
+  const std::string grown_path = ::testing::TempDir() + "/grown.safetensors";
+  grown.export_model(grown_path, {});
+  const Restorer back = load_restorer(grown_path, Device::CPU);
+  EXPECT_EQ(back.config().context, 2);
+  EXPECT_EQ(back.params().data().to_vector(), grown.model().params().data().to_vector());
+
+  TrainConfig misfit = tiny();
+  misfit.widths = {5, 7};
+  misfit.init = path;
+  EXPECT_THROW(RestorerTrainer(misfit, set, Device::CPU), Error);
+}
+
 TEST(Metrics, HandBuiltCases) {
   // Two 1x2 sprites. Sprite 0: exact. Sprite 1: pixel 0 colour off by 10/255, pixel 1 alpha wrong.
   const std::vector<double> t{0.5, 0.5, 0.5, 1, 0, 0, 0, 0, 0.2, 0.4, 0.6, 1, 0, 0, 0, 0};

@@ -23,7 +23,11 @@ struct TrainConfig {
   std::string task = "restore";  // restore | upscale
   // the restorer
   std::vector<int> widths{64, 128, 256, 512};
+  int context = 0;              // context layers at the output resolution (restorer.h)
   int canvas = 16;              // sprite (target) size; inputs are canvas * 2^depth pixels
+  // Warm start: a restorer model file whose parameters of the same name and shape replace the
+  // initial ones (e.g. a trained model, to which --context adds layers that start as the identity).
+  std::string init;
   // the upscaler
   std::vector<int> filters{64, 64, 64};
   std::vector<int> kernels{7, 5, 3, 1};
