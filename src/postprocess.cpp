@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <map>
 
 #include "pixelart/postprocess.h"
@@ -67,6 +68,62 @@ void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_
           for (int k = 0; k < 3; ++k) p[k] = est[k];
       }
     }
+}
+
+namespace {
+// Scale2x / Scale3x over one image; neighbours outside the image repeat the border.
+Sprite scale_nx(const Sprite& s, int n) {
+  Sprite o;
+  o.width = s.width * n, o.height = s.height * n, o.name = s.name;
+  o.rgba.resize(size_t(o.width) * o.height * 4);
+  auto at = [&](int x, int y) {
+    const uint8_t* p = s.px(std::clamp(x, 0, s.width - 1), std::clamp(y, 0, s.height - 1));
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  };
+  for (int y = 0; y < s.height; ++y)
+    for (int x = 0; x < s.width; ++x) {
+      const uint32_t A = at(x - 1, y - 1), B = at(x, y - 1), C = at(x + 1, y - 1), D = at(x - 1, y), E = at(x, y),
+                     F = at(x + 1, y), G = at(x - 1, y + 1), H = at(x, y + 1), I = at(x + 1, y + 1);
+      uint32_t out[9];
+      if (n == 2) {
+        out[0] = D == B && B != F && D != H ? D : E;
+        out[1] = B == F && B != D && F != H ? F : E;
+        out[2] = D == H && D != B && H != F ? D : E;
+        out[3] = H == F && D != H && B != F ? F : E;
+      } else {
+        const bool db = D == B && D != H && B != F, bf = B == F && B != D && F != H;
+        const bool dh = D == H && D != B && H != F, hf = H == F && D != H && B != F;
+        out[0] = db ? D : E;
+        out[1] = (db && E != C) || (bf && E != A) ? B : E;
+        out[2] = bf ? F : E;
+        out[3] = (db && E != G) || (dh && E != A) ? D : E;
+        out[4] = E;
+        out[5] = (bf && E != I) || (hf && E != C) ? F : E;
+        out[6] = dh ? D : E;
+        out[7] = (dh && E != I) || (hf && E != G) ? H : E;
+        out[8] = hf ? F : E;
+      }
+      for (int j = 0; j < n; ++j)
+        for (int i = 0; i < n; ++i) std::memcpy(o.px(x * n + i, y * n + j), &out[j * n + i], 4);
+    }
+  return o;
+}
+}  // namespace
+
+Sprite scale_pixel_art(const Sprite& s, int factor) {
+  PA_CHECK(factor >= 1, "scale_pixel_art: factor " << factor);
+  Sprite cur = s;
+  while (factor % 2 == 0) cur = scale_nx(cur, 2), factor /= 2;
+  while (factor % 3 == 0) cur = scale_nx(cur, 3), factor /= 3;
+  if (factor == 1) return cur;
+  Sprite o;  // nearest neighbour for the rest
+  o.width = cur.width * factor, o.height = cur.height * factor, o.name = cur.name;
+  o.rgba.resize(size_t(o.width) * o.height * 4);
+  for (int y = 0; y < o.height; ++y)
+    for (int x = 0; x < o.width; ++x) std::memcpy(o.px(x, y), cur.px(x / factor, y / factor), 4);
+  return o;
 }
 
 void snap_palette(Sprite& s, int k) {

@@ -93,6 +93,36 @@ Tensor Upscaler::forward(const Tensor& x) const {
   return add_center_crop(h, x);
 }
 
+namespace {
+// Where the interpolated alpha is flat over an output pixel's whole receptive field (an opaque
+// image, the inside of a sprite, empty background), nothing the network sees says the alpha
+// should change there: it keeps that alpha exactly (and a transparent pixel keeps no colour).
+// Without this, the network's small corrections put noise into the alpha of opaque images.
+//   pad: the interpolated premultiplied image with its border replicated by m; out: the result.
+void keep_flat_alpha(const Tensor& pad, int m, Tensor* out) {
+  const int64_t PH = pad.size(1), PW = pad.size(2), H = out->size(1), W = out->size(2);
+  const float* s = pad.data<float>();
+  std::vector<float> lo(size_t(PH * W)), hi(size_t(PH * W));
+  for (int64_t y = 0; y < PH; ++y)  // min and max over 2m+1 columns, then over 2m+1 rows
+    for (int64_t x = 0; x < W; ++x) {
+      float a = 2, b = -1;
+      for (int64_t k = 0; k <= 2 * m; ++k) a = std::min(a, s[(y * PW + x + k) * 4 + 3]), b = std::max(b, s[(y * PW + x + k) * 4 + 3]);
+      lo[size_t(y * W + x)] = a, hi[size_t(y * W + x)] = b;
+    }
+  float* o = out->data<float>();
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      float a = 2, b = -1;
+      for (int64_t k = 0; k <= 2 * m; ++k) a = std::min(a, lo[size_t((y + k) * W + x)]), b = std::max(b, hi[size_t((y + k) * W + x)]);
+      if (b - a > 1e-5f) continue;
+      float* px = o + (y * W + x) * 4;
+      const float alpha = std::clamp((a + b) / 2, 0.f, 1.f);
+      px[3] = alpha < 1e-5f ? 0.f : alpha > 1 - 1e-5f ? 1.f : alpha;
+      if (px[3] == 0.f) px[0] = px[1] = px[2] = 0.f;
+    }
+}
+}  // namespace
+
 Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile) const {
   PA_CHECK(factor >= 1.0 && factor <= 8.0, "upscale: factor " << factor << " must be in [1, 8]");
   PA_CHECK(passes >= 1 && passes <= 8, "upscale: passes " << passes << " must be in 1..8");
@@ -151,6 +181,7 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile)
                     out.data<float>() + ((y0 + r) * W + x0) * 4);
       }
     }
+    keep_flat_alpha(pad, m, &out);
     cur = unpremultiply(out);
   }
   Sprite s;

@@ -179,6 +179,42 @@ TEST(Trainer, WarmStartIntoContextLayersChangesNothingUntilTraining) {
   EXPECT_THROW(RestorerTrainer(misfit, set, Device::CPU), Error);
 }
 
+// Pixel-art enlargement: the palette never grows, isolated pixels and flat areas stay square
+// blocks, a diagonal staircase gets filled corners (Scale2x), factors combine (6 = 2 x 3) and the
+// rest is nearest neighbour (5).
+TEST(Postprocess, PixelArtScalingKeepsThePaletteAndSmoothsStaircases) {
+  Sprite s;
+  s.width = s.height = 8;
+  s.rgba.assign(size_t(64) * 4, 0);
+  auto put = [&](int x, int y, uint8_t r) { uint8_t* p = s.px(x, y); p[0] = r, p[1] = 10, p[2] = 20, p[3] = 255; };
+  for (int i = 0; i < 5; ++i) put(i, 4 - i, 200);  // a diagonal line
+  put(6, 6, 90);                                    // an isolated pixel
+  const Sprite two = scale_pixel_art(s, 2), nearest5 = scale_pixel_art(s, 5), six = scale_pixel_art(s, 6);
+  ASSERT_EQ(two.width, 16);
+  EXPECT_EQ(six.width, 48);
+  EXPECT_EQ(six.height, 48);
+  std::set<std::vector<uint8_t>> in_colours, out_colours;
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x) in_colours.insert(std::vector<uint8_t>(s.px(x, y), s.px(x, y) + 4));
+  int filled = 0;
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x) {
+      out_colours.insert(std::vector<uint8_t>(two.px(x, y), two.px(x, y) + 4));
+      filled += two.px(x, y)[0] == 200 && s.px(x / 2, y / 2)[0] != 200;  // corners the line gained
+    }
+  for (int y = 0; y < 48; ++y)
+    for (int x = 0; x < 48; ++x) out_colours.insert(std::vector<uint8_t>(six.px(x, y), six.px(x, y) + 4));
+  EXPECT_EQ(out_colours, in_colours);
+  EXPECT_EQ(filled, 8);  // each of the 4 steps of the staircase gains a corner on either side
+  for (int y = 12; y < 14; ++y)
+    for (int x = 12; x < 14; ++x) EXPECT_EQ(two.px(x, y)[0], 90);  // the isolated pixel: a 2x2 block
+  EXPECT_EQ(two.px(11, 12)[3], 0);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 40; ++x)
+      ASSERT_EQ(std::vector<uint8_t>(nearest5.px(x, y), nearest5.px(x, y) + 4),
+                std::vector<uint8_t>(s.px(x / 5, y / 5), s.px(x / 5, y / 5) + 4));
+}
+
 TEST(Metrics, HandBuiltCases) {
   // Two 1x2 sprites. Sprite 0: exact. Sprite 1: pixel 0 colour off by 10/255, pixel 1 alpha wrong.
   const std::vector<double> t{0.5, 0.5, 0.5, 1, 0, 0, 0, 0, 0.2, 0.4, 0.6, 1, 0, 0, 0, 0};

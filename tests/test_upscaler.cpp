@@ -74,6 +74,38 @@ TEST(Upscaler, TransparentPixelsLeaveNoColourFringe) {
   EXPECT_LT(worst_green, 40) << "green bled into the red square's edge";
 }
 
+// Where the alpha is flat over a pixel's receptive field the upscaler keeps it exactly, whatever
+// the network would add (an untrained one with a large last layer adds plenty): opaque images stay
+// opaque, far background stays (0,0,0,0); near the alpha's edges the network still decides.
+TEST(Upscaler, FlatAlphaIsKeptExactly) {
+  Upscaler model(small(), 5);
+  Tensor last = model.params().param("conv2.bias");
+  last.copy_from(Tensor::from_vector({0.1, -0.2, 0.1, -0.3}, {4}));  // pushes alpha down everywhere
+  Sprite opaque = art(40, 32, 2);
+  for (size_t k = 3; k < opaque.rgba.size(); k += 4) opaque.rgba[k] = 255;
+  const Sprite up = model.upscale(opaque, 2.0, 1);
+  for (size_t k = 3; k < up.rgba.size(); k += 4) ASSERT_EQ(up.rgba[k], 255) << "pixel " << k / 4;
+
+  Sprite dot;  // a 6x6 opaque square in a 48x48 transparent field
+  dot.width = dot.height = 48;
+  dot.rgba.assign(size_t(48) * 48 * 4, 0);
+  for (int y = 21; y < 27; ++y)
+    for (int x = 21; x < 27; ++x) dot.px(x, y)[0] = 200, dot.px(x, y)[3] = 255;
+  const Sprite d = model.upscale(dot, 2.0, 1);
+  const int m = small().margin() + 2;  // the receptive field plus bicubic's reach, in output pixels
+  int changed = 0;
+  for (int y = 0; y < d.height; ++y)
+    for (int x = 0; x < d.width; ++x) {
+      const bool far = x < 42 - 2 * m || x >= 54 + 2 * m || y < 42 - 2 * m || y >= 54 + 2 * m;
+      if (far) {
+        for (int c = 0; c < 4; ++c) ASSERT_EQ(d.px(x, y)[c], 0) << x << "," << y;
+      } else {
+        changed += d.px(x, y)[3] != 0 && d.px(x, y)[3] != 255;
+      }
+    }
+  EXPECT_GT(changed, 0) << "the edge of the square is the network's to decide";
+}
+
 TEST(Upscaler, ShapesThatCannotAlignAreRefused) {
   UpscalerConfig c = small();
   c.kernels = {5, 4, 3};

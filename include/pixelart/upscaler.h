@@ -41,8 +41,9 @@ class Upscaler {
   // One straight-alpha RGBA image, upscaled by `factor` `passes` times (factor 1: a sharpening
   // pass). Runs in tiles of at most `tile` output pixels whose inputs overlap by the margin, so
   // every output pixel sees its whole receptive field and the seams are exact (up to float
-  // rounding: at most one 8-bit level, tested); the image's own border is replicated. Returns
-  // straight RGBA.
+  // rounding: at most one 8-bit level, tested); the image's own border is replicated. Where the
+  // interpolated alpha is flat over an output pixel's receptive field, that alpha is kept exactly
+  // (the network sees nothing there that could move it). Returns straight RGBA.
   Sprite upscale(const Sprite& img, double factor, int passes, int tile = 256) const;
 
   const UpscalerConfig& config() const { return cfg_; }

@@ -56,6 +56,7 @@ OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::strin
   OutputPlan plan;
   const bool single = inputs.size() == 1 && fs::path(out).extension() == ".png" && !fs::is_directory(out);
   if (!single) fs::create_directories(out);
+  else if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
   std::set<std::string> used;
   for (const auto& in : inputs) {
     std::string dst = out;

@@ -19,13 +19,14 @@ namespace pixelart::cli {
 namespace fs = std::filesystem;
 
 int run_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size"}, {"overwrite"});
+  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"}, {"overwrite"});
   if (a.positional().empty() || !a.has("output"))
     throw Error("usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]\n"
                 "       [--device D] [--overwrite]\n"
-                "       pixel-art mode for small sprites: --pixel-art nearest|restore [-f INTEGER]\n"
-                "         nearest: enlarge by a whole factor with nearest neighbour (a clean sprite stays exact);\n"
-                "         restore: first restore the damaged sprite (--restorer M, --size 16|32), then enlarge",
+                "       pixel-art mode for small sprites: --pixel-art nearest|restore [-f INTEGER] [--edges smooth|hard]\n"
+                "         nearest: take the sprite as it is; restore: first restore the damaged sprite (--restorer M,\n"
+                "         --size 16|32); then enlarge by a whole factor keeping hard edges and the palette:\n"
+                "         smooth (default) refines staircases into diagonals (Scale2x/Scale3x), hard keeps square blocks",
                 ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string mode = a.get("pixel-art", "");
@@ -40,7 +41,9 @@ int run_upscale(const std::vector<std::string>& argv) {
     }
     if (!(factor >= 1.0 && factor <= 8.0)) throw Error("-f must be a number in [1, 8], got '" + a.get("factor", "") + "'", ErrorKind::Usage);
   }
-  if (!mode.empty() && factor != std::floor(factor)) throw Error("--pixel-art needs a whole -f (nearest neighbour)", ErrorKind::Usage);
+  if (!mode.empty() && factor != std::floor(factor)) throw Error("--pixel-art needs a whole -f", ErrorKind::Usage);
+  const std::string edges = a.get("edges", "smooth");
+  if (edges != "smooth" && edges != "hard") throw Error("--edges must be smooth or hard, got '" + edges + "'", ErrorKind::Usage);
   const int passes = int(a.get_int("passes", 1, 1, 8));
   const int tile = int(a.get_int("tile", 256, 16, 4096));
 
@@ -83,11 +86,13 @@ int run_upscale(const std::vector<std::string>& argv) {
           std::vector<double> x(in_img.rgba.size());
           for (size_t k = 0; k < x.size(); ++k) x[k] = in_img.rgba[k] / 255.0;
           NoGradGuard ng;
-          img = output_sprite(restorer->forward(Tensor::from_vector(x, {1, h * s, w * s, 4}, DType::F32, dev)).to_vector(), 0, h, w);
+          auto y = restorer->forward(Tensor::from_vector(x, {1, h * s, w * s, 4}, DType::F32, dev)).to_vector();
+          refine_colours(y, x, 1, h, w, s);  // as `restore` does
+          img = output_sprite(y, 0, h, w);
         }
         int total = 1;
         for (int p = 0; p < passes; ++p) total *= int(factor);
-        result = resize_nearest(img, img.width * total, img.height * total);
+        result = edges == "smooth" ? scale_pixel_art(img, total) : resize_nearest(img, img.width * total, img.height * total);
       }
       write_png(dst, result);
       ++done;
@@ -102,7 +107,7 @@ int run_upscale(const std::vector<std::string>& argv) {
   for (const auto& e : errors) std::fprintf(stderr, "pixelart upscale: error: %s\n", e.c_str());
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("upscaled %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s, %s on %s\n", done, skipped,
-              errors.size(), s, mode.empty() ? model_name.c_str() : (mode == "nearest" ? "nearest neighbour" : model_name.c_str()),
+              errors.size(), s, mode.empty() ? model_name.c_str() : (mode == "nearest" ? (edges == "smooth" ? "pixel-art scaling" : "nearest neighbour") : model_name.c_str()),
               to_string(dev));
   if (!errors.empty()) return done + skipped > 0 ? kExitPartial : kExitBadInput;
   return kExitOk;
