@@ -61,15 +61,15 @@ Restorer::Restorer(const RestorerConfig& cfg, uint64_t seed, DType dtype, Device
   for (size_t i = 0; i < host.size(); ++i) {
     const ParamSpec& s = host.spec(i);
     if (!s.decay) continue;  // biases start at zero
-    // fan_in = everything but the output dimension. Kaiming-uniform for the ReLU convs
-    // (bound sqrt(6 / fan_in)), LeCun-uniform for the projection into the sigmoid.
     double* p = host.param(i).data<double>();
-    if (s.name.rfind("ctx", 0) == 0) {  // context layers start as the identity
+    if (s.name.rfind("ctx", 0) == 0) {  // context layers start as the identity ([out, 3, 3, in])
       const int64_t c = s.shape[0];
       for (int64_t k = 0; k < shape_numel(s.shape); ++k) p[k] = 0.0;
       for (int64_t o = 0; o < c; ++o) p[((o * 3 + 1) * 3 + 1) * c + o] = 1.0;
       continue;
     }
+    // fan_in = everything but the output dimension. Kaiming-uniform for the ReLU convs
+    // (bound sqrt(6 / fan_in)), LeCun-uniform for the projection into the sigmoid.
     const int64_t fan_in = shape_numel(s.shape) / s.shape[0];
     const bool is_proj = s.shape.size() == 2;
     const double bound = std::sqrt((is_proj ? 3.0 : 6.0) / double(fan_in));

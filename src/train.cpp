@@ -415,7 +415,7 @@ Restorer load_restorer(const std::string& path, Device dev, int* canvas, std::ma
     if (cfg.context < 0 || cfg.context > 16) throw std::invalid_argument("context");
     if (canvas) *canvas = std::stoi(st.metadata.at("canvas"));
   } catch (const std::exception&) {
-    throw Error(path + ": malformed model metadata (widths, channels, canvas)", ErrorKind::BadInput);
+    throw Error(path + ": malformed model metadata (widths, context, channels, canvas)", ErrorKind::BadInput);
   }
   ParamArena arena = arena_from(st, cfg.param_specs(), path);
   if (metadata) *metadata = st.metadata;

@@ -24,6 +24,15 @@ run(0 train restore --widths 4,8,8,8 --batch 2 --steps 6 --log-every 2 --data ge
 if(NOT last_out MATCHES "resumed at step 4")
   message(FATAL_ERROR "resume did not continue from step 4: ${last_out}")
 endif()
+# Grow the trained model by two context layers, then restore with it; a model that does not fit
+# is a usage error.
+run(0 train restore --widths 4,8,8,8 --context 2 --init ${WORK}/run/model.safetensors --batch 2 --steps 2
+      --log-every 1 --data gen:40 --out ${WORK}/ctx --device cpu)
+if(NOT last_out MATCHES "4-4-8-8-8\\+2ctx-4")
+  message(FATAL_ERROR "the grown model is not 4-4-8-8-8+2ctx-4: ${last_out}")
+endif()
+run(2 train restore --widths 4,8,8 --init ${WORK}/run/model.safetensors --batch 2 --steps 1
+      --data gen:40 --out ${WORK}/misfit --device cpu)
 
 run(0 synth --data gen:8 -n 3 -o ${WORK}/pairs --device cpu)
 file(MAKE_DIRECTORY ${WORK}/in)
@@ -66,7 +75,11 @@ run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/up.png --model ${WORK}/up/mo
 need(${WORK}/up.png)
 run(0 upscale ${WORK}/out/00000_input.png -o ${WORK}/px.png --pixel-art nearest -f 4)
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/pr.png --pixel-art restore --restorer ${WORK}/run/model.safetensors -f 4)
+run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/prc.png --pixel-art restore --restorer ${WORK}/ctx/model.safetensors -f 3)
 run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 1.5)
+run(0 upscale ${WORK}/out/00000_input.png -o ${WORK}/pxh.png --pixel-art nearest -f 6 --edges hard)
+run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 2 --edges round)
+run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png -f 2 --edges hard)
 run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${WORK}/up2)
 run(0 plot ${WORK}/run/metrics.jsonl -o ${WORK}/curves_again.png)
 need(${WORK}/curves_again.png)

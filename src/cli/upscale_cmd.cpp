@@ -44,6 +44,7 @@ int run_upscale(const std::vector<std::string>& argv) {
   if (!mode.empty() && factor != std::floor(factor)) throw Error("--pixel-art needs a whole -f", ErrorKind::Usage);
   const std::string edges = a.get("edges", "smooth");
   if (edges != "smooth" && edges != "hard") throw Error("--edges must be smooth or hard, got '" + edges + "'", ErrorKind::Usage);
+  if (a.has("edges") && mode.empty()) throw Error("--edges is for the pixel-art mode (--pixel-art nearest|restore)", ErrorKind::Usage);
   const int passes = int(a.get_int("passes", 1, 1, 8));
   const int tile = int(a.get_int("tile", 256, 16, 4096));
 
