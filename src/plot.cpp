@@ -8,9 +8,10 @@
 namespace pixelart {
 
 namespace {
-// 3x5 glyphs for digits, ".-" and the lowercase letters of the loss names, 3 bits per row.
+// 3x5 glyphs for digits, the lowercase letters (uppercase is drawn as lowercase) and ".-_/+",
+// 3 bits per row.
 const char* glyph(char c) {
-  switch (c) {
+  switch (c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c) {
     case '0': return "\x7\x5\x5\x5\x7";
     case '1': return "\x2\x6\x2\x2\x7";
     case '2': return "\x7\x1\x7\x4\x7";
@@ -33,6 +34,25 @@ const char* glyph(char c) {
     case 'o': return "\x0\x7\x5\x5\x7";
     case 'p': return "\x7\x5\x7\x4\x4";
     case 's': return "\x0\x7\x4\x1\x7";
+    case 'b': return "\x4\x4\x7\x5\x7";
+    case 'c': return "\x0\x7\x4\x4\x7";
+    case 'f': return "\x3\x4\x7\x4\x4";
+    case 'i': return "\x2\x0\x2\x2\x2";
+    case 'j': return "\x1\x0\x1\x5\x7";
+    case 'k': return "\x4\x5\x6\x5\x5";
+    case 'n': return "\x0\x6\x5\x5\x5";
+    case 'q': return "\x7\x5\x7\x1\x1";
+    case 'r': return "\x0\x7\x4\x4\x4";
+    case 't': return "\x4\x7\x4\x4\x3";
+    case 'u': return "\x0\x5\x5\x5\x7";
+    case 'v': return "\x0\x5\x5\x5\x2";
+    case 'w': return "\x0\x5\x5\x7\x7";
+    case 'x': return "\x0\x0\x5\x2\x5";
+    case 'y': return "\x5\x5\x7\x1\x6";
+    case 'z': return "\x0\x7\x1\x4\x7";
+    case '_': return "\x0\x0\x0\x0\x7";
+    case '/': return "\x1\x1\x2\x4\x4";
+    case '+': return "\x0\x2\x7\x2\x0";
     default: return "\x0\x0\x0\x0\x0";
   }
 }
