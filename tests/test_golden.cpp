@@ -92,7 +92,9 @@ void expect_golden(const Golden& g, const std::string& name, const Tensor& t, do
   for (double x : v) sum += x, sumsq += x * x;
   const double rsum = g.at(name + ":sum")[0], rsq = g.at(name + ":sumsq")[0];
   EXPECT_LE(std::abs(sumsq - rsq), rel * 10 * rsq) << name << " sum of squares " << sumsq << " vs " << rsq;
-  if (sums) EXPECT_LE(std::abs(sum - rsum), rel * 10 * std::max(std::abs(rsum), std::sqrt(rsq))) << name << " sum";
+  if (sums) {
+    EXPECT_LE(std::abs(sum - rsum), rel * 10 * std::max(std::abs(rsum), std::sqrt(rsq))) << name << " sum";
+  }
 }
 
 struct GoldenCase {
