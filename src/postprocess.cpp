@@ -112,11 +112,11 @@ Sprite scale_nx(const Sprite& s, int n) {
 }
 }  // namespace
 
-Sprite scale_pixel_art(const Sprite& s, int factor) {
+Sprite scale_pixel_art(const Sprite& s, int factor, bool smooth) {
   PA_CHECK(factor >= 1, "scale_pixel_art: factor " << factor);
   Sprite cur = s;
-  while (factor % 2 == 0) cur = scale_nx(cur, 2), factor /= 2;
-  while (factor % 3 == 0) cur = scale_nx(cur, 3), factor /= 3;
+  while (smooth && factor % 2 == 0) cur = scale_nx(cur, 2), factor /= 2;
+  while (smooth && factor % 3 == 0) cur = scale_nx(cur, 3), factor /= 3;
   if (factor == 1) return cur;
   Sprite o;  // nearest neighbour for the rest
   o.width = cur.width * factor, o.height = cur.height * factor, o.name = cur.name;

@@ -189,7 +189,8 @@ TEST(Postprocess, PixelArtScalingKeepsThePaletteAndSmoothsStaircases) {
   auto put = [&](int x, int y, uint8_t r) { uint8_t* p = s.px(x, y); p[0] = r, p[1] = 10, p[2] = 20, p[3] = 255; };
   for (int i = 0; i < 5; ++i) put(i, 4 - i, 200);  // a diagonal line
   put(6, 6, 90);                                    // an isolated pixel
-  const Sprite two = scale_pixel_art(s, 2), nearest5 = scale_pixel_art(s, 5), six = scale_pixel_art(s, 6);
+  const Sprite two = scale_pixel_art(s, 2), nearest5 = scale_pixel_art(s, 5), six = scale_pixel_art(s, 6),
+               blocks6 = scale_pixel_art(s, 6, false);
   ASSERT_EQ(two.width, 16);
   EXPECT_EQ(six.width, 48);
   EXPECT_EQ(six.height, 48);
@@ -213,6 +214,10 @@ TEST(Postprocess, PixelArtScalingKeepsThePaletteAndSmoothsStaircases) {
     for (int x = 0; x < 40; ++x)
       ASSERT_EQ(std::vector<uint8_t>(nearest5.px(x, y), nearest5.px(x, y) + 4),
                 std::vector<uint8_t>(s.px(x / 5, y / 5), s.px(x / 5, y / 5) + 4));
+  for (int y = 0; y < 48; ++y)  // smooth = false: square blocks
+    for (int x = 0; x < 48; ++x)
+      ASSERT_EQ(std::vector<uint8_t>(blocks6.px(x, y), blocks6.px(x, y) + 4),
+                std::vector<uint8_t>(s.px(x / 6, y / 6), s.px(x / 6, y / 6) + 4));
 }
 
 TEST(Metrics, HandBuiltCases) {

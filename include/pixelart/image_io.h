@@ -23,7 +23,6 @@ Sprite jpeg_roundtrip(const Sprite& img, int quality);
 // factor, bicubic otherwise (clamped).
 Sprite resize_image(const Sprite& img, int width, int height);
 // Nearest-neighbour enlargement (previews, pixel-art mode): every sprite pixel becomes a block.
-Sprite resize_nearest(const Sprite& img, int width, int height);
 // Resizes with a given OpenCV interpolation (cv::INTER_* value): the evaluation's outside damage.
 Sprite resize_with(const Sprite& img, int width, int height, int interpolation);
 

@@ -24,11 +24,12 @@ Sprite output_sprite(const std::vector<double>& values, int64_t i, int h, int w)
 //   y: [n, h, w, 4] restorer outputs; x: [n, h*scale, w*scale, 4] its inputs, values in [0, 1].
 void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_t n, int h, int w, int scale);
 
-// Enlarges a sprite by a whole factor keeping its hard edges and its palette: Scale2x and Scale3x
-// (AdvanceMAME's rules: a corner of a pixel takes its neighbours' colour where two of them agree
-// and the other two differ, which turns staircases into diagonals and adds no colour), applied
-// for each factor 2 and 3 of `factor`, nearest neighbour for what remains (5, 7, ...).
-Sprite scale_pixel_art(const Sprite& s, int factor);
+// Enlarges a sprite by a whole factor keeping its hard edges and its palette. smooth: Scale2x and
+// Scale3x (AdvanceMAME's rules: a corner of a pixel takes its neighbours' colour where two of
+// them agree and the other two differ, which turns staircases into diagonals and adds no colour),
+// applied for each factor 2 and 3 of `factor`, nearest neighbour for what remains (5, 7, ...);
+// otherwise nearest neighbour alone (square blocks).
+Sprite scale_pixel_art(const Sprite& s, int factor, bool smooth = true);
 
 // Snaps the opaque pixels to a palette of at most k colours (k-means in RGB, seeded by the most
 // frequent colours). k == 0 leaves the colours; k < 0 ("auto") merges colours closer than

@@ -131,7 +131,7 @@ int run_restore(const std::vector<std::string>& argv) {
           write_png(items[i]->out, s);
           if (preview > 0) {
             const std::string p = items[i]->out.substr(0, items[i]->out.size() - 4) + "_x" + std::to_string(preview) + ".png";
-            write_png(p, resize_nearest(s, w * preview, h * preview));
+            write_png(p, scale_pixel_art(s, preview, false));
           }
           ++restored;
           if (a.has("sheet") && sheet.size() < 128) {

@@ -93,7 +93,7 @@ int run_upscale(const std::vector<std::string>& argv) {
         }
         int total = 1;
         for (int p = 0; p < passes; ++p) total *= int(factor);
-        result = edges == "smooth" ? scale_pixel_art(img, total) : resize_nearest(img, img.width * total, img.height * total);
+        result = scale_pixel_art(img, total, edges == "smooth");
       }
       write_png(dst, result);
       ++done;

@@ -101,7 +101,6 @@ Sprite resize_with(const Sprite& img, int width, int height, int interpolation) 
   return s;
 }
 
-Sprite resize_nearest(const Sprite& img, int width, int height) { return resize_with(img, width, height, cv::INTER_NEAREST); }
 
 Sprite resize_image(const Sprite& img, int width, int height) {
   if (width == img.width && height == img.height) return img;
