@@ -321,15 +321,22 @@ RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_
   }
 }
 
-void RestorerTrainer::step(StepLog* log) {
-  loop_.step(
+namespace {
+// One step of either trainer: the pairs of this step (sample k of step s is index s*batch+k of
+// the counter-based stream, so resuming continues it), forward, the composite loss, AdamW.
+template <class Pairs, class Model>
+void step_on_pairs(TrainLoop& loop, Pairs& pairs, const Model& model, const TrainConfig& cfg, StepLog* log) {
+  loop.step(
       [&] {
         Tensor x, t;
-        synth_.generate(cfg_.seed, uint64_t(loop_.steps_done()) * uint64_t(cfg_.batch), cfg_.batch, &x, &t);
-        return composite_loss(model_.forward(x), t, cfg_.loss);
+        pairs.generate(cfg.seed, uint64_t(loop.steps_done()) * uint64_t(cfg.batch), cfg.batch, &x, &t);
+        return composite_loss(model.forward(x), t, cfg.loss);
       },
-      cfg_.batch, log);
+      cfg.batch, log);
 }
+}  // namespace
+
+void RestorerTrainer::step(StepLog* log) { step_on_pairs(loop_, synth_, model_, cfg_, log); }
 
 void RestorerTrainer::export_model(const std::string& path, const std::map<std::string, std::string>& meta) const {
   save_restorer(path, model_, cfg_.canvas, meta);
@@ -341,15 +348,7 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
       loop_(cfg, model_.params(), "upscaler " + cfg.upscaler().describe()),
       sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev) {}
 
-void UpscalerTrainer::step(StepLog* log) {
-  loop_.step(
-      [&] {
-        Tensor x, t;
-        sampler_.generate(cfg_.seed, uint64_t(loop_.steps_done()) * uint64_t(cfg_.batch), cfg_.batch, &x, &t);
-        return composite_loss(model_.forward(x), t, cfg_.loss);
-      },
-      cfg_.batch, log);
-}
+void UpscalerTrainer::step(StepLog* log) { step_on_pairs(loop_, sampler_, model_, cfg_, log); }
 
 void UpscalerTrainer::export_model(const std::string& path, const std::map<std::string, std::string>& meta) const {
   save_upscaler(path, model_, cfg_.factor, meta);
