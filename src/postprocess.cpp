@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <vector>
 
 #include "pixelart/postprocess.h"
 
@@ -36,9 +37,44 @@ Sprite output_sprite(const std::vector<double>& v, int64_t i, int h, int w) {
   return s;
 }
 
+namespace {
+// One sprite's opaque colours pooled into a palette: pixels in order of their support (how many
+// input pixels agreed with the colour) join the first cluster whose mean is within `tol` in every
+// channel, or start one; each pixel then takes its cluster's support-weighted mean.
+void pool_palette(double* y, const double* support, int pixels, double tol) {
+  std::vector<int> order;
+  for (int k = 0; k < pixels; ++k)
+    if (y[k * 4 + 3] >= 0.5 && support[k] > 0) order.push_back(k);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return support[a] > support[b]; });
+  struct Cluster {
+    double sum[3] = {0, 0, 0}, weight = 0;
+    std::vector<int> members;
+  };
+  std::vector<Cluster> clusters;
+  for (int k : order) {
+    const double* p = &y[k * 4];
+    Cluster* best = nullptr;
+    double best_d = tol;
+    for (Cluster& cl : clusters) {
+      double d = 0;
+      for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(cl.sum[c] / cl.weight - p[c]));
+      if (d <= best_d) best_d = d, best = &cl;
+    }
+    if (!best) best = &clusters.emplace_back();
+    for (int c = 0; c < 3; ++c) best->sum[c] += support[k] * p[c];
+    best->weight += support[k];
+    best->members.push_back(k);
+  }
+  for (const Cluster& cl : clusters)
+    for (int k : cl.members)
+      for (int c = 0; c < 3; ++c) y[k * 4 + c] = cl.sum[c] / cl.weight;
+}
+}  // namespace
+
 void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_t n, int h, int w, int scale) {
-  const int H = h * scale, W = w * scale, m = scale / 2;
+  const int H = h * scale, W = w * scale, m = scale / 8;
   const double min_weight = 0.1 * scale * scale;
+  std::vector<double> support(size_t(n) * h * w, 0.0);
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t i = 0; i < n; ++i)
     for (int r = 0; r < h; ++r) {
@@ -49,10 +85,11 @@ void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_
         const int y0 = std::max(0, r * scale - m), y1 = std::min(H, (r + 1) * scale + m);
         const int x0 = std::max(0, c * scale - m), x1 = std::min(W, (c + 1) * scale + m);
         double est[3] = {std::clamp(p[0], 0.0, 1.0), std::clamp(p[1], 0.0, 1.0), std::clamp(p[2], 0.0, 1.0)};
-        bool found = true;
-        for (int it = 0; it < 5 && found; ++it) {
-          double sum[3] = {0, 0, 0}, wsum = 0;
-          const double sigma = std::max(0.16 * std::pow(0.6, it), 0.03), inv2s2 = 1.0 / (2 * sigma * sigma);
+        double wsum = 0;
+        for (int it = 0; it < 5; ++it) {
+          double sum[3] = {0, 0, 0};
+          wsum = 0;
+          const double sigma = std::max(0.16 * std::pow(0.6, it), 0.045), inv2s2 = 1.0 / (2 * sigma * sigma);
           for (int yy = y0; yy < y1; ++yy)
             for (int xx = x0; xx < x1; ++xx) {
               const double* q = &xi[(size_t(yy) * W + xx) * 4];
@@ -60,14 +97,16 @@ void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_
               const double wt = q[3] * std::exp(-(d0 * d0 + d1 * d1 + d2 * d2) * inv2s2);
               sum[0] += wt * q[0], sum[1] += wt * q[1], sum[2] += wt * q[2], wsum += wt;
             }
-          found = wsum >= min_weight;
-          if (found)
-            for (int k = 0; k < 3; ++k) est[k] = sum[k] / wsum;
+          if (wsum < min_weight) break;
+          for (int k = 0; k < 3; ++k) est[k] = sum[k] / wsum;
         }
-        if (found)
-          for (int k = 0; k < 3; ++k) p[k] = est[k];
+        if (wsum < min_weight) continue;  // no input colour near the prediction: it stays
+        for (int k = 0; k < 3; ++k) p[k] = est[k];
+        support[(size_t(i) * h + r) * w + c] = wsum;
       }
     }
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) pool_palette(&y[size_t(i) * h * w * 4], &support[size_t(i) * h * w], h * w, 12.0 / 255.0);
 }
 
 namespace {

@@ -232,6 +232,18 @@ TEST(Metrics, HandBuiltCases) {
   EXPECT_DOUBLE_EQ(m.perfect_rate(), 0.5);
   EXPECT_DOUBLE_EQ(m.alpha_iou(), 2.0 / 3);
   EXPECT_NEAR(m.rgb_error(), 10.0 / 6, 1e-9);  // 10 levels over 6 opaque channels
+  EXPECT_DOUBLE_EQ(m.alpha_error_rate(), 1.0 / 4);   // pixel 1 of sprite 1
+  EXPECT_DOUBLE_EQ(m.colour_error_rate(), 1.0 / 4);  // pixel 0 of sprite 1
+  EXPECT_DOUBLE_EQ(m.colour_only_rate(), 0.0);       // sprite 1 has an alpha error too
+  p[15] = 0;                                         // now only its colour is off
+  SpriteMetrics m2;
+  m2.add(p, t, 2, 1, 2);
+  EXPECT_DOUBLE_EQ(m2.colour_only_rate(), 0.5);
+  EXPECT_DOUBLE_EQ(m2.alpha_error_rate(), 0.0);
+  m.merge(m2);
+  EXPECT_EQ(m.alpha_errors, 1);
+  EXPECT_EQ(m.colour_errors, 2);
+  EXPECT_EQ(m.colour_only_sprites, 1);
 }
 
 TEST(Postprocess, BinaryAlphaAndPaletteSnapping) {
@@ -292,6 +304,38 @@ TEST(Postprocess, ColourRefinementFindsTheInputsColours) {
   for (size_t k = 3; k < flat.size(); k += 4) flat[k] = 1.0;  // opaque black, far from the prediction
   refine_colours(pred, flat, 1, 1, 1, 32);
   EXPECT_EQ(pred, (std::vector<double>{0.9, 0.9, 0.9, 1.0}));
+}
+
+// The cells of one true colour each hold it shifted by up to 6 levels (what JPEG leaves); a second
+// colour 40 levels away does the same. The cells' own modes are off; pooling the sprite's colours
+// brings every cell of a colour to one value near the truth, and keeps the two colours apart.
+TEST(Postprocess, ColourRefinementPoolsOneColourAcrossCells) {
+  const int h = 8, w = 8, scale = 8, H = h * scale, W = w * scale;
+  const double a[3] = {100 / 255.0, 150 / 255.0, 60 / 255.0}, b[3] = {140 / 255.0, 150 / 255.0, 60 / 255.0};
+  std::vector<double> x(size_t(H) * W * 4), y(size_t(h) * w * 4);
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      const double* truth = c < 4 ? a : b;
+      const double shift = double((r * 5 + c * 3) % 13 - 6) / 255.0;  // -6 .. +6 levels, by cell
+      for (int yy = r * scale; yy < (r + 1) * scale; ++yy)
+        for (int xx = c * scale; xx < (c + 1) * scale; ++xx) {
+          double* q = &x[(size_t(yy) * W + xx) * 4];
+          for (int k = 0; k < 3; ++k) q[k] = truth[k] + shift;
+          q[3] = 1.0;
+        }
+      double* p = &y[(size_t(r) * w + c) * 4];
+      for (int k = 0; k < 3; ++k) p[k] = truth[k] + 10.0 / 255.0;
+      p[3] = 1.0;
+    }
+  refine_colours(y, x, 1, h, w, scale);
+  for (int half = 0; half < 2; ++half) {
+    const double* truth = half ? b : a;
+    const double* first = &y[size_t(half * 4) * 4];
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(first[k], truth[k], 2.0 / 255.0) << "colour " << half << " channel " << k;
+    for (int r = 0; r < h; ++r)
+      for (int c = half * 4; c < half * 4 + 4; ++c)
+        for (int k = 0; k < 3; ++k) EXPECT_EQ(y[(size_t(r) * w + c) * 4 + size_t(k)], first[k]) << "cell " << r << "," << c;
+  }
 }
 
 }  // namespace

@@ -6,6 +6,9 @@
 //   alpha IoU       |opaque in both| / |opaque in either|
 //   rgb error       mean |difference| (0-255) over the original's opaque pixels
 //   palette ratio   distinct colours of the restored opaque pixels / of the original's
+//   where the errors are: a wrong pixel has its alpha class wrong (alpha errors) or, opaque in
+//   both, a colour channel off by more than 8/255 (colour errors); and how many sprites miss
+//   perfection only by their colours (alpha exact, some colour wrong)
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -15,6 +18,7 @@ namespace pixelart {
 struct SpriteMetrics {
   int64_t sprites = 0, pixels = 0;
   int64_t correct_pixels = 0, perfect_sprites = 0;
+  int64_t alpha_errors = 0, colour_errors = 0, colour_only_sprites = 0;
   int64_t alpha_inter = 0, alpha_union = 0;
   double rgb_abs_sum = 0;
   int64_t rgb_count = 0;
@@ -27,6 +31,9 @@ struct SpriteMetrics {
   double perfect_rate() const { return sprites ? double(perfect_sprites) / double(sprites) : 0; }
   double alpha_iou() const { return alpha_union ? double(alpha_inter) / double(alpha_union) : 1.0; }
   double rgb_error() const { return rgb_count ? rgb_abs_sum / double(rgb_count) : 0; }
+  double alpha_error_rate() const { return pixels ? double(alpha_errors) / double(pixels) : 0; }
+  double colour_error_rate() const { return pixels ? double(colour_errors) / double(pixels) : 0; }
+  double colour_only_rate() const { return sprites ? double(colour_only_sprites) / double(sprites) : 0; }
   double palette_ratio() const { return sprites ? palette_ratio_sum / double(sprites) : 0; }
 };
 

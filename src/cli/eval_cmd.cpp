@@ -118,20 +118,25 @@ int run_eval(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < families.size(); ++i) {
       const SpriteMetrics& m = results[families[i]];
       std::printf("%s\"%s\": {\"pixel_accuracy\": %.5f, \"perfect_sprites\": %.5f, \"alpha_iou\": %.5f, \"rgb_error\": %.3f, "
-                  "\"palette_ratio\": %.3f}",
+                  "\"palette_ratio\": %.3f, \"alpha_error_pixels\": %.5f, \"colour_error_pixels\": %.5f, "
+                  "\"colour_only_sprites\": %.5f}",
                   i ? ", " : "", families[i].c_str(), m.pixel_accuracy(), m.perfect_rate(), m.alpha_iou(), m.rgb_error(),
-                  m.palette_ratio());
+                  m.palette_ratio(), m.alpha_error_rate(), m.colour_error_rate(), m.colour_only_rate());
     }
     std::printf("}}\n");
   } else {
     std::printf("model %s (%s), %lld held-out sprites, %d samples per family\n", model_path.c_str(),
                 model.config().describe().c_str(), (long long)held.size(), n);
-    std::printf("%-10s %14s %16s %10s %10s %14s\n", "family", "pixel acc.", "perfect sprites", "alpha IoU", "RGB err", "palette ratio");
+    std::printf("%-10s %10s %9s %10s %8s %8s %10s %10s %12s\n", "family", "pixel acc.", "perfect", "alpha IoU", "RGB err",
+                "palette", "alpha err", "colour err", "colour-only");
     for (const auto& f : families) {
       const SpriteMetrics& m = results[f];
-      std::printf("%-10s %14.4f %15.1f%% %10.4f %10.2f %14.2f\n", f.c_str(), m.pixel_accuracy(), 100 * m.perfect_rate(),
-                  m.alpha_iou(), m.rgb_error(), m.palette_ratio());
+      std::printf("%-10s %10.4f %8.1f%% %10.4f %8.2f %8.2f %9.2f%% %9.2f%% %11.1f%%\n", f.c_str(), m.pixel_accuracy(),
+                  100 * m.perfect_rate(), m.alpha_iou(), m.rgb_error(), m.palette_ratio(), 100 * m.alpha_error_rate(),
+                  100 * m.colour_error_rate(), 100 * m.colour_only_rate());
     }
+    std::printf("(alpha err, colour err: pixels wrong by their alpha class, or only by a colour; colour-only: sprites\n"
+                " whose alpha is exact but a colour is off)\n");
   }
   if (a.has("sheet")) {
     std::vector<Sprite> tiles;
