@@ -296,6 +296,25 @@ void TrainLoop::resume(const std::string& path) {
 }
 
 // ---- the two trainers ----------------------------------------------------------------------------
+namespace {
+// --init: every parameter of a trained model copied into the new one, found by name and shape;
+// parameters the trained model lacks keep their initialisation.
+void warm_start(ParamArena& to, const ParamArena& from, const std::string& path, const std::string& from_desc,
+                const std::string& to_desc, const std::string& what_fits) {
+  for (size_t j = 0; j < from.size(); ++j) {
+    const ParamSpec& s = from.spec(j);
+    size_t i = 0;
+    while (i < to.size() && to.spec(i).name != s.name) ++i;
+    if (i == to.size() || to.spec(i).shape != s.shape)
+      throw Error(path + ": its parameter " + s.name + " " + shape_str(s.shape) + " has no place in " + to_desc +
+                      " (--init needs " + what_fits + ")",
+                  ErrorKind::Usage);
+    to.param(i).copy_from(from.param(j));
+  }
+  std::fprintf(stderr, "init: %zu of %zu parameters from %s (%s)\n", from.size(), to.size(), path.c_str(), from_desc.c_str());
+}
+}  // namespace
+
 RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev)
     : cfg_((cfg.validate(), cfg)),
       model_(cfg.model(), cfg.seed, DType::F32, dev),
@@ -304,20 +323,10 @@ RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_
   PA_CHECK(train_set.canvas == cfg.canvas, "training: the sprites are on a " << train_set.canvas
                                                << " px canvas but --canvas is " << cfg.canvas);
   model_.set_tf32(cfg.precision == "tf32");
-  if (!cfg.init.empty()) {  // warm start: every parameter of the given model, by name and shape
+  if (!cfg.init.empty()) {
     const Restorer from = load_restorer(cfg.init, Device::CPU);
-    for (size_t j = 0; j < from.params().size(); ++j) {
-      const ParamSpec& s = from.params().spec(j);
-      size_t i = 0;
-      while (i < model_.params().size() && model_.params().spec(i).name != s.name) ++i;
-      if (i == model_.params().size() || model_.params().spec(i).shape != s.shape)
-        throw Error(cfg.init + ": its parameter " + s.name + " " + shape_str(s.shape) + " has no place in " +
-                        cfg.model().describe() + " (--init needs the same model, or one with more context layers)",
-                    ErrorKind::Usage);
-      model_.params().param(i).copy_from(from.params().param(j));
-    }
-    std::fprintf(stderr, "init: %zu of %zu parameters from %s (%s)\n", from.params().size(), model_.params().size(),
-                 cfg.init.c_str(), from.config().describe().c_str());
+    warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.model().describe(),
+               "the same model, or one with more context layers");
   }
 }
 
@@ -346,7 +355,13 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
     : cfg_((cfg.validate(), cfg)),
       model_(cfg.upscaler(), cfg.seed, DType::F32, dev),
       loop_(cfg, model_.params(), "upscaler " + cfg.upscaler().describe()),
-      sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev) {}
+      sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev) {
+  if (!cfg.init.empty()) {
+    const Upscaler from = load_upscaler(cfg.init, Device::CPU);
+    warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.upscaler().describe(),
+               "the same filters and kernels");
+  }
+}
 
 void UpscalerTrainer::step(StepLog* log) { step_on_pairs(loop_, sampler_, model_, cfg_, log); }
 

@@ -81,6 +81,15 @@ run(0 upscale ${WORK}/out/00000_input.png -o ${WORK}/pxh.png --pixel-art nearest
 run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 2 --edges round)
 run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png -f 2 --edges hard)
 run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${WORK}/up2)
+# Train on from the tiny upscaler with a new schedule; other filters do not fit (usage error).
+run(0 train upscale --filters 4,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 2 --holdout 0 --lr 1e-4
+      --init ${WORK}/up/model.safetensors --data ${WORK}/pairs --out ${WORK}/up_more --device cpu)
+if(NOT last_out MATCHES "init: 6 of 6 parameters")
+  message(FATAL_ERROR "the upscaler was not warm-started: ${last_out}")
+endif()
+need(${WORK}/up_more/model.safetensors)
+run(2 train upscale --filters 8,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 1 --holdout 0
+      --init ${WORK}/up/model.safetensors --data ${WORK}/pairs --out ${WORK}/up_misfit --device cpu)
 run(0 plot ${WORK}/run/metrics.jsonl -o ${WORK}/curves_again.png)
 need(${WORK}/curves_again.png)
 run(0 plot ${WORK}/run/metrics.jsonl ${WORK}/up/metrics.jsonl --key loss -o ${WORK}/compare.png)

@@ -25,8 +25,10 @@ struct TrainConfig {
   std::vector<int> widths{64, 128, 256, 512};
   int context = 0;              // context layers at the output resolution (restorer.h)
   int canvas = 16;              // sprite (target) size; inputs are canvas * 2^depth pixels
-  // Warm start: a restorer model file whose parameters of the same name and shape replace the
-  // initial ones (e.g. a trained model, to which --context adds layers that start as the identity).
+  // Warm start: a model file of the task's kind whose parameters of the same name and shape replace
+  // the initial ones (a trained restorer, to which --context adds layers that start as the
+  // identity; or a trained upscaler to train on with a new schedule). A parameter that has no
+  // place in the new model is an error.
   std::string init;
   // the upscaler
   std::vector<int> filters{64, 64, 64};

@@ -26,7 +26,7 @@ commands:
   eval-upscale  the upscaler on held-out images at x2/x3/x4 against bicubic and Lanczos (PSNR, SSIM)
   eval      restoration quality on held-out sprites per damage family (--model M --data SPRITES)
   forward   one forward pass of the sprite restorer on a generated sprite: prints the output
-            shape and the time (the restorer is untrained until `train` lands)
+            shape and the time (a fresh, untrained model, full size or --narrow: a smoke test)
   bench     benchmarks; `pixelart bench forward --device cpu` times the full-size forward pass
             against the direct-loop reference in one run
   sprites   build a packed sprite set (.sprites, safetensors) from sheets, XPM files, atlases,

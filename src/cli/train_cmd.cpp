@@ -61,8 +61,9 @@ int run_train(const std::vector<std::string>& argv) {
                 "settings (also the keys of the JSON file):\n"
                 "  both:     batch, steps, lr, final-lr, warmup, schedule (cosine|constant|plateau), patience,\n"
                 "            plateau-factor, precision (fp32|tf32), weight-decay, clip, loss (mse,l1,edge,alpha),\n"
-                "            seed, holdout, log-every, checkpoint-every, data, out, device\n"
-                "  restore:  widths, context, init (a model to start from), canvas, damage (data: .sprites files,\n"
+                "            seed, holdout, log-every, checkpoint-every, data, out, device, init (a trained model\n"
+                "            to start from: its parameters replace those of the same name and shape)\n"
+                "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
                 "            folders, gen:COUNT)\n"
                 "  upscale:  filters, kernels, factor, patch (data: images and folders of images)",
                 ErrorKind::Usage);
