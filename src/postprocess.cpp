@@ -39,9 +39,10 @@ Sprite output_sprite(const std::vector<double>& v, int64_t i, int h, int w) {
 
 namespace {
 // One sprite's opaque colours pooled into a palette: pixels in order of their support (how many
-// input pixels agreed with the colour) join the first cluster whose mean is within `tol` in every
-// channel, or start one; each pixel then takes its cluster's support-weighted mean.
-void pool_palette(double* y, const double* support, int pixels, double tol) {
+// input pixels agreed with the colour) join the nearest cluster whose mean is within the pixel's
+// tolerance in every channel, or start one; each pixel then takes its cluster's support-weighted
+// mean.
+void pool_palette(double* y, const double* support, const double* tolerance, int pixels) {
   std::vector<int> order;
   for (int k = 0; k < pixels; ++k)
     if (y[k * 4 + 3] >= 0.5 && support[k] > 0) order.push_back(k);
@@ -54,7 +55,7 @@ void pool_palette(double* y, const double* support, int pixels, double tol) {
   for (int k : order) {
     const double* p = &y[k * 4];
     Cluster* best = nullptr;
-    double best_d = tol;
+    double best_d = tolerance[k];
     for (Cluster& cl : clusters) {
       double d = 0;
       for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(cl.sum[c] / cl.weight - p[c]));
@@ -71,42 +72,135 @@ void pool_palette(double* y, const double* support, int pixels, double tol) {
 }
 }  // namespace
 
+void grid_shift(const double* y, const double* x, int h, int w, int scale, int* dy, int* dx) {
+  const int H = h * scale, W = w * scale, R = scale / 2, step = std::max(1, scale / 4);
+  const double tau2 = 0.1 * 0.1;
+  auto agree = [&](int sy, int sx, bool rows) {
+    int64_t count = 0;
+    for (int yy = 0; yy < H; yy += rows ? step : 1) {
+      const int r = (yy - sy + scale * h) / scale - h;  // floor((yy - sy) / scale)
+      if (r < 0 || r >= h) continue;
+      for (int xx = 0; xx < W; xx += rows ? 1 : step) {
+        const int c = (xx - sx + scale * w) / scale - w;
+        if (c < 0 || c >= w) continue;
+        const double* p = &y[(size_t(r) * w + c) * 4];
+        const double* q = &x[(size_t(yy) * W + xx) * 4];
+        if (p[3] < 0.5 || q[3] < 0.5) continue;
+        const double d0 = q[0] - p[0], d1 = q[1] - p[1], d2 = q[2] - p[2];
+        count += d0 * d0 + d1 * d1 + d2 * d2 < tau2;
+      }
+    }
+    return count;
+  };
+  auto search = [&](auto&& score) {
+    int best = 0;
+    int64_t best_score = score(0);
+    for (int d = 1; d <= R; ++d)
+      for (int s : {-d, d})
+        if (const int64_t v = score(s); v > best_score) best_score = v, best = s;
+    return best;
+  };
+  *dx = search([&](int s) { return agree(0, s, true); });
+  *dy = search([&](int s) { return agree(s, *dx, false); });
+}
+
 void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_t n, int h, int w, int scale) {
-  const int H = h * scale, W = w * scale, m = scale / 8;
-  const double min_weight = 0.1 * scale * scale;
-  std::vector<double> support(size_t(n) * h * w, 0.0);
+  const int H = h * scale, W = w * scale;
+  const double min_weight = 0.1 * scale * scale, fallback_weight = 0.3 * scale * scale;
+  std::vector<double> support(size_t(n) * h * w, 0.0), tolerance(size_t(n) * h * w, 0.0);
+  std::vector<int> shift(size_t(n) * 2, 0);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i)
+    grid_shift(&y[size_t(i) * h * w * 4], &x[size_t(i) * H * W * 4], h, w, scale, &shift[size_t(i) * 2], &shift[size_t(i) * 2 + 1]);
+  // Inputs that still carry a mask: where it is decisive over a cell (on average at least 3/4
+  // opaque, or at most 1/4), it decides the pixel's alpha.
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const double* xi = &x[size_t(i) * size_t(H) * W * 4];
+    bool mask = false;
+    for (size_t k = 3; k < size_t(H) * W * 4 && !mask; k += 4) mask = xi[k] < 0.5;
+    if (!mask) continue;
+    const int sy = shift[size_t(i) * 2], sx = shift[size_t(i) * 2 + 1];
+    for (int r = 0; r < h; ++r)
+      for (int c = 0; c < w; ++c) {
+        double sum = 0;
+        int count = 0;
+        for (int yy = std::max(0, r * scale + sy); yy < std::min(H, (r + 1) * scale + sy); ++yy)
+          for (int xx = std::max(0, c * scale + sx); xx < std::min(W, (c + 1) * scale + sx); ++xx)
+            sum += xi[(size_t(yy) * W + xx) * 4 + 3], ++count;
+        if (count == 0) continue;
+        double* p = &y[((size_t(i) * h + r) * w + c) * 4];
+        if (sum >= 0.75 * count) p[3] = 1.0;
+        else if (sum <= 0.25 * count) p[3] = 0.0;
+      }
+  }
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t i = 0; i < n; ++i)
     for (int r = 0; r < h; ++r) {
       const double* xi = &x[size_t(i) * size_t(H) * W * 4];
+      const int sy = shift[size_t(i) * 2], sx = shift[size_t(i) * 2 + 1];
       for (int c = 0; c < w; ++c) {
         double* p = &y[((size_t(i) * h + r) * w + c) * 4];
         if (p[3] < 0.5) continue;
-        const int y0 = std::max(0, r * scale - m), y1 = std::min(H, (r + 1) * scale + m);
-        const int x0 = std::max(0, c * scale - m), x1 = std::min(W, (c + 1) * scale + m);
-        double est[3] = {std::clamp(p[0], 0.0, 1.0), std::clamp(p[1], 0.0, 1.0), std::clamp(p[2], 0.0, 1.0)};
-        double wsum = 0;
-        for (int it = 0; it < 5; ++it) {
-          double sum[3] = {0, 0, 0};
-          wsum = 0;
-          const double sigma = std::max(0.16 * std::pow(0.6, it), 0.045), inv2s2 = 1.0 / (2 * sigma * sigma);
+        const int y0 = std::clamp(r * scale + sy, 0, H), y1 = std::clamp((r + 1) * scale + sy, 0, H);
+        const int x0 = std::clamp(c * scale + sx, 0, W), x1 = std::clamp((c + 1) * scale + sx, 0, W);
+        // five mean-shift steps from `start`; false where too little input is near the estimate
+        auto mode = [&](const double* start, double* est, double* wsum) {
+          for (int k = 0; k < 3; ++k) est[k] = std::clamp(start[k], 0.0, 1.0);
+          for (int it = 0; it < 5; ++it) {
+            double sum[3] = {0, 0, 0};
+            *wsum = 0;
+            const double sigma = std::max(0.16 * std::pow(0.6, it), 0.045), inv2s2 = 1.0 / (2 * sigma * sigma);
+            for (int yy = y0; yy < y1; ++yy)
+              for (int xx = x0; xx < x1; ++xx) {
+                const double* q = &xi[(size_t(yy) * W + xx) * 4];
+                const double d0 = q[0] - est[0], d1 = q[1] - est[1], d2 = q[2] - est[2];
+                const double wt = q[3] * std::exp(-(d0 * d0 + d1 * d1 + d2 * d2) * inv2s2);
+                sum[0] += wt * q[0], sum[1] += wt * q[1], sum[2] += wt * q[2], *wsum += wt;
+              }
+            if (*wsum < min_weight) return false;
+            for (int k = 0; k < 3; ++k) est[k] = sum[k] / *wsum;
+          }
+          return true;
+        };
+        // how far the cell's colours near the mode lie from it: the weighted RMS deviation in
+        // the largest channel, under the last (narrowest) colour kernel
+        auto spread = [&](const double* est) {
+          double var[3] = {0, 0, 0}, ws = 0;
+          const double inv2s2 = 1.0 / (2 * 0.045 * 0.045);
           for (int yy = y0; yy < y1; ++yy)
             for (int xx = x0; xx < x1; ++xx) {
               const double* q = &xi[(size_t(yy) * W + xx) * 4];
               const double d0 = q[0] - est[0], d1 = q[1] - est[1], d2 = q[2] - est[2];
               const double wt = q[3] * std::exp(-(d0 * d0 + d1 * d1 + d2 * d2) * inv2s2);
-              sum[0] += wt * q[0], sum[1] += wt * q[1], sum[2] += wt * q[2], wsum += wt;
+              var[0] += wt * d0 * d0, var[1] += wt * d1 * d1, var[2] += wt * d2 * d2, ws += wt;
             }
-          if (wsum < min_weight) break;
-          for (int k = 0; k < 3; ++k) est[k] = sum[k] / wsum;
+          return std::sqrt(std::max({var[0], var[1], var[2]}) / std::max(ws, 1e-12));
+        };
+        double est[3], wsum = 0;
+        if (!mode(p, est, &wsum)) {
+          // The prediction is far from every colour in the cell: start again from the cell's
+          // median colour, and take the mode found if it holds at least 30% of the cell.
+          std::vector<double> v[3];
+          for (int yy = y0; yy < y1; ++yy)
+            for (int xx = x0; xx < x1; ++xx)
+              if (const double* q = &xi[(size_t(yy) * W + xx) * 4]; q[3] >= 0.5)
+                for (int k = 0; k < 3; ++k) v[k].push_back(q[k]);
+          if (v[0].empty()) continue;
+          double med[3];
+          for (int k = 0; k < 3; ++k) {
+            std::nth_element(v[k].begin(), v[k].begin() + long(v[k].size() / 2), v[k].end());
+            med[k] = v[k][v[k].size() / 2];
+          }
+          if (!mode(med, est, &wsum) || wsum < fallback_weight) continue;
         }
-        if (wsum < min_weight) continue;  // no input colour near the prediction: it stays
         for (int k = 0; k < 3; ++k) p[k] = est[k];
         support[(size_t(i) * h + r) * w + c] = wsum;
+        tolerance[(size_t(i) * h + r) * w + c] = std::min(16.0 / 255.0, 2.0 * spread(est));
       }
     }
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) pool_palette(&y[size_t(i) * h * w * 4], &support[size_t(i) * h * w], h * w, 12.0 / 255.0);
+  for (int64_t i = 0; i < n; ++i) pool_palette(&y[size_t(i) * h * w * 4], &support[size_t(i) * h * w], &tolerance[size_t(i) * h * w], h * w);
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include "pixelart/postprocess.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/train.h"
+#include "rng.h"
 #include "testing.h"
 
 namespace pixelart::testing {
@@ -300,15 +301,103 @@ TEST(Postprocess, ColourRefinementFindsTheInputsColours) {
   EXPECT_LT(double(close_before) / double(opaque), 0.05);
   EXPECT_GT(double(close_after) / double(opaque), 0.9) << close_after << " of " << opaque << " opaque pixels within 8/255";
 
-  std::vector<double> flat(size_t(32) * 32 * 4, 0.0), pred{0.9, 0.9, 0.9, 1.0};
+  // A prediction far from every input colour: where one colour fills the cell, the cell takes it;
+  // where no colour holds 30% of the cell (noise), the prediction stays.
+  std::vector<double> flat(size_t(32) * 32 * 4, 0.0), noise(flat.size()), pred{0.9, 0.9, 0.9, 1.0};
   for (size_t k = 3; k < flat.size(); k += 4) flat[k] = 1.0;  // opaque black, far from the prediction
   refine_colours(pred, flat, 1, 1, 1, 32);
+  EXPECT_EQ(pred, (std::vector<double>{0.0, 0.0, 0.0, 1.0}));
+  for (size_t k = 0; k < noise.size(); ++k) noise[k] = k % 4 == 3 ? 1.0 : kernels::uniform01(5, 0, k) * 0.6;
+  pred = {0.9, 0.9, 0.9, 1.0};
+  refine_colours(pred, noise, 1, 1, 1, 32);
   EXPECT_EQ(pred, (std::vector<double>{0.9, 0.9, 0.9, 1.0}));
 }
 
-// The cells of one true colour each hold it shifted by up to 6 levels (what JPEG leaves); a second
-// colour 40 levels away does the same. The cells' own modes are off; pooling the sprite's colours
-// brings every cell of a colour to one value near the truth, and keeps the two colours apart.
+// A sprite whose grid is shifted by whole pixels in the input (a sub-pixel offset of the sprite,
+// up to half a cell each way): grid_shift finds the shift from a prediction 10 levels off, and
+// refine_colours reads each cell where it lies, so every colour comes back exactly.
+TEST(Postprocess, GridShiftFindsWhereTheCellsLie) {
+  const int h = 8, w = 8, scale = 16, H = h * scale, W = w * scale;
+  std::vector<double> sprite(size_t(h) * w * 4);
+  for (size_t p = 0; p < size_t(h) * w; ++p) {
+    const bool opaque = kernels::uniform01(9, 1, p) < 0.8;
+    const size_t q = p * 37 % 64;  // 64 colours at least 64 levels apart, in a scrambled order
+    for (int c = 0; c < 3; ++c) sprite[p * 4 + size_t(c)] = opaque ? double(q >> (2 * c) & 3) * 64 / 255 + 32.0 / 255 : 0;
+    sprite[p * 4 + 3] = opaque;
+  }
+  for (auto [dy, dx] : std::vector<std::pair<int, int>>{{0, 0}, {5, -3}, {-8, 7}, {2, 8}, {-6, -6}}) {
+    std::vector<double> x(size_t(H) * W * 4);
+    for (int yy = 0; yy < H; ++yy)
+      for (int xx = 0; xx < W; ++xx) {
+        const int r = (yy - dy + H) / scale - h, c = (xx - dx + W) / scale - w;  // floor division
+        const bool in = r >= 0 && r < h && c >= 0 && c < w;
+        double* q = &x[(size_t(yy) * W + xx) * 4];
+        const double* s = in ? &sprite[(size_t(r) * w + c) * 4] : nullptr;
+        const bool op = in && s[3] > 0.5;
+        for (int k = 0; k < 3; ++k) q[k] = op ? s[k] : 0.5;  // the sprite over a grey background
+        q[3] = 1.0;
+      }
+    std::vector<double> y = sprite;
+    for (size_t k = 0; k < y.size(); ++k)
+      if (k % 4 != 3 && y[k + 3 - k % 4] > 0.5) y[k] = std::clamp(y[k] + ((k / 4) % 2 ? 10.0 : -10.0) / 255, 0.0, 1.0);
+    int sy = 99, sx = 99;
+    grid_shift(y.data(), x.data(), h, w, scale, &sy, &sx);
+    EXPECT_EQ(sy, dy);
+    EXPECT_EQ(sx, dx);
+    refine_colours(y, x, 1, h, w, scale);
+    int exact = 0, opaque = 0;
+    for (size_t p = 0; p < size_t(h) * w; ++p) {
+      if (sprite[p * 4 + 3] < 0.5) continue;
+      ++opaque;
+      bool same = true;
+      for (int c = 0; c < 3; ++c) same = same && std::abs(y[p * 4 + size_t(c)] - sprite[p * 4 + size_t(c)]) < 0.5 / 255;
+      exact += same;
+    }
+    EXPECT_EQ(exact, opaque) << "shift " << dy << "," << dx;
+  }
+}
+
+// An input that still carries its mask decides the alpha of the cells where it is clear (at least
+// 3/4 opaque or at most 1/4), whatever the network said; a cell half covered keeps the network's
+// decision, and an input without a transparent pixel (the mask lost) changes no alpha.
+TEST(Postprocess, AnInputsOwnMaskDecidesAlphaWhereItIsClear) {
+  const int h = 4, w = 4, scale = 8, H = h * scale, W = w * scale;
+  std::vector<double> x(size_t(H) * W * 4), y(size_t(h) * w * 4);
+  for (int yy = 0; yy < H; ++yy)
+    for (int xx = 0; xx < W; ++xx) {
+      const int r = yy / scale, c = xx / scale;
+      double* q = &x[(size_t(yy) * W + xx) * 4];
+      q[0] = 0.8, q[1] = 0.2, q[2] = 0.1;
+      q[3] = (r + c) % 2 == 0 ? 1.0 : (r == 3 && c == 0 && xx % scale < scale / 2) ? 1.0 : 0.0;  // cell (3,0): half
+    }
+  for (int p = 0; p < h * w; ++p) {
+    const int r = p / w, c = p % w;
+    y[size_t(p) * 4 + 0] = 0.8, y[size_t(p) * 4 + 1] = 0.2, y[size_t(p) * 4 + 2] = 0.1;
+    y[size_t(p) * 4 + 3] = (r + c) % 2 == 0 ? 0.9 : 0.1;
+  }
+  y[(0 * w + 0) * 4 + 3] = 0.2;  // the network wrong both ways
+  y[(0 * w + 1) * 4 + 3] = 0.8;
+  y[(3 * w + 0) * 4 + 3] = 0.7;  // the half-covered cell: the network's call stands
+  std::vector<double> masked = y;
+  refine_colours(masked, x, 1, h, w, scale);
+  for (int p = 0; p < h * w; ++p) {
+    const int r = p / w, c = p % w;
+    const double want = r == 3 && c == 0 ? 0.7 : (r + c) % 2 == 0 ? 1.0 : 0.0;
+    const double got = masked[size_t(p) * 4 + 3];
+    if (want == 0.7) EXPECT_EQ(got, 0.7);
+    else EXPECT_EQ(got >= 0.5, want >= 0.5) << "cell " << r << "," << c;
+  }
+  for (size_t k = 3; k < x.size(); k += 4) x[k] = 1.0;  // the mask lost: the network decides
+  std::vector<double> unmasked = y;
+  refine_colours(unmasked, x, 1, h, w, scale);
+  for (size_t k = 3; k < y.size(); k += 4) EXPECT_EQ(unmasked[k], y[k]);
+}
+
+// The cells of one true colour each hold it shifted by up to 6 levels, with 5 levels of noise
+// around that (what JPEG leaves); a second colour 40 levels away does the same. The cells' own
+// modes are off; pooling the sprite's colours brings every cell of a colour to one value near the
+// truth, and keeps the two colours apart. Cells without noise (a clean input) keep their colours
+// even when they are a few levels apart: such colours are the sprite's own.
 TEST(Postprocess, ColourRefinementPoolsOneColourAcrossCells) {
   const int h = 8, w = 8, scale = 8, H = h * scale, W = w * scale;
   const double a[3] = {100 / 255.0, 150 / 255.0, 60 / 255.0}, b[3] = {140 / 255.0, 150 / 255.0, 60 / 255.0};
@@ -320,7 +409,8 @@ TEST(Postprocess, ColourRefinementPoolsOneColourAcrossCells) {
       for (int yy = r * scale; yy < (r + 1) * scale; ++yy)
         for (int xx = c * scale; xx < (c + 1) * scale; ++xx) {
           double* q = &x[(size_t(yy) * W + xx) * 4];
-          for (int k = 0; k < 3; ++k) q[k] = truth[k] + shift;
+          const double noise = ((xx + yy) % 2 ? 5.0 : -5.0) / 255.0;  // ringing around the block's colour
+          for (int k = 0; k < 3; ++k) q[k] = truth[k] + shift + noise;
           q[3] = 1.0;
         }
       double* p = &y[(size_t(r) * w + c) * 4];
@@ -335,6 +425,21 @@ TEST(Postprocess, ColourRefinementPoolsOneColourAcrossCells) {
     for (int r = 0; r < h; ++r)
       for (int c = half * 4; c < half * 4 + 4; ++c)
         for (int k = 0; k < 3; ++k) EXPECT_EQ(y[(size_t(r) * w + c) * 4 + size_t(k)], first[k]) << "cell " << r << "," << c;
+  }
+  // clean: two colours 6 levels apart, each cell flat
+  std::vector<double> clean(size_t(2) * scale * scale * 4), two(8);
+  for (int yy = 0; yy < scale; ++yy)
+    for (int xx = 0; xx < 2 * scale; ++xx) {
+      double* q = &clean[(size_t(yy) * 2 * scale + xx) * 4];
+      for (int k = 0; k < 3; ++k) q[k] = a[k] + (xx < scale ? 0 : 6.0 / 255.0);
+      q[3] = 1.0;
+    }
+  for (int c = 0; c < 2; ++c)
+    for (int k = 0; k < 4; ++k) two[size_t(c * 4 + k)] = k < 3 ? a[k] + 3.0 / 255.0 : 1.0;
+  refine_colours(two, clean, 1, 1, 2, scale);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_NEAR(two[size_t(k)], a[k], 1e-9);
+    EXPECT_NEAR(two[size_t(4 + k)], a[k] + 6.0 / 255.0, 1e-9);
   }
 }
 

@@ -14,21 +14,37 @@ Sprite output_sprite(const std::vector<double>& values, int64_t i, int h, int w)
 // Colour refinement, a step between the restorer and the sprite file. The restorer decides which
 // pixels are opaque and roughly their colour, but a regression blends colours (its RGB error is a
 // dozen levels even on clean input); the input, where one sprite pixel covers scale x scale pixels,
-// still holds the true colour many times over. Two stages:
+// still holds the true colour many times over. Three stages:
+//  0. Per sprite: where the sprite's grid lies in the input (grid_shift). A sub-pixel offset moves
+//     every cell by up to half a cell, so the cell at (r, c) of the output is read from the input
+//     at (r * scale + dy, c * scale + dx), not from where an unshifted grid would put it.
+//     An input that still carries a mask (a transparent pixel somewhere) decides the alpha of
+//     each cell where it is clear: at least 3/4 opaque over the cell, or at most 1/4.
 //  1. Per cell: five mean-shift steps move each opaque pixel's predicted colour to the mode of the
-//     input's colours near it: input pixels in the cell and an eighth of a cell around it
-//     (sub-pixel offsets), weighted by the input's alpha and by a Gaussian in colour around the
-//     current estimate whose width narrows from 0.16 to 0.045 (wide to reach the mode from a
-//     blended prediction, narrow to settle on it without a neighbour's pull). Where no input colour
-//     is near the prediction (less weight than a tenth of a cell), the prediction stays.
+//     input's colours near it: the input pixels of the (shifted) cell, weighted by the input's
+//     alpha and by a Gaussian in colour around the current estimate whose width narrows from 0.16
+//     to 0.045 (wide to reach the mode from a blended prediction, narrow to settle on it without a
+//     neighbour's pull). Where no input colour is near the prediction (less weight than a tenth of
+//     a cell), the search starts again from the cell's median colour, and its mode is taken if it
+//     holds at least 30% of the cell; otherwise the prediction stays.
 //  2. Per sprite: the cells' colours are pooled into a palette. A JPEG shifts a colour differently
-//     in each block, so the cells of one true colour come out a few levels apart; cells whose
-//     colours lie within 12/255 in every channel of a cluster's mean join it (the best-supported
-//     cells first), and every cell takes its cluster's mean, weighted by support.
+//     in each block, so the cells of one true colour come out a few levels apart; a cell joins
+//     the nearest cluster whose mean lies within its tolerance in every channel (the
+//     best-supported cells first), and every cell takes its cluster's mean, weighted by support.
+//     A cell's tolerance is twice the spread of its input colours around their mode, at most
+//     16/255: JPEG's noise earns a wide one, a clean cell none, so a clean sprite keeps colours
+//     that are only a few levels apart.
 // In place on y. Tuned on training sprites (NetHack's training split and freshly generated ones,
 // eval's families), never on the held-out set.
 //   y: [n, h, w, 4] restorer outputs; x: [n, h*scale, w*scale, 4] its inputs, values in [0, 1].
 void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_t n, int h, int w, int scale);
+
+// Where the sprite's grid lies in one input (stage 0 above): the whole-pixel shift (dy, dx), each
+// within half a cell, at which the prediction y ([h, w, 4]) drawn at the input's size agrees best
+// with the input x ([h*scale, w*scale, 4]): most input pixels within 0.1 in colour of the opaque
+// prediction over them. x is searched first (on every scale/4-th row), then y; ties keep the
+// smaller shift, so a flat sprite keeps (0, 0).
+void grid_shift(const double* y, const double* x, int h, int w, int scale, int* dy, int* dx);
 
 // Enlarges a sprite by a whole factor keeping its hard edges and its palette. smooth: Scale2x and
 // Scale3x (AdvanceMAME's rules: a corner of a pixel takes its neighbours' colour where two of
