@@ -16,6 +16,9 @@ struct ConvShape {
   int64_t flops() const { return 2 * N * Ho() * Wo() * Cout * K(); }
 };
 
+// The arithmetic of a convolution (pixelart::Precision, include/pixelart/ops.h).
+enum class ConvMath : int { FP32 = 0, TF32 = 1, BF16 = 2 };
+
 template <class T>
 void conv2d_ref_forward(const T* x, const T* w, const T* b, T* y, const ConvShape& s, bool relu);
 template <class T>

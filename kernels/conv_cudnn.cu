@@ -9,12 +9,17 @@
 // A plan (descriptors, algorithms, workspace sizes) is built once per shape and cached; the
 // algorithms are the fastest *deterministic* ones cudnnFind* measured, so training repeats.
 // fp32 math (CUDNN_FMA_MATH: no TF32) unless a call asks for TF32, so CUDA matches the CPU within
-// fp32 tolerances by default.
+// fp32 tolerances by default. BF16: the plan's x, w and y are bf16 tensors (fp32 compute, tensor
+// cores); the fp32 operands are cast into bf16 scratch, the bias and ReLU are applied in fp32
+// after the convolution, and dx and dw come back as bf16 and are added to the fp32 gradients:
+// the rounding points of pixelart::Precision::BF16, which the CPU reproduces around its fp32
+// kernels (src/ops_conv.cpp).
 #include <map>
 #include <memory>
 #include <mutex>
 #include <tuple>
 
+#include "common.h"
 #include "cuda_check.h"
 #include "cuda_launch.cuh"
 #include "cuda_ops.h"
@@ -39,6 +44,7 @@ cudnnHandle_t handle() {
 
 struct Plan {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnTensorDescriptor_t y32 = nullptr;  // bf16 plans: y as fp32, for the bias gradient
   cudnnFilterDescriptor_t w = nullptr;
   cudnnConvolutionDescriptor_t conv = nullptr;
   cudnnActivationDescriptor_t relu = nullptr;
@@ -52,23 +58,25 @@ struct Plan {
     if (x) cudnnDestroyTensorDescriptor(x);
     if (y) cudnnDestroyTensorDescriptor(y);
     if (bias) cudnnDestroyTensorDescriptor(bias);
+    if (y32) cudnnDestroyTensorDescriptor(y32);
     if (w) cudnnDestroyFilterDescriptor(w);
     if (conv) cudnnDestroyConvolutionDescriptor(conv);
     if (relu) cudnnDestroyActivationDescriptor(relu);
   }
 };
 
-using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
+using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int>;
+using kernels::ConvMath;
 
 class PlanCache {
  public:
-  Plan& get(const ConvShape& s, bool tf32) {
+  Plan& get(const ConvShape& s, ConvMath math) {
     std::lock_guard<std::mutex> lock(mu_);
-    const Key k{s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, tf32};
+    const Key k{s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, int(math)};
     auto it = plans_.find(k);
     if (it != plans_.end()) return *it->second;
     auto p = std::make_unique<Plan>();
-    build(*p, s, tf32);
+    build(*p, s, math);
     return *plans_.emplace(k, std::move(p)).first->second;
   }
   // One workspace for every plan, grown on demand (never per step once shapes repeat).
@@ -85,25 +93,32 @@ class PlanCache {
   }
 
  private:
-  static void build(Plan& p, const ConvShape& s, bool tf32) {
+  static void build(Plan& p, const ConvShape& s, ConvMath math) {
     const int n = int(s.N), h = int(s.H), w = int(s.W), ci = int(s.Cin), co = int(s.Cout);
+    const cudnnDataType_t dt = math == ConvMath::BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
+    const cudnnMathType_t mt = math == ConvMath::BF16   ? CUDNN_TENSOR_OP_MATH
+                               : math == ConvMath::TF32 ? CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION
+                                                        : CUDNN_FMA_MATH;
     PA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.x));
     PA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.y));
     PA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.bias));
     PA_CUDNN_CHECK(cudnnCreateFilterDescriptor(&p.w));
     PA_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&p.conv));
     PA_CUDNN_CHECK(cudnnCreateActivationDescriptor(&p.relu));
-    PA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.x, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, n, ci, h, w));
-    PA_CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NHWC, co, ci,
-                                              int(s.KH), int(s.KW)));
+    PA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.x, CUDNN_TENSOR_NHWC, dt, n, ci, h, w));
+    PA_CUDNN_CHECK(cudnnSetFilter4dDescriptor(p.w, dt, CUDNN_TENSOR_NHWC, co, ci, int(s.KH), int(s.KW)));
     PA_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(p.conv, int(s.pad), int(s.pad), 1, 1, 1, 1,
                                                    CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    PA_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, tf32 ? CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION : CUDNN_FMA_MATH));
+    PA_CUDNN_CHECK(cudnnSetConvolutionMathType(p.conv, mt));
     int on, oc, oh, ow;
     PA_CUDNN_CHECK(cudnnGetConvolution2dForwardOutputDim(p.conv, p.x, p.w, &on, &oc, &oh, &ow));
     if (oh != s.Ho() || ow != s.Wo() || oc != co)
       fail(__FILE__, __LINE__, "cuDNN output shape disagrees with ConvShape");
-    PA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.y, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, n, co, oh, ow));
+    PA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.y, CUDNN_TENSOR_NHWC, dt, n, co, oh, ow));
+    if (math == ConvMath::BF16) {
+      PA_CUDNN_CHECK(cudnnCreateTensorDescriptor(&p.y32));
+      PA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.y32, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, n, co, oh, ow));
+    }
     PA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.bias, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, co, 1, 1));
     PA_CUDNN_CHECK(cudnnSetActivationDescriptor(p.relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));
 
@@ -153,9 +168,72 @@ PlanCache& plans() {
 
 }  // namespace
 
+namespace {
+__global__ void k_bias_act_from_bf16(const uint16_t* z, const float* b, float* y, int64_t n, int64_t C, bool relu) {
+  PA_GRID_STRIDE(i, n) {
+    const float v = kernels::bf16_to_f32(z[i]) + (b ? b[i % C] : 0.f);
+    y[i] = relu ? fmaxf(v, 0.f) : v;
+  }
+}
+__global__ void k_add_bf16(const uint16_t* src, float* dst, int64_t n) {
+  PA_GRID_STRIDE(i, n) dst[i] += kernels::bf16_to_f32(src[i]);
+}
+
+// Precision::BF16 (the file's comment): cuDNN on bf16 copies of the operands.
+void conv2d_forward_bf16(const float* x, const float* w, const float* b, float* y, const ConvShape& s, bool relu) {
+  Plan& p = plans().get(s, ConvMath::BF16);
+  const int64_t nx = s.N * s.H * s.W * s.Cin, nw = s.Cout * s.K(), ny = s.N * s.Ho() * s.Wo() * s.Cout;
+  Scratch xb(nx * 2), wb(nw * 2), zb(ny * 2);
+  f32_to_bf16(x, xb.as<uint16_t>(), nx);
+  f32_to_bf16(w, wb.as<uint16_t>(), nw);
+  const float one = 1.f, zero = 0.f;
+  void* ws = plans().workspace(p.ws_fwd);
+  PA_CUDNN_CHECK(cudnnConvolutionForward(handle(), &one, p.x, xb.p, p.w, wb.p, p.conv, p.fwd, ws, p.ws_fwd,
+                                         &zero, p.y, zb.p));
+  k_bias_act_from_bf16<<<grid_for(ny), kThreads>>>(zb.as<uint16_t>(), b, y, ny, s.Cout, relu);
+  PA_CUDA_CHECK_LAUNCH();
+}
+
+void conv2d_backward_bf16(const float* x, const float* w, const float* y, const float* dy, float* dx, float* dw,
+                          float* db, const ConvShape& s, bool relu) {
+  Plan& p = plans().get(s, ConvMath::BF16);
+  if (!p.have_bwd) PlanCache::build_backward(p);
+  const float one = 1.f, zero = 0.f;
+  const int64_t nx = s.N * s.H * s.W * s.Cin, nw = s.Cout * s.K(), ny = s.N * s.Ho() * s.Wo() * s.Cout;
+  Scratch dz_buf(relu ? ny * sizeof(float) : 0), dzb(ny * 2);
+  const float* dz = dy;
+  if (relu) {
+    relu_mask(y, dy, dz_buf.as<float>(), ny);
+    dz = dz_buf.as<float>();
+  }
+  if (db) PA_CUDNN_CHECK(cudnnConvolutionBackwardBias(handle(), &one, p.y32, dz, &one, p.bias, db));
+  f32_to_bf16(dz, dzb.as<uint16_t>(), ny);
+  if (dw) {
+    Scratch xb(nx * 2), dwb(nw * 2);
+    f32_to_bf16(x, xb.as<uint16_t>(), nx);
+    void* ws = plans().workspace(p.ws_filter);
+    PA_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle(), &one, p.x, xb.p, p.y, dzb.p, p.conv, p.bwd_filter,
+                                                  ws, p.ws_filter, &zero, p.w, dwb.p));
+    k_add_bf16<<<grid_for(nw), kThreads>>>(dwb.as<uint16_t>(), dw, nw);
+    PA_CUDA_CHECK_LAUNCH();
+  }
+  if (dx) {
+    Scratch wb(nw * 2), dxb(nx * 2);
+    f32_to_bf16(w, wb.as<uint16_t>(), nw);
+    void* ws = plans().workspace(p.ws_data);
+    PA_CUDNN_CHECK(cudnnConvolutionBackwardData(handle(), &one, p.w, wb.p, p.y, dzb.p, p.conv, p.bwd_data, ws,
+                                                p.ws_data, &zero, p.x, dxb.p));
+    k_add_bf16<<<grid_for(nx), kThreads>>>(dxb.as<uint16_t>(), dx, nx);
+    PA_CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace
+
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const ConvShape& s,
-                    bool relu, bool tf32) {
-  Plan& p = plans().get(s, tf32);
+                    bool relu, ConvMath math) {
+  if (math == ConvMath::BF16) return conv2d_forward_bf16(x, w, b, y, s, relu);
+  Plan& p = plans().get(s, math);
   const float one = 1.f, zero = 0.f;
   if (relu) {
     // The fused call may reject an algorithm for some shapes; IMPLICIT_PRECOMP_GEMM is the one
@@ -181,8 +259,9 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 }
 
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
-                     float* dw, float* db, const ConvShape& s, bool relu, bool tf32) {
-  Plan& p = plans().get(s, tf32);
+                     float* dw, float* db, const ConvShape& s, bool relu, ConvMath math) {
+  if (math == ConvMath::BF16) return conv2d_backward_bf16(x, w, y, dy, dx, dw, db, s, relu);
+  Plan& p = plans().get(s, math);
   if (!p.have_bwd) PlanCache::build_backward(p);
   const float one = 1.f;
   const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;

@@ -12,6 +12,10 @@ constexpr int kThreads = 256;
 inline unsigned grid_for(int64_t n, int64_t cap = 65535) {
   return static_cast<unsigned>(std::clamp<int64_t>((n + kThreads - 1) / kThreads, 1, cap));
 }
+// A grid-stride loop over [0, n).
+#define PA_GRID_STRIDE(i, n) \
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
 constexpr int kReduceBlocks = 512;  // partial sums per reduction (pass 1), summed by one block
 
 // Sums `v` over the block; the result is valid in thread 0. blockDim.x == kThreads.

@@ -68,12 +68,15 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool tf32 = false);
 
 // ---- cuDNN (conv_cudnn.cu): plans (descriptors, algorithms, workspace) cached by shape ----
-// tf32: CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION (TF32) instead of CUDNN_FMA_MATH; a plan per both.
+// math: FP32 (CUDNN_FMA_MATH), TF32 (CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) or BF16 (bf16
+// tensors, fp32 compute, tensor cores; the rounding points of pixelart::Precision::BF16); a plan
+// per shape and math. Pointers are fp32 in every mode; BF16 casts to and from bf16 scratch.
 void conv2d_forward(const float* x, const float* w, const float* b, float* y,
-                    const kernels::ConvShape& s, bool relu, bool tf32 = false);
+                    const kernels::ConvShape& s, bool relu, kernels::ConvMath math = kernels::ConvMath::FP32);
 // Accumulates into dx, dw, db (each may be null).
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
-                     float* dw, float* db, const kernels::ConvShape& s, bool relu, bool tf32 = false);
+                     float* dw, float* db, const kernels::ConvShape& s, bool relu,
+                     kernels::ConvMath math = kernels::ConvMath::FP32);
 
 // ---- the damage pipeline (synth.cu): the same stages as kernels/synth_ops.h, device pointers ----
 void synth_params(const kernels::DamageParams& d, const kernels::SynthDims& g, kernels::SampleParams* out);

@@ -6,9 +6,6 @@
 namespace pixelart::cuda {
 using namespace pixelart::kernels;
 
-#define PA_GRID_STRIDE(i, n) \
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
-
 namespace {
 template <class T> __global__ void k_fill(T* y, T v, int64_t n) { PA_GRID_STRIDE(i, n) y[i] = v; }
 __global__ void k_to_bf16(const float* x, uint16_t* y, int64_t n) { PA_GRID_STRIDE(i, n) y[i] = kernels::f32_to_bf16(x[i]); }

@@ -1,6 +1,11 @@
 // src/ops_conv.cpp — conv2d's door: validation, dispatch (CPU im2col+BLAS or direct reference;
 // CUDA cuDNN), and its backward node. Kernels: kernels/conv_cpu.cpp, kernels/conv_cudnn.cu.
+#include <algorithm>
+#include <vector>
+
+#include "common.h"
 #include "conv.h"
+#include "elementwise.h"
 #include "internal.h"
 #include "pixelart/ops.h"
 
@@ -8,6 +13,63 @@ namespace pixelart {
 using detail::check_float;
 using detail::check_rank;
 using detail::check_same;
+
+Precision parse_precision(const std::string& name) {
+  if (name == "fp32") return Precision::FP32;
+  if (name == "tf32") return Precision::TF32;
+  if (name == "bf16") return Precision::BF16;
+  throw Error("precision must be fp32, tf32 or bf16, got '" + name + "'", ErrorKind::Usage);
+}
+const char* precision_name(Precision p) {
+  return p == Precision::BF16 ? "bf16" : p == Precision::TF32 ? "tf32" : "fp32";
+}
+
+namespace {
+// Values rounded to bfloat16 (round to nearest even, as the CUDA casts), kept as float32.
+void round_bf16(float* p, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) p[i] = kernels::bf16_to_f32(kernels::f32_to_bf16(p[i]));
+}
+Tensor bf16_values(const Tensor& t) { return t.to(DType::BF16).to(DType::F32); }
+
+// The CPU's bf16 convolution: the rounding points of Precision::BF16 around the fp32 kernels.
+void conv_bf16_forward_cpu(const Tensor& xr, const Tensor& wr, const Tensor& b, Tensor& y,
+                           const kernels::ConvShape& s, bool relu, bool ref) {
+  float* yp = y.data<float>();
+  if (ref) kernels::conv2d_ref_forward<float>(xr.data<float>(), wr.data<float>(), nullptr, yp, s, false);
+  else kernels::conv2d_fast_forward<float>(xr.data<float>(), wr.data<float>(), nullptr, yp, s, false);
+  const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
+  round_bf16(yp, P * C);
+  const float* bp = b.defined() ? b.data<float>() : nullptr;
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t c = 0; c < C; ++c) {
+      const float v = yp[p * C + c] + (bp ? bp[c] : 0.f);
+      yp[p * C + c] = relu ? std::max(v, 0.f) : v;
+    }
+}
+void conv_bf16_backward_cpu(const Tensor& xr, const Tensor& wr, const Tensor& y, const Tensor& dy, float* dx,
+                            float* dw, float* db, const kernels::ConvShape& s, bool relu, bool ref) {
+  const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
+  std::vector<float> dz(size_t(P * C));
+  const float* yp = y.data<float>();
+  const float* g = dy.data<float>();
+  for (int64_t i = 0; i < P * C; ++i) dz[size_t(i)] = relu ? kernels::relu_bwd(yp[i], g[i]) : g[i];
+  if (db)
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t c = 0; c < C; ++c) db[c] += dz[size_t(p * C + c)];
+  round_bf16(dz.data(), P * C);
+  auto part = [&](float* into, int64_t n, bool data) {  // one of dx, dw: rounded, then added
+    std::vector<float> t(size_t(n), 0.f);
+    float* tx = data ? t.data() : nullptr;
+    float* tw = data ? nullptr : t.data();
+    if (ref) kernels::conv2d_ref_backward<float>(xr.data<float>(), wr.data<float>(), yp, dz.data(), tx, tw, nullptr, s, false);
+    else kernels::conv2d_fast_backward<float>(xr.data<float>(), wr.data<float>(), yp, dz.data(), tx, tw, nullptr, s, false);
+    round_bf16(t.data(), n);
+    for (int64_t i = 0; i < n; ++i) into[i] += t[size_t(i)];
+  };
+  if (dx) part(dx, xr.numel(), true);
+  if (dw) part(dw, wr.numel(), false);
+}
+}  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
   const char* op = "conv2d";
@@ -30,9 +92,16 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
   PA_CHECK(p.impl == ConvImpl::Auto || x.device() == Device::CPU,
            "conv2d: the direct-loop reference runs on the cpu only");
   const bool ref = p.impl == ConvImpl::Reference;
+  const bool bf16 = p.precision == Precision::BF16;
+  PA_CHECK(!bf16 || x.dtype() == DType::F32, "conv2d: bf16 precision needs float32 tensors, the input is " << x.describe());
+  const auto math = static_cast<kernels::ConvMath>(p.precision);
 
   Tensor y = Tensor::empty({s.N, s.Ho(), s.Wo(), s.Cout}, x.dtype(), x.device());
-  if (x.device() == Device::CPU) {
+  Tensor xr, wr;  // bf16 on the CPU: the rounded operands, kept for backward
+  if (bf16 && x.device() == Device::CPU) {
+    xr = bf16_values(x), wr = bf16_values(w);
+    conv_bf16_forward_cpu(xr, wr, b, y, s, p.relu, ref);
+  } else if (x.device() == Device::CPU) {
     PA_DISPATCH_FLOAT(x.dtype(), {
       const T* bp = b.defined() ? b.data<T>() : nullptr;
       if (ref) kernels::conv2d_ref_forward<T>(x.data<T>(), w.data<T>(), bp, y.data<T>(), s, p.relu);
@@ -40,18 +109,22 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
     });
   } else {
     PA_ON_CUDA(cuda::conv2d_forward(x.data<float>(), w.data<float>(),
-                                    b.defined() ? b.data<float>() : nullptr, y.data<float>(), s, p.relu, p.tf32));
+                                    b.defined() ? b.data<float>() : nullptr, y.data<float>(), s, p.relu, math));
   }
 
   if (Tape* tape = recording_tape({&x, &w, &b})) {
     y.set_requires_grad(true);
-    tape->record([x, w, b, y, s, p, ref] {
+    tape->record([x, w, b, y, s, p, ref, bf16, math, xr, wr] {
       const Tensor dy = y.grad();
       if (!dy.defined()) return;
       Tensor dx = x.requires_grad() ? x.grad_or_zeros() : Tensor();
       Tensor dw = w.requires_grad() ? w.grad_or_zeros() : Tensor();
       Tensor db = b.requires_grad() ? b.grad_or_zeros() : Tensor();
-      if (x.device() == Device::CPU) {
+      if (bf16 && x.device() == Device::CPU) {
+        conv_bf16_backward_cpu(xr, wr, y, dy, dx.defined() ? dx.data<float>() : nullptr,
+                               dw.defined() ? dw.data<float>() : nullptr, db.defined() ? db.data<float>() : nullptr,
+                               s, p.relu, ref);
+      } else if (x.device() == Device::CPU) {
         PA_DISPATCH_FLOAT(x.dtype(), {
           T* dxp = dx.defined() ? dx.data<T>() : nullptr;
           T* dwp = dw.defined() ? dw.data<T>() : nullptr;
@@ -63,7 +136,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
         PA_ON_CUDA(cuda::conv2d_backward(
             x.data<float>(), w.data<float>(), y.data<float>(), dy.data<float>(),
             dx.defined() ? dx.data<float>() : nullptr, dw.defined() ? dw.data<float>() : nullptr,
-            db.defined() ? db.data<float>() : nullptr, s, p.relu, p.tf32));
+            db.defined() ? db.data<float>() : nullptr, s, p.relu, math));
       }
     });
   }

@@ -102,14 +102,14 @@ Tensor Restorer::forward(const Tensor& x) const {
   Tensor h = x;
   for (int i = 0; i < cfg_.depth(); ++i) {
     const std::string n = "conv" + std::to_string(i);
-    h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_, tf32_});
+    h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_, precision_});
     h = max_pool2x2(h);
   }
   for (int j = 0; j < cfg_.context; ++j) {
     const std::string n = "ctx" + std::to_string(j);
-    h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_, tf32_});
+    h = conv2d(h, arena_.param(n + ".weight"), arena_.param(n + ".bias"), {1, true, impl_, precision_});
   }
-  return sigmoid(projection(h, arena_.param("proj.weight"), arena_.param("proj.bias"), tf32_));
+  return sigmoid(projection(h, arena_.param("proj.weight"), arena_.param("proj.bias"), precision_));
 }
 
 }  // namespace pixelart

@@ -176,8 +176,7 @@ void TrainConfig::validate() const {
   need(warmup >= 0, "--warmup must be >= 0");
   need(schedule == "cosine" || schedule == "constant" || schedule == "plateau", "--schedule must be cosine, constant or plateau");
   need(patience > 0 && plateau_factor > 0 && plateau_factor < 1, "--patience must be positive and --plateau-factor in (0, 1)");
-  need(precision == "fp32" || precision == "tf32",
-       "--precision must be fp32 or tf32 (bf16 compute is not implemented yet)");
+  need(precision == "fp32" || precision == "tf32" || precision == "bf16", "--precision must be fp32, tf32 or bf16");
   need(weight_decay >= 0 && clip >= 0, "--weight-decay and --clip must be >= 0");
   need(holdout >= 0 && holdout < 1, "--holdout must be in [0, 1)");
   need(log_every > 0 && checkpoint_every > 0, "--log-every and --checkpoint-every must be positive");
@@ -322,7 +321,7 @@ RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_
       synth_(train_set, cfg.canvas * cfg.model().scale(), DamageConfig::preset(cfg.damage), dev) {
   PA_CHECK(train_set.canvas == cfg.canvas, "training: the sprites are on a " << train_set.canvas
                                                << " px canvas but --canvas is " << cfg.canvas);
-  model_.set_tf32(cfg.precision == "tf32");
+  model_.set_precision(parse_precision(cfg.precision));
   if (!cfg.init.empty()) {
     const Restorer from = load_restorer(cfg.init, Device::CPU);
     warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.model().describe(),
@@ -356,6 +355,7 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
       model_(cfg.upscaler(), cfg.seed, DType::F32, dev),
       loop_(cfg, model_.params(), "upscaler " + cfg.upscaler().describe()),
       sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev) {
+  model_.set_precision(parse_precision(cfg.precision));
   if (!cfg.init.empty()) {
     const Upscaler from = load_upscaler(cfg.init, Device::CPU);
     warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.upscaler().describe(),

@@ -87,7 +87,7 @@ Tensor Upscaler::forward(const Tensor& x) const {
   const size_t n = cfg_.kernels.size();
   for (size_t i = 0; i < n; ++i) {
     const std::string p = "conv" + std::to_string(i);
-    h = conv2d(h, arena_.param(p + ".weight"), arena_.param(p + ".bias"), {0, i + 1 < n});
+    h = conv2d(h, arena_.param(p + ".weight"), arena_.param(p + ".bias"), {0, i + 1 < n, ConvImpl::Auto, precision_});
   }
   // The network refines the interpolation: it predicts a correction to the input's centre.
   return add_center_crop(h, x);

@@ -33,6 +33,14 @@ if(NOT last_out MATCHES "4-4-8-8-8\\+2ctx-4")
 endif()
 run(2 train restore --widths 4,8,8 --init ${WORK}/run/model.safetensors --batch 2 --steps 1
       --data gen:40 --out ${WORK}/misfit --device cpu)
+# bf16 training runs and says so in its configuration; an unknown precision is a usage error.
+run(0 train restore --widths 4,8,8,8 --precision bf16 --batch 2 --steps 2 --log-every 1 --data gen:40
+      --out ${WORK}/bf16 --device cpu)
+file(READ ${WORK}/bf16/config.json bf16_config)
+if(NOT bf16_config MATCHES "\"precision\": \"bf16\"")
+  message(FATAL_ERROR "the bf16 run's config.json does not say bf16: ${bf16_config}")
+endif()
+run(2 train restore --widths 4,8,8,8 --precision fp16 --batch 2 --steps 1 --data gen:40 --out ${WORK}/fp16 --device cpu)
 
 run(0 synth --data gen:8 -n 3 -o ${WORK}/pairs --device cpu)
 file(MAKE_DIRECTORY ${WORK}/in)

@@ -102,8 +102,10 @@ TEST(Plateau, LowersTheRateOnlyAfterPatienceUpdatesWithoutImprovement) {
   p.update(5.0, 3, 0.5);
   EXPECT_EQ(p.scale, 0.5);
   TrainConfig bad;
-  bad.precision = "bf16";
+  bad.precision = "fp16";
   EXPECT_THROW(bad.validate(), Error);
+  bad.precision = "bf16";
+  EXPECT_NO_THROW(bad.validate());
   bad.precision = "tf32";
   bad.schedule = "plateau";
   EXPECT_NO_THROW(bad.validate());

@@ -5,6 +5,7 @@
 // CPU ops run in float32 or float64; CUDA ops in float32.
 #pragma once
 #include <array>
+#include <string>
 
 #include "pixelart/tensor.h"
 
@@ -17,11 +18,28 @@ namespace pixelart {
 // CPU: im2col + BLAS GEMM (OpenBLAS); CUDA: cuDNN fused convolution+bias+activation.
 // ConvImpl::Reference selects the direct-loop CPU oracle (kernels/conv.h), forward and backward.
 enum class ConvImpl { Auto, Reference };
+// The arithmetic of the convolutions and the projection (`--precision`); every other op, the
+// parameters, their gradients and Adam's moments stay fp32 in every mode.
+//   FP32: fp32 throughout (CUDA: CUDNN_FMA_MATH, cuBLAS pedantic math).
+//   TF32: CUDA may use TF32 tensor cores (operands rounded to 10 mantissa bits inside cuDNN and
+//         cuBLAS); the CPU computes fp32.
+//   BF16: the operands are rounded to bfloat16 (8 mantissa bits) and multiplied with fp32
+//         accumulation, on both devices. Convolution: x and w are rounded; the convolution's sum
+//         is rounded to bf16 before the fp32 bias and ReLU; in backward the gradient at the
+//         convolution's output is rounded, and dx and dw are each rounded to bf16 before they are
+//         added to the fp32 gradients (the bias gradient is fp32). On CUDA this is cuDNN running
+//         on bf16 tensors (tensor cores); on the CPU the same rounding points around the fp32
+//         kernels, so the two agree to bf16 precision. Projection: x, w (and dy in backward) are
+//         rounded, the GEMM is fp32 on both devices (a 1x1 layer, a small share of the work).
+// BF16 needs float32 tensors (float64 ones are refused: a precision test would mean nothing).
+enum class Precision { FP32, TF32, BF16 };
+Precision parse_precision(const std::string& name);  // "fp32" | "tf32" | "bf16", else a usage error
+const char* precision_name(Precision p);
 struct Conv2dParams {
   int pad = 1;
   bool relu = true;
   ConvImpl impl = ConvImpl::Auto;
-  bool tf32 = false;  // CUDA: allow TF32 tensor-core math (fp32 storage); the CPU ignores it
+  Precision precision = Precision::FP32;
 };
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p = {});
 
@@ -34,8 +52,8 @@ Tensor max_pool2x2(const Tensor& x);
 // ---- projection and activations ------------------------------------------------------------
 // 1x1 projection: y[n,h,w,:] = W x[n,h,w,:] + b.  x: [N,H,W,Cin]  w: [Cout, Cin]  b: [Cout].
 // A GEMM over all N*H*W pixels (BLAS on the CPU, cuBLAS on CUDA) plus a bias epilogue.
-// tf32: on CUDA, let cuBLAS use TF32 tensor cores (the CPU ignores it).
-Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b, bool tf32 = false);
+// precision: see Precision above.
+Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b, Precision precision = Precision::FP32);
 // Numerically stable logistic sigmoid (kernels/elementwise.h).
 Tensor sigmoid(const Tensor& x);
 // Plain ReLU (the convolution fuses its own; this one is for composing other models).

@@ -51,8 +51,8 @@ class Restorer {
 
   // Which CPU convolution forward() uses: the fast path (default) or the direct-loop reference.
   void set_conv_impl(ConvImpl impl) { impl_ = impl; }
-  // CUDA math: TF32 tensor cores for the convolutions and the projection (fp32 storage).
-  void set_tf32(bool on) { tf32_ = on; }
+  // The arithmetic of the convolutions and the projection (ops.h, Precision).
+  void set_precision(Precision p) { precision_ = p; }
 
   const RestorerConfig& config() const { return cfg_; }
   ParamArena& params() { return arena_; }
@@ -62,7 +62,7 @@ class Restorer {
   RestorerConfig cfg_;
   ParamArena arena_;
   ConvImpl impl_ = ConvImpl::Auto;
-  bool tf32_ = false;
+  Precision precision_ = Precision::FP32;
 };
 
 }  // namespace pixelart

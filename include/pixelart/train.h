@@ -47,7 +47,7 @@ struct TrainConfig {
   // final_lr).
   int64_t patience = 10;
   double plateau_factor = 0.5;
-  std::string precision = "fp32";  // fp32 | tf32 (CUDA tensor cores, fp32 storage)
+  std::string precision = "fp32";  // fp32 | tf32 | bf16 (ops.h, Precision)
   double weight_decay = 1e-4;
   double clip = 1.0;            // global gradient-norm clip (0: off)
   LossWeights loss{{1.0, 0.5, 0.5, 0.05}};  // mse, l1, edge, alpha

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "pixelart/ops.h"
 #include "pixelart/optim.h"
 #include "pixelart/sprites.h"
 #include "pixelart/tensor.h"
@@ -46,6 +47,9 @@ class Upscaler {
   // (the network sees nothing there that could move it). Returns straight RGBA.
   Sprite upscale(const Sprite& img, double factor, int passes, int tile = 256) const;
 
+  // The arithmetic of the convolutions (ops.h, Precision).
+  void set_precision(Precision p) { precision_ = p; }
+
   const UpscalerConfig& config() const { return cfg_; }
   ParamArena& params() { return arena_; }
   const ParamArena& params() const { return arena_; }
@@ -53,6 +57,7 @@ class Upscaler {
  private:
   UpscalerConfig cfg_;
   ParamArena arena_;
+  Precision precision_ = Precision::FP32;
 };
 
 // Training pairs for the upscaler, made on the device: a random P x P patch of a random image

@@ -60,7 +60,7 @@ int run_train(const std::vector<std::string>& argv) {
     throw Error("usage: pixelart train restore|upscale [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]\n"
                 "settings (also the keys of the JSON file):\n"
                 "  both:     batch, steps, lr, final-lr, warmup, schedule (cosine|constant|plateau), patience,\n"
-                "            plateau-factor, precision (fp32|tf32), weight-decay, clip, loss (mse,l1,edge,alpha),\n"
+                "            plateau-factor, precision (fp32|tf32|bf16), weight-decay, clip, loss (mse,l1,edge,alpha),\n"
                 "            seed, holdout, log-every, checkpoint-every, data, out, device, init (a trained model\n"
                 "            to start from: its parameters replace those of the same name and shape)\n"
                 "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
