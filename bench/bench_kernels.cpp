@@ -48,15 +48,17 @@ void run_case(benchmark::State& state, const OpCase& c, Device dev, bool backwar
 }
 
 // The whole restorer, as training and restoration run it: forward at batch 1 and 256, and one
-// training step (forward, loss, backward, AdamW) at batch 64. The peer on the GPU machine is
-// tools/torch_peer.py (the same model in PyTorch), run beside this by tools/gpu_check.sh.
-void restorer_case(benchmark::State& state, Device dev, int batch, bool train) {
+// training step (forward, loss, backward, AdamW) at batch 64, the step also at each precision.
+// The peer on the GPU machine is tools/torch_peer.py (the same model in PyTorch), run beside this
+// by tools/gpu_check.sh.
+void restorer_case(benchmark::State& state, Device dev, int batch, bool train, Precision precision) {
   if (dev == Device::CUDA && !cuda_available()) {
     state.SkipWithError(("no GPU: " + cuda_unavailable_reason()).c_str());
     return;
   }
   const RestorerConfig cfg;
   Restorer model(cfg, 1, DType::F32, dev);
+  model.set_precision(precision);
   std::vector<double> xv(size_t(batch) * 256 * 256 * 4), tv(size_t(batch) * 16 * 16 * 4);
   for (size_t i = 0; i < xv.size(); ++i) xv[i] = kernels::uniform01(5, 0, i);
   for (size_t i = 0; i < tv.size(); ++i) tv[i] = kernels::uniform01(5, 1, i);
@@ -82,10 +84,14 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train) {
 }
 
 int register_all() {
-  for (auto [dev, batch, train] : {std::tuple{Device::CPU, 1, false}, {Device::CPU, 4, true}, {Device::CUDA, 1, false},
-                                   {Device::CUDA, 256, false}, {Device::CUDA, 64, true}}) {
-    const std::string name = std::string(to_string(dev)) + "/restorer_" + (train ? "train_step" : "forward") + "_b" + std::to_string(batch);
-    benchmark::RegisterBenchmark(name.c_str(), [dev, batch, train](benchmark::State& s) { restorer_case(s, dev, batch, train); })
+  using P = Precision;
+  for (auto [dev, batch, train, prec] :
+       {std::tuple{Device::CPU, 1, false, P::FP32}, {Device::CPU, 4, true, P::FP32}, {Device::CPU, 4, true, P::BF16},
+        {Device::CUDA, 1, false, P::FP32}, {Device::CUDA, 256, false, P::FP32}, {Device::CUDA, 64, true, P::FP32},
+        {Device::CUDA, 64, true, P::TF32}, {Device::CUDA, 64, true, P::BF16}}) {
+    const std::string name = std::string(to_string(dev)) + "/restorer_" + (train ? "train_step" : "forward") + "_b" +
+                             std::to_string(batch) + (prec == P::FP32 ? "" : std::string("_") + precision_name(prec));
+    benchmark::RegisterBenchmark(name.c_str(), [dev, batch, train, prec](benchmark::State& s) { restorer_case(s, dev, batch, train, prec); })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }

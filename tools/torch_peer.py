@@ -2,7 +2,7 @@
 """tools/torch_peer.py — the named peer of the GPU benchmarks: the same sprite restorer in
 PyTorch (4-64-128-256-512-4, channels-last, fp32 with TF32 off, as our cuDNN/cuBLAS path runs),
 timed with CUDA events after warm-up: forward at batch 1 and 256, one training step (forward,
-loss, backward, AdamW) at batch 64. Prints one line per case and writes JSON to argv[1].
+loss, backward, AdamW) at batch 64, also with TF32 allowed and under bf16 autocast. Prints one line per case and writes JSON to argv[1].
 Run by tools/gpu_check.sh beside build/bench/pixelart_bench's cuda/restorer_* cases.
 """
 import json
@@ -71,6 +71,26 @@ def main():
     ms = timed(step, runs=20)
     results["train_step_b64"] = ms
     print(f"torch restorer_train_step_b64: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s")
+
+    # the same step with TF32 allowed, and under bf16 autocast (beside our _tf32 and _bf16 cases)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    ms = timed(step, runs=20)
+    results["train_step_b64_tf32"] = ms
+    print(f"torch restorer_train_step_b64_tf32: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+    def step_bf16():
+        opt.zero_grad(set_to_none=False)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = torch.mean((model(x).float() - t) ** 2)
+        loss.backward()
+        opt.step()
+
+    ms = timed(step_bf16, runs=20)
+    results["train_step_b64_bf16"] = ms
+    print(f"torch restorer_train_step_b64_bf16: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s")
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as f:
             json.dump({"torch": torch.__version__, "gpu": torch.cuda.get_device_name(), "ms": results}, f, indent=1)
