@@ -10,7 +10,7 @@
 // algorithms are the fastest *deterministic* ones cudnnFind* measured, so training repeats.
 // fp32 math (CUDNN_FMA_MATH: no TF32) unless a call asks for TF32, so CUDA matches the CPU within
 // fp32 tolerances by default. BF16: the plan's x, w and y are bf16 tensors (fp32 compute, tensor
-// cores); the fp32 operands are cast into bf16 scratch, the bias and ReLU are applied in fp32
+// cores); the caller casts the operands to bf16 once (kept for backward), the bias and ReLU are applied in fp32
 // after the convolution, and dx and dw come back as bf16 and are added to the fp32 gradients:
 // the rounding points of pixelart::Precision::BF16, which the CPU reproduces around its fp32
 // kernels (src/ops_conv.cpp).
@@ -179,22 +179,21 @@ __global__ void k_add_bf16(const uint16_t* src, float* dst, int64_t n) {
   PA_GRID_STRIDE(i, n) dst[i] += kernels::bf16_to_f32(src[i]);
 }
 
-// Precision::BF16 (the file's comment): cuDNN on bf16 copies of the operands.
-void conv2d_forward_bf16(const float* x, const float* w, const float* b, float* y, const ConvShape& s, bool relu) {
+}  // namespace
+
+// Precision::BF16 (the file's comment): cuDNN on the caller's bf16 copies of x and w.
+void conv2d_forward_bf16(const uint16_t* x, const uint16_t* w, const float* b, float* y, const ConvShape& s, bool relu) {
   Plan& p = plans().get(s, ConvMath::BF16);
-  const int64_t nx = s.N * s.H * s.W * s.Cin, nw = s.Cout * s.K(), ny = s.N * s.Ho() * s.Wo() * s.Cout;
-  Scratch xb(nx * 2), wb(nw * 2), zb(ny * 2);
-  f32_to_bf16(x, xb.as<uint16_t>(), nx);
-  f32_to_bf16(w, wb.as<uint16_t>(), nw);
+  const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;
+  Scratch zb(ny * 2);
   const float one = 1.f, zero = 0.f;
   void* ws = plans().workspace(p.ws_fwd);
-  PA_CUDNN_CHECK(cudnnConvolutionForward(handle(), &one, p.x, xb.p, p.w, wb.p, p.conv, p.fwd, ws, p.ws_fwd,
-                                         &zero, p.y, zb.p));
+  PA_CUDNN_CHECK(cudnnConvolutionForward(handle(), &one, p.x, x, p.w, w, p.conv, p.fwd, ws, p.ws_fwd, &zero, p.y, zb.p));
   k_bias_act_from_bf16<<<grid_for(ny), kThreads>>>(zb.as<uint16_t>(), b, y, ny, s.Cout, relu);
   PA_CUDA_CHECK_LAUNCH();
 }
 
-void conv2d_backward_bf16(const float* x, const float* w, const float* y, const float* dy, float* dx, float* dw,
+void conv2d_backward_bf16(const uint16_t* x, const uint16_t* w, const float* y, const float* dy, float* dx, float* dw,
                           float* db, const ConvShape& s, bool relu) {
   Plan& p = plans().get(s, ConvMath::BF16);
   if (!p.have_bwd) PlanCache::build_backward(p);
@@ -209,30 +208,26 @@ void conv2d_backward_bf16(const float* x, const float* w, const float* y, const 
   if (db) PA_CUDNN_CHECK(cudnnConvolutionBackwardBias(handle(), &one, p.y32, dz, &one, p.bias, db));
   f32_to_bf16(dz, dzb.as<uint16_t>(), ny);
   if (dw) {
-    Scratch xb(nx * 2), dwb(nw * 2);
-    f32_to_bf16(x, xb.as<uint16_t>(), nx);
+    Scratch dwb(nw * 2);
     void* ws = plans().workspace(p.ws_filter);
-    PA_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle(), &one, p.x, xb.p, p.y, dzb.p, p.conv, p.bwd_filter,
-                                                  ws, p.ws_filter, &zero, p.w, dwb.p));
+    PA_CUDNN_CHECK(cudnnConvolutionBackwardFilter(handle(), &one, p.x, x, p.y, dzb.p, p.conv, p.bwd_filter, ws,
+                                                  p.ws_filter, &zero, p.w, dwb.p));
     k_add_bf16<<<grid_for(nw), kThreads>>>(dwb.as<uint16_t>(), dw, nw);
     PA_CUDA_CHECK_LAUNCH();
   }
   if (dx) {
-    Scratch wb(nw * 2), dxb(nx * 2);
-    f32_to_bf16(w, wb.as<uint16_t>(), nw);
+    Scratch dxb(nx * 2);
     void* ws = plans().workspace(p.ws_data);
-    PA_CUDNN_CHECK(cudnnConvolutionBackwardData(handle(), &one, p.w, wb.p, p.y, dzb.p, p.conv, p.bwd_data, ws,
-                                                p.ws_data, &zero, p.x, dxb.p));
+    PA_CUDNN_CHECK(cudnnConvolutionBackwardData(handle(), &one, p.w, w, p.y, dzb.p, p.conv, p.bwd_data, ws, p.ws_data,
+                                                &zero, p.x, dxb.p));
     k_add_bf16<<<grid_for(nx), kThreads>>>(dxb.as<uint16_t>(), dx, nx);
     PA_CUDA_CHECK_LAUNCH();
   }
 }
 
-}  // namespace
-
 void conv2d_forward(const float* x, const float* w, const float* b, float* y, const ConvShape& s,
                     bool relu, ConvMath math) {
-  if (math == ConvMath::BF16) return conv2d_forward_bf16(x, w, b, y, s, relu);
+  if (math == ConvMath::BF16) fail(__FILE__, __LINE__, "conv2d_forward: bf16 takes bf16 operands (conv2d_forward_bf16)");
   Plan& p = plans().get(s, math);
   const float one = 1.f, zero = 0.f;
   if (relu) {
@@ -260,7 +255,7 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y, co
 
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
                      float* dw, float* db, const ConvShape& s, bool relu, ConvMath math) {
-  if (math == ConvMath::BF16) return conv2d_backward_bf16(x, w, y, dy, dx, dw, db, s, relu);
+  if (math == ConvMath::BF16) fail(__FILE__, __LINE__, "conv2d_backward: bf16 takes bf16 operands (conv2d_backward_bf16)");
   Plan& p = plans().get(s, math);
   if (!p.have_bwd) PlanCache::build_backward(p);
   const float one = 1.f;

@@ -68,15 +68,21 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc, bool tf32 = false);
 
 // ---- cuDNN (conv_cudnn.cu): plans (descriptors, algorithms, workspace) cached by shape ----
-// math: FP32 (CUDNN_FMA_MATH), TF32 (CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) or BF16 (bf16
-// tensors, fp32 compute, tensor cores; the rounding points of pixelart::Precision::BF16); a plan
-// per shape and math. Pointers are fp32 in every mode; BF16 casts to and from bf16 scratch.
+// math: FP32 (CUDNN_FMA_MATH) or TF32 (CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION); a plan per shape
+// and math.
 void conv2d_forward(const float* x, const float* w, const float* b, float* y,
                     const kernels::ConvShape& s, bool relu, kernels::ConvMath math = kernels::ConvMath::FP32);
 // Accumulates into dx, dw, db (each may be null).
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
                      float* dw, float* db, const kernels::ConvShape& s, bool relu,
                      kernels::ConvMath math = kernels::ConvMath::FP32);
+// pixelart::Precision::BF16: x and w are bf16 (the caller's casts, kept for backward), b, y, dy
+// and the gradients fp32. cuDNN on bf16 tensors (fp32 compute, tensor cores), then the fp32 bias
+// and ReLU; backward rounds dz to bf16, and dx and dw come back as bf16 and are added.
+void conv2d_forward_bf16(const uint16_t* x, const uint16_t* w, const float* b, float* y,
+                         const kernels::ConvShape& s, bool relu);
+void conv2d_backward_bf16(const uint16_t* x, const uint16_t* w, const float* y, const float* dy, float* dx,
+                          float* dw, float* db, const kernels::ConvShape& s, bool relu);
 
 // ---- the damage pipeline (synth.cu): the same stages as kernels/synth_ops.h, device pointers ----
 void synth_params(const kernels::DamageParams& d, const kernels::SynthDims& g, kernels::SampleParams* out);

@@ -97,10 +97,18 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
   const auto math = static_cast<kernels::ConvMath>(p.precision);
 
   Tensor y = Tensor::empty({s.N, s.Ho(), s.Wo(), s.Cout}, x.dtype(), x.device());
-  Tensor xr, wr;  // bf16 on the CPU: the rounded operands, kept for backward
+  // bf16: the rounded operands, made once and kept for backward (CPU: bf16 values in float32
+  // tensors for the fp32 kernels; CUDA: bf16 tensors for cuDNN)
+  Tensor xr, wr;
+  if (bf16) {
+    xr = x.device() == Device::CPU ? bf16_values(x) : x.to(DType::BF16);
+    wr = x.device() == Device::CPU ? bf16_values(w) : w.to(DType::BF16);
+  }
   if (bf16 && x.device() == Device::CPU) {
-    xr = bf16_values(x), wr = bf16_values(w);
     conv_bf16_forward_cpu(xr, wr, b, y, s, p.relu, ref);
+  } else if (bf16) {
+    PA_ON_CUDA(cuda::conv2d_forward_bf16(xr.data<uint16_t>(), wr.data<uint16_t>(), b.defined() ? b.data<float>() : nullptr,
+                                         y.data<float>(), s, p.relu));
   } else if (x.device() == Device::CPU) {
     PA_DISPATCH_FLOAT(x.dtype(), {
       const T* bp = b.defined() ? b.data<T>() : nullptr;
@@ -120,10 +128,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
       Tensor dx = x.requires_grad() ? x.grad_or_zeros() : Tensor();
       Tensor dw = w.requires_grad() ? w.grad_or_zeros() : Tensor();
       Tensor db = b.requires_grad() ? b.grad_or_zeros() : Tensor();
+      auto f32 = [](Tensor& g) { return g.defined() ? g.data<float>() : nullptr; };  // bf16 implies float32
       if (bf16 && x.device() == Device::CPU) {
-        conv_bf16_backward_cpu(xr, wr, y, dy, dx.defined() ? dx.data<float>() : nullptr,
-                               dw.defined() ? dw.data<float>() : nullptr, db.defined() ? db.data<float>() : nullptr,
-                               s, p.relu, ref);
+        conv_bf16_backward_cpu(xr, wr, y, dy, f32(dx), f32(dw), f32(db), s, p.relu, ref);
+      } else if (bf16) {
+        PA_ON_CUDA(cuda::conv2d_backward_bf16(xr.data<uint16_t>(), wr.data<uint16_t>(), y.data<float>(), dy.data<float>(),
+                                              f32(dx), f32(dw), f32(db), s, p.relu));
       } else if (x.device() == Device::CPU) {
         PA_DISPATCH_FLOAT(x.dtype(), {
           T* dxp = dx.defined() ? dx.data<T>() : nullptr;
