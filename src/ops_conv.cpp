@@ -1,11 +1,10 @@
 // src/ops_conv.cpp — conv2d's door: validation, dispatch (CPU im2col+BLAS or direct reference;
 // CUDA cuDNN), and its backward node. Kernels: kernels/conv_cpu.cpp, kernels/conv_cudnn.cu.
-#include <algorithm>
 #include <vector>
 
 #include "common.h"
 #include "conv.h"
-#include "elementwise.h"
+#include "cpu_ops.h"
 #include "internal.h"
 #include "pixelart/ops.h"
 
@@ -39,23 +38,17 @@ void conv_bf16_forward_cpu(const Tensor& xr, const Tensor& wr, const Tensor& b, 
   else kernels::conv2d_fast_forward<float>(xr.data<float>(), wr.data<float>(), nullptr, yp, s, false);
   const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
   round_bf16(yp, P * C);
-  const float* bp = b.defined() ? b.data<float>() : nullptr;
-  for (int64_t p = 0; p < P; ++p)
-    for (int64_t c = 0; c < C; ++c) {
-      const float v = yp[p * C + c] + (bp ? bp[c] : 0.f);
-      yp[p * C + c] = relu ? std::max(v, 0.f) : v;
-    }
+  if (b.defined()) kernels::add_bias_rows_cpu<float>(yp, b.data<float>(), P, C);
+  if (relu) kernels::relu_forward_cpu<float>(yp, yp, P * C);
 }
 void conv_bf16_backward_cpu(const Tensor& xr, const Tensor& wr, const Tensor& y, const Tensor& dy, float* dx,
                             float* dw, float* db, const kernels::ConvShape& s, bool relu, bool ref) {
   const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
-  std::vector<float> dz(size_t(P * C));
   const float* yp = y.data<float>();
-  const float* g = dy.data<float>();
-  for (int64_t i = 0; i < P * C; ++i) dz[size_t(i)] = relu ? kernels::relu_bwd(yp[i], g[i]) : g[i];
-  if (db)
-    for (int64_t p = 0; p < P; ++p)
-      for (int64_t c = 0; c < C; ++c) db[c] += dz[size_t(p * C + c)];
+  std::vector<float> dz(size_t(P * C), 0.f);
+  if (relu) kernels::relu_backward_cpu<float>(yp, dy.data<float>(), dz.data(), P * C);
+  else kernels::axpy_cpu<float>(1.f, dy.data<float>(), dz.data(), P * C);
+  if (db) kernels::sum_rows_cpu<float>(dz.data(), db, P, C);
   round_bf16(dz.data(), P * C);
   auto part = [&](float* into, int64_t n, bool data) {  // one of dx, dw: rounded, then added
     std::vector<float> t(size_t(n), 0.f);
@@ -64,7 +57,7 @@ void conv_bf16_backward_cpu(const Tensor& xr, const Tensor& wr, const Tensor& y,
     if (ref) kernels::conv2d_ref_backward<float>(xr.data<float>(), wr.data<float>(), yp, dz.data(), tx, tw, nullptr, s, false);
     else kernels::conv2d_fast_backward<float>(xr.data<float>(), wr.data<float>(), yp, dz.data(), tx, tw, nullptr, s, false);
     round_bf16(t.data(), n);
-    for (int64_t i = 0; i < n; ++i) into[i] += t[size_t(i)];
+    kernels::axpy_cpu<float>(1.f, t.data(), into, n);
   };
   if (dx) part(dx, xr.numel(), true);
   if (dw) part(dw, wr.numel(), false);
