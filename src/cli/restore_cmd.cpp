@@ -1,5 +1,6 @@
 // src/cli/restore_cmd.cpp — `pixelart restore`: damaged images in, pixel-perfect RGBA sprites out.
-// Inputs are decoded and resized on a CPU thread while the previous batch runs on the device.
+// Inputs are decoded and resized on CPU threads while the previous batch runs on the device, and
+// refined and written on CPU threads while the next one does.
 #include <glob.h>
 #include <unistd.h>
 
@@ -8,9 +9,14 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <future>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "cli/args.h"
 #include "pixelart/autograd.h"
@@ -38,6 +44,52 @@ std::pair<int, int> sprite_dims(const Sprite& img, int n, int fixed_w, int fixed
   const int big = std::max(img.width, img.height);
   return {std::max(1, int(std::lround(double(n) * img.width / big))), std::max(1, int(std::lround(double(n) * img.height / big)))};
 }
+
+// One long-lived thread that runs the tasks given to it in order. A stage of the pipeline keeps
+// its thread (and so its OpenMP team) for the whole run instead of starting one per batch.
+class Worker {
+ public:
+  Worker() : thread_([this] { loop(); }) {}
+  ~Worker() {
+    {
+      std::lock_guard<std::mutex> l(m_);
+      done_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  template <class F>
+  auto submit(F f) -> std::future<decltype(f())> {
+    auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
+    auto fut = task->get_future();
+    {
+      std::lock_guard<std::mutex> l(m_);
+      q_.emplace_back([task] { (*task)(); });
+    }
+    cv_.notify_one();
+    return fut;
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        cv_.wait(l, [this] { return done_ || !q_.empty(); });
+        if (q_.empty()) return;
+        job = std::move(q_.front());
+        q_.pop_front();
+      }
+      job();
+    }
+  }
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  bool done_ = false;
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -83,9 +135,14 @@ int run_restore(const std::vector<std::string>& argv) {
     jobs.push_back(d);
   }
 
+  // Three stages, each batch passing through them in order: decoding and resizing on CPU threads
+  // (batch b+1), the network on the device (batch b), colour refinement and PNG writing on CPU
+  // threads (batch b-1). On a GPU the device stays busy while the host decodes and writes.
   auto decode = [&](size_t begin, size_t end) {
     std::vector<Decoded> v(jobs.begin() + long(begin), jobs.begin() + long(end));
-    for (Decoded& d : v) {
+#pragma omp parallel for schedule(dynamic)
+    for (size_t i = 0; i < v.size(); ++i) {
+      Decoded& d = v[i];
       try {
         d.original = read_image(d.path);
         std::tie(d.w, d.h) = sprite_dims(d.original, n, fw, fh);
@@ -96,55 +153,99 @@ int run_restore(const std::vector<std::string>& argv) {
     }
     return v;
   };
+  // The network's output for one group of same-sized inputs, waiting to be refined and written.
+  struct Pending {
+    std::vector<Decoded*> items;
+    int w = 0, h = 0;
+    std::vector<double> x, y;
+  };
+  struct Written {
+    int restored = 0;
+    std::vector<std::string> errors;
+    std::vector<Sprite> sheet;
+  };
+  const bool refine = !a.has("no-refine"), want_sheet = a.has("sheet");
+  auto finish = [&](std::vector<Pending> groups, std::vector<Decoded> keep) {
+    Written out;
+    for (Pending& g : groups) {
+      if (refine) refine_colours(g.y, g.x, int64_t(g.items.size()), g.h, g.w, scale);
+      std::vector<Sprite> sprites(g.items.size());
+      std::vector<std::string> errs(g.items.size());
+#pragma omp parallel for schedule(dynamic)
+      for (size_t i = 0; i < g.items.size(); ++i) {
+        sprites[i] = output_sprite(g.y, int64_t(i), g.h, g.w);
+        snap_palette(sprites[i], palette);
+        try {
+          write_png(g.items[i]->out, sprites[i]);
+          if (preview > 0) {
+            const std::string p = g.items[i]->out.substr(0, g.items[i]->out.size() - 4) + "_x" + std::to_string(preview) + ".png";
+            write_png(p, scale_pixel_art(sprites[i], preview, false));
+          }
+        } catch (const Error& e) {
+          errs[i] = e.what();
+        }
+      }
+      for (size_t i = 0; i < g.items.size(); ++i) {
+        if (!errs[i].empty()) {
+          out.errors.push_back(errs[i]);
+          continue;
+        }
+        ++out.restored;
+        if (want_sheet && out.sheet.size() < 128) {
+          out.sheet.push_back(g.items[i]->original);
+          out.sheet.push_back(sprites[i]);
+        }
+      }
+    }
+    (void)keep;  // the decoded batch the groups point into lives until its sprites are written
+    return out;
+  };
   int restored = 0;
   std::vector<Sprite> sheet;
   const bool progress = ::isatty(2) && jobs.size() > size_t(batch);  // a progress line on terminals only
   const auto t0 = std::chrono::steady_clock::now();
   std::future<std::vector<Decoded>> next;
-  if (!jobs.empty()) next = std::async(std::launch::async, decode, 0, std::min(jobs.size(), size_t(batch)));
+  std::future<Written> writing;
+  auto collect = [&] {
+    if (!writing.valid()) return;
+    Written w = writing.get();
+    restored += w.restored;
+    errors.insert(errors.end(), w.errors.begin(), w.errors.end());
+    for (Sprite& s : w.sheet)
+      if (sheet.size() < 128) sheet.push_back(std::move(s));
+  };
+  Worker decoder, writer;
+  if (!jobs.empty()) next = decoder.submit([&decode, e = std::min(jobs.size(), size_t(batch))] { return decode(0, e); });
   for (size_t b = 0; b < jobs.size(); b += size_t(batch)) {
     std::vector<Decoded> cur = next.get();
     const size_t nb = b + size_t(batch);
-    if (nb < jobs.size()) next = std::async(std::launch::async, decode, nb, std::min(jobs.size(), nb + size_t(batch)));
+    if (nb < jobs.size()) next = decoder.submit([&decode, nb, e = std::min(jobs.size(), nb + size_t(batch))] { return decode(nb, e); });
     // Group by sprite size: one forward pass per size present in the batch.
-    std::map<std::pair<int, int>, std::vector<Decoded*>> groups;
+    std::map<std::pair<int, int>, std::vector<Decoded*>> by_size;
     for (Decoded& d : cur) {
       if (!d.error.empty()) errors.push_back(d.error);
-      else groups[{d.w, d.h}].push_back(&d);
+      else by_size[{d.w, d.h}].push_back(&d);
     }
-    for (auto& [dims, items] : groups) {
-      const auto [w, h] = dims;
-      std::vector<double> x(items.size() * size_t(w * scale) * size_t(h * scale) * 4);
+    std::vector<Pending> groups;
+    for (auto& [dims, items] : by_size) {
+      Pending g;
+      g.items = items;
+      std::tie(g.w, g.h) = dims;
+      const size_t per = size_t(g.w * scale) * size_t(g.h * scale) * 4;
+      g.x.resize(items.size() * per);
       for (size_t i = 0; i < items.size(); ++i)
-        for (size_t k = 0; k < items[i]->input.rgba.size(); ++k) x[i * items[i]->input.rgba.size() + k] = items[i]->input.rgba[k] / 255.0;
-      Tensor y;
+        for (size_t k = 0; k < per; ++k) g.x[i * per + k] = items[i]->input.rgba[k] / 255.0;
       {
         NoGradGuard ng;
-        y = model.forward(Tensor::from_vector(x, {int64_t(items.size()), h * scale, w * scale, 4}, DType::F32, dev));
+        g.y = model.forward(Tensor::from_vector(g.x, {int64_t(items.size()), g.h * scale, g.w * scale, 4}, DType::F32, dev)).to_vector();
       }
-      auto yv = y.to_vector();
-      if (!a.has("no-refine")) refine_colours(yv, x, int64_t(items.size()), h, w, scale);
-      for (size_t i = 0; i < items.size(); ++i) {
-        Sprite s = output_sprite(yv, int64_t(i), h, w);
-        snap_palette(s, palette);
-        try {
-          write_png(items[i]->out, s);
-          if (preview > 0) {
-            const std::string p = items[i]->out.substr(0, items[i]->out.size() - 4) + "_x" + std::to_string(preview) + ".png";
-            write_png(p, scale_pixel_art(s, preview, false));
-          }
-          ++restored;
-          if (a.has("sheet") && sheet.size() < 128) {
-            sheet.push_back(items[i]->original);
-            sheet.push_back(s);
-          }
-        } catch (const Error& e) {
-          errors.push_back(e.what());
-        }
-      }
+      groups.push_back(std::move(g));
     }
+    collect();  // the previous batch's sprites are written before this one's start
+    writing = writer.submit([&finish, g = std::move(groups), c = std::move(cur)]() mutable { return finish(std::move(g), std::move(c)); });
     if (progress) std::fprintf(stderr, "\rrestored %zu/%zu", std::min(jobs.size(), nb), jobs.size());
   }
+  collect();
   if (progress) std::fprintf(stderr, "\n");
   if (a.has("sheet") && !sheet.empty()) write_png(a.get("sheet", ""), make_contact_sheet(sheet, 8, 128));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
