@@ -10,6 +10,7 @@
 #include "pixelart/ops.h"
 #include "pixelart/optim.h"
 #include "pixelart/restorer.h"
+#include "pixelart/upscaler.h"
 #include "rng.h"
 
 namespace pixelart::testing {
@@ -83,6 +84,53 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train, P
   state.counters["images/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The upscaler (SRCNN-style, valid convolutions): the shipped shape 64@9-32@5-4@5 and the
+// design's 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
+// Upscaler::upscale runs them (megapixels/s of output); train_step: one step on 48 x 48 patches
+// (forward, MSE + 0.5 edge as `train upscale`, backward, AdamW).
+void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cfg, int batch, bool train, Precision precision) {
+  if (dev == Device::CUDA && !cuda_available()) {
+    state.SkipWithError(("no GPU: " + cuda_unavailable_reason()).c_str());
+    return;
+  }
+  Upscaler model(cfg, 1, DType::F32, dev);
+  model.set_precision(precision);
+  const int P = train ? 48 : 256, m = cfg.margin(), T = P - 2 * m;
+  std::vector<double> xv(size_t(batch) * P * P * 4), tv(size_t(batch) * T * T * 4);
+  for (size_t i = 0; i < xv.size(); ++i) xv[i] = kernels::uniform01(5, 0, i);
+  for (size_t i = 0; i < tv.size(); ++i) tv[i] = kernels::uniform01(5, 1, i);
+  const Tensor x = Tensor::from_vector(xv, {batch, P, P, 4}, DType::F32, dev);
+  const Tensor t = Tensor::from_vector(tv, {batch, T, T, 4}, DType::F32, dev);
+  Adam opt(model.params(), AdamConfig{});
+  LossWeights w;
+  w[2] = 0.5;
+  for (auto _ : state) {
+    if (!train) {
+      NoGradGuard ng;
+      benchmark::DoNotOptimize(model.forward(x).raw());
+    } else {
+      model.params().zero_grad();
+      Tape tape;
+      TapeScope scope(tape);
+      tape.backward(composite_loss(model.forward(x), t, w).total);
+      opt.step();
+    }
+    synchronize(dev);
+  }
+  double flops = 0;  // multiply-adds x 2 over the shrinking valid sizes
+  int size = P, cin = cfg.channels;
+  for (size_t i = 0; i < cfg.kernels.size(); ++i) {
+    const int k = cfg.kernels[i], cout = i < cfg.filters.size() ? cfg.filters[i] : cfg.channels;
+    size -= k - 1;
+    flops += 2.0 * size * size * k * k * cin * cout;
+    cin = cout;
+  }
+  flops *= batch * (train ? 3.0 : 1.0);
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  if (train) state.counters["patches/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
+  else state.counters["Mpx/s"] = benchmark::Counter(double(batch) * T * T * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 int register_all() {
   using P = Precision;
   for (auto [dev, batch, train, prec] :
@@ -94,6 +142,20 @@ int register_all() {
     benchmark::RegisterBenchmark(name.c_str(), [dev, batch, train, prec](benchmark::State& s) { restorer_case(s, dev, batch, train, prec); })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
+  }
+  const UpscalerConfig shipped{{64, 32}, {9, 5, 5}, 4}, design{};
+  for (auto [dev, cfg, batch, train, prec] :
+       {std::tuple{Device::CPU, shipped, 16, false, P::FP32}, {Device::CPU, shipped, 32, true, P::FP32},
+        {Device::CPU, shipped, 32, true, P::BF16}, {Device::CUDA, shipped, 16, false, P::FP32},
+        {Device::CUDA, design, 16, false, P::FP32}, {Device::CUDA, shipped, 256, true, P::FP32},
+        {Device::CUDA, design, 256, true, P::FP32}, {Device::CUDA, design, 256, true, P::TF32},
+        {Device::CUDA, design, 256, true, P::BF16}}) {
+    const std::string name = std::string(to_string(dev)) + "/upscaler_" + cfg.describe() + "_" +
+                             (train ? "train_step" : "forward") + "_b" + std::to_string(batch) +
+                             (prec == P::FP32 ? "" : std::string("_") + precision_name(prec));
+    benchmark::RegisterBenchmark(name.c_str(), [dev, cfg, batch, train, prec](benchmark::State& s) {
+      upscaler_case(s, dev, cfg, batch, train, prec);
+    })->Unit(benchmark::kMillisecond)->UseRealTime();
   }
   for (const OpCase& c : op_catalogue(CatalogueSize::Bench))
     for (Device dev : {Device::CPU, Device::CUDA})

@@ -121,14 +121,75 @@ void keep_flat_alpha(const Tensor& pad, int m, Tensor* out) {
       if (px[3] == 0.f) px[0] = px[1] = px[2] = 0.f;
     }
 }
+
+// One of the eight flips and transposes of an image [1, h, w, 4]: bit 2 transposes, then bit 0
+// flips x and bit 1 flips y; `inverse` undoes the same transform. Resampling by a factor, the
+// border replication and valid convolutions all commute with these, so the ensemble averages
+// eight honest views of the same image.
+Tensor dihedral(const Tensor& src, int t, bool inverse) {
+  const int64_t h = src.size(1), w = src.size(2);
+  const bool tr = t & 4, fx = t & 1, fy = t & 2;
+  const int64_t H = tr ? w : h, W = tr ? h : w;
+  Tensor dst = Tensor::empty({1, H, W, 4});
+  const float* s = src.data<float>();
+  float* d = dst.data<float>();
+  for (int64_t y = 0; y < H; ++y)
+    for (int64_t x = 0; x < W; ++x) {
+      int64_t sy, sx;
+      if (!inverse) {  // dst = flips(transpose(src)); here H x W are the transformed dims
+        const int64_t y1 = fy ? H - 1 - y : y, x1 = fx ? W - 1 - x : x;
+        sy = tr ? x1 : y1, sx = tr ? y1 : x1;
+      } else {  // src = flips(transpose(dst)); h x w are the transformed dims
+        const int64_t y1 = tr ? x : y, x1 = tr ? y : x;
+        sy = fy ? h - 1 - y1 : y1, sx = fx ? w - 1 - x1 : x1;
+      }
+      std::copy(s + (sy * w + sx) * 4, s + (sy * w + sx) * 4 + 4, d + (y * W + x) * 4);
+    }
+  return dst;
+}
 }  // namespace
 
-Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile) const {
+// The network over `pad` [1, H + 2m, W + 2m, 4] in tiles of up to `tile` output pixels; each input
+// tile carries the margin, so the seams are exact. Returns [1, H, W, 4] on the host.
+Tensor Upscaler::run_tiles(const Tensor& pad, int64_t H, int64_t W, int tile) const {
+  const int m = cfg_.margin();
+  const int64_t PW = W + 2 * m;
+  const Device dev = arena_.device();
+  const int64_t th = std::min<int64_t>(tile, H), tw = std::min<int64_t>(tile, W);
+  std::vector<std::pair<int64_t, int64_t>> origins;
+  for (int64_t y0 = 0; y0 < H; y0 += th)
+    for (int64_t x0 = 0; x0 < W; x0 += tw) origins.emplace_back(std::min(y0, H - th), std::min(x0, W - tw));
+  Tensor out = Tensor::empty({1, H, W, 4});
+  const int64_t batch = 16;
+  for (size_t b = 0; b < origins.size(); b += batch) {
+    const int64_t nb = std::min<int64_t>(batch, int64_t(origins.size() - b));
+    Tensor tiles = Tensor::empty({nb, th + 2 * m, tw + 2 * m, 4});
+    for (int64_t i = 0; i < nb; ++i) {
+      const auto [y0, x0] = origins[b + size_t(i)];
+      for (int64_t y = 0; y < th + 2 * m; ++y)
+        std::copy(pad.data<float>() + ((y0 + y) * PW + x0) * 4, pad.data<float>() + ((y0 + y) * PW + x0 + tw + 2 * m) * 4,
+                  tiles.data<float>() + ((i * (th + 2 * m) + y) * (tw + 2 * m)) * 4);
+    }
+    Tensor y;
+    {
+      NoGradGuard ng;
+      y = forward(tiles.to(dev)).to(Device::CPU);
+    }
+    for (int64_t i = 0; i < nb; ++i) {
+      const auto [y0, x0] = origins[b + size_t(i)];
+      for (int64_t r = 0; r < th; ++r)
+        std::copy(y.data<float>() + ((i * th + r) * tw) * 4, y.data<float>() + ((i * th + r) * tw + tw) * 4,
+                  out.data<float>() + ((y0 + r) * W + x0) * 4);
+    }
+  }
+  return out;
+}
+
+Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile, bool ensemble) const {
   PA_CHECK(factor >= 1.0 && factor <= 8.0, "upscale: factor " << factor << " must be in [1, 8]");
   PA_CHECK(passes >= 1 && passes <= 8, "upscale: passes " << passes << " must be in 1..8");
   PA_CHECK(cfg_.channels == 4, "upscale: this model has " << cfg_.channels << " channels; RGBA images need 4");
   const int m = cfg_.margin();
-  const Device dev = arena_.device();
   tile = std::max(tile, 16);
   // straight RGBA in [0, 1], as one image [1, h, w, 4] on the host
   std::vector<double> v(img.rgba.size());
@@ -153,32 +214,16 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile)
           std::copy(s + (sy * W + sx) * 4, s + (sy * W + sx) * 4 + 4, d + (y * PW + x) * 4);
         }
     }
-    // tiles of up to `tile` output pixels; each input tile carries the margin, so seams are exact
-    const int64_t th = std::min<int64_t>(tile, H), tw = std::min<int64_t>(tile, W);
-    std::vector<std::pair<int64_t, int64_t>> origins;
-    for (int64_t y0 = 0; y0 < H; y0 += th)
-      for (int64_t x0 = 0; x0 < W; x0 += tw) origins.emplace_back(std::min(y0, H - th), std::min(x0, W - tw));
-    Tensor out = Tensor::empty({1, H, W, 4});
-    const int64_t batch = 16;
-    for (size_t b = 0; b < origins.size(); b += batch) {
-      const int64_t nb = std::min<int64_t>(batch, int64_t(origins.size() - b));
-      Tensor tiles = Tensor::empty({nb, th + 2 * m, tw + 2 * m, 4});
-      for (int64_t i = 0; i < nb; ++i) {
-        const auto [y0, x0] = origins[b + size_t(i)];
-        for (int64_t y = 0; y < th + 2 * m; ++y)
-          std::copy(pad.data<float>() + ((y0 + y) * PW + x0) * 4, pad.data<float>() + ((y0 + y) * PW + x0 + tw + 2 * m) * 4,
-                    tiles.data<float>() + ((i * (th + 2 * m) + y) * (tw + 2 * m)) * 4);
-      }
-      Tensor y;
-      {
-        NoGradGuard ng;
-        y = forward(tiles.to(dev)).to(Device::CPU);
-      }
-      for (int64_t i = 0; i < nb; ++i) {
-        const auto [y0, x0] = origins[b + size_t(i)];
-        for (int64_t r = 0; r < th; ++r)
-          std::copy(y.data<float>() + ((i * th + r) * tw) * 4, y.data<float>() + ((i * th + r) * tw + tw) * 4,
-                    out.data<float>() + ((y0 + r) * W + x0) * 4);
+    Tensor out;
+    if (!ensemble) {
+      out = run_tiles(pad, H, W, tile);
+    } else {  // the mean over the eight flips and transposes, each undone on the output
+      out = Tensor::zeros({1, H, W, 4});
+      for (int t = 0; t < 8; ++t) {
+        const Tensor o = dihedral(run_tiles(dihedral(pad, t, false), t & 4 ? W : H, t & 4 ? H : W, tile), t, true);
+        float* d = out.data<float>();
+        const float* q = o.data<float>();
+        for (int64_t k = 0; k < out.numel(); ++k) d[k] += q[k] * 0.125f;
       }
     }
     keep_flat_alpha(pad, m, &out);

@@ -1,5 +1,5 @@
 // tests/test_upscaler.cpp — the SRCNN-style upscaler: tiles with exact seams, no colour fringes
-// from transparent pixels, shapes that cannot align refused, training patches reproducible and
+// from transparent pixels, the self-ensemble's symmetry, shapes that cannot align refused, training patches reproducible and
 // aligned with their targets.
 #include <cmath>
 
@@ -104,6 +104,51 @@ TEST(Upscaler, FlatAlphaIsKeptExactly) {
       }
     }
   EXPECT_GT(changed, 0) << "the edge of the square is the network's to decide";
+}
+
+Sprite flip_x(const Sprite& s) {
+  Sprite o = s;
+  for (int y = 0; y < s.height; ++y)
+    for (int x = 0; x < s.width; ++x) std::copy(s.px(s.width - 1 - x, y), s.px(s.width - 1 - x, y) + 4, o.px(x, y));
+  return o;
+}
+Sprite transpose(const Sprite& s) {
+  Sprite o = s;
+  o.width = s.height, o.height = s.width;
+  for (int y = 0; y < o.height; ++y)
+    for (int x = 0; x < o.width; ++x) std::copy(s.px(y, x), s.px(y, x) + 4, o.px(x, y));
+  return o;
+}
+int max_diff(const Sprite& a, const Sprite& b) {
+  EXPECT_EQ(a.width, b.width);
+  EXPECT_EQ(a.height, b.height);
+  int worst = 0;
+  for (size_t k = 0; k < std::min(a.rgba.size(), b.rgba.size()); ++k) worst = std::max(worst, std::abs(int(a.rgba[k]) - int(b.rgba[k])));
+  return worst;
+}
+
+// The self-ensemble averages the network over the eight flips and transposes, each undone on its
+// output, so the result commutes with flipping and transposing the input (a wrong inverse would
+// not). The network alone does not: the test would not pass by accident.
+TEST(Upscaler, EnsembleCommutesWithFlipsAndTransposes) {
+  Upscaler model(small(), 6);
+  Tensor last = model.params().param("conv2.weight");  // a large correction, so that it shows
+  std::vector<double> w = last.to_vector();
+  for (double& v : w) v *= 30;
+  last.copy_from(Tensor::from_vector(w, last.shape()));
+  const Sprite img = art(45, 37, 3);  // not square: the transposes change the shape
+  for (auto* t : {&flip_x, &transpose}) {
+    const int plain = max_diff(t(model.upscale(img, 2.0, 1)), model.upscale(t(img), 2.0, 1));
+    const int ens = max_diff(t(model.upscale(img, 2.0, 1, 16, true)), model.upscale(t(img), 2.0, 1, 256, true));
+    EXPECT_GT(plain, 8) << "the network alone is not symmetric";
+    EXPECT_LE(ens, 1) << "float rounding at most";
+  }
+  // A network of 1x1 convolutions sees one pixel: it is symmetric, and its ensemble is itself.
+  UpscalerConfig pointwise;
+  pointwise.filters = {8};
+  pointwise.kernels = {1, 1};
+  const Upscaler pw(pointwise, 7);
+  EXPECT_LE(max_diff(pw.upscale(img, 2.0, 1), pw.upscale(img, 2.0, 1, 256, true)), 1);
 }
 
 TEST(Upscaler, ShapesThatCannotAlignAreRefused) {

@@ -2,8 +2,11 @@
 """tools/torch_peer.py — the named peer of the GPU benchmarks: the same sprite restorer in
 PyTorch (4-64-128-256-512-4, channels-last, fp32 with TF32 off, as our cuDNN/cuBLAS path runs),
 timed with CUDA events after warm-up: forward at batch 1 and 256, one training step (forward,
-loss, backward, AdamW) at batch 64, also with TF32 allowed and under bf16 autocast. Prints one line per case and writes JSON to argv[1].
-Run by tools/gpu_check.sh beside build/bench/pixelart_bench's cuda/restorer_* cases.
+loss, backward, AdamW) at batch 64, also with TF32 allowed and under bf16 autocast; and the
+SRCNN-style upscaler (valid convolutions, 64@9-32@5-4@5 and 64@7-64@5-64@3-4@1): forward on 16
+tiles of 256 x 256, a training step on 256 patches of 48 x 48 (MSE). Prints one line per case
+and writes JSON to argv[1]. Run by tools/gpu_check.sh beside build/bench/pixelart_bench's
+cuda/restorer_* and cuda/upscaler_* cases.
 """
 import json
 import statistics
@@ -29,6 +32,26 @@ class Restorer(nn.Module):
 
     def forward(self, x):
         return torch.sigmoid(self.proj(self.body(x)))
+
+
+class Upscaler(nn.Module):
+    """Valid (unpadded) convolutions with ReLU, the last linear; predicts a correction to the centre."""
+
+    def __init__(self, filters, kernels):
+        super().__init__()
+        layers, c = [], 4
+        for i, k in enumerate(kernels):
+            out = filters[i] if i < len(filters) else 4
+            layers.append(nn.Conv2d(c, out, k))
+            if i + 1 < len(kernels):
+                layers.append(nn.ReLU(inplace=True))
+            c = out
+        self.body = nn.Sequential(*layers)
+        self.m = sum((k - 1) // 2 for k in kernels)
+
+    def forward(self, x):
+        m = self.m
+        return self.body(x) + x[:, :, m:x.shape[2] - m, m:x.shape[3] - m]
 
 
 def timed(fn, runs=30, warmup=5):
@@ -91,6 +114,46 @@ def main():
     ms = timed(step_bf16, runs=20)
     results["train_step_b64_bf16"] = ms
     print(f"torch restorer_train_step_b64_bf16: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s")
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    for name, filters, kernels in (("64@9-32@5-4@5", (64, 32), (9, 5, 5)), ("64@7-64@5-64@3-4@1", (64, 64, 64), (7, 5, 3, 1))):
+        up = Upscaler(filters, kernels).to(dev).to(memory_format=torch.channels_last)
+        uopt = torch.optim.AdamW(up.parameters(), lr=1e-3, weight_decay=0.0)
+        x = torch.rand(16, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
+        with torch.no_grad():
+            ms = timed(lambda: up(x))
+        out = 256 - 2 * up.m
+        results[f"upscaler_{name}_forward_b16"] = ms
+        print(f"torch upscaler_{name}_forward_b16: {ms:.3f} ms, {16 * out * out / ms / 1e3:.1f} Mpx/s")
+        x = torch.rand(256, 4, 48, 48, device=dev).to(memory_format=torch.channels_last)
+        t = torch.rand(256, 4, 48 - 2 * up.m, 48 - 2 * up.m, device=dev)
+
+        def ustep():
+            uopt.zero_grad(set_to_none=False)
+            loss = torch.mean((up(x) - t) ** 2)
+            loss.backward()
+            uopt.step()
+
+        for suffix, tf32 in (("", False), ("_tf32", True)):
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            torch.backends.cudnn.allow_tf32 = tf32
+            ms = timed(ustep, runs=20)
+            results[f"upscaler_{name}_train_step_b256{suffix}"] = ms
+            print(f"torch upscaler_{name}_train_step_b256{suffix}: {ms:.3f} ms, {256 / ms * 1e3:.0f} patches/s")
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+
+        def ustep_bf16():
+            uopt.zero_grad(set_to_none=False)
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                loss = torch.mean((up(x).float() - t) ** 2)
+            loss.backward()
+            uopt.step()
+
+        ms = timed(ustep_bf16, runs=20)
+        results[f"upscaler_{name}_train_step_b256_bf16"] = ms
+        print(f"torch upscaler_{name}_train_step_b256_bf16: {ms:.3f} ms, {256 / ms * 1e3:.0f} patches/s")
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as f:
             json.dump({"torch": torch.__version__, "gpu": torch.cuda.get_device_name(), "ms": results}, f, indent=1)

@@ -92,6 +92,9 @@ int run_eval_upscale(const std::vector<std::string>& argv);
 // inputs.cpp: shared by restore and upscale.
 std::string shipped_model(const std::string& file, const char* train_hint);  // data/models/FILE
 std::string default_model_path();                                            // the shipped restorer
+// The shipped upscaler (data/models/upscaler*.safetensors) trained for the factor nearest to
+// `factor` (by ratio: x2.5 takes the x3 model); *trained gets that model's factor.
+std::string shipped_upscaler(double factor, double* trained);
 // Files, folders (their images, sorted) and globs, in the order given; globs that match nothing
 // are reported in *errors.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::vector<std::string>* errors);

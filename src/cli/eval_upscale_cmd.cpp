@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 
 #include "cli/args.h"
 #include "pixelart/image_io.h"
+#include "pixelart/safetensors.h"
 #include "pixelart/train.h"
 
 namespace pixelart::cli {
@@ -72,20 +74,36 @@ Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "data", "factors", "crop", "device", "sheet"}, {"json"});
+  Args a(argv, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble"});
   a.no_positional("eval-upscale");
   if (!a.has("data"))
     throw Error("usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]\n"
-                "       [--sheet PNG] [--json]   (RUN/holdout.txt lists a training run's held-out images)",
+                "       [--sheet PNG] [--ensemble] [--json]   (RUN/holdout.txt lists a training run's held-out images;\n"
+                "       no --model: per factor the shipped model trained for it; --ensemble adds the self-ensemble's row)",
                 ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
-  const std::string model_path = a.has("model") ? a.get("model", "") : shipped_model("upscaler.safetensors", "pixelart train upscale");
-  Upscaler model = load_upscaler(model_path, dev);
   std::vector<int> factors;
   {
     std::stringstream ss(a.get("factors", "2,3,4"));
-    for (std::string f; std::getline(ss, f, ',');) factors.push_back(std::stoi(f));
+    for (std::string f; std::getline(ss, f, ',');) {
+      int v = 0;
+      try {
+        v = std::stoi(f);
+      } catch (...) {
+      }
+      if (v < 2 || v > 8) throw Error("--factors takes whole factors in 2..8, got '" + f + "'", ErrorKind::Usage);
+      factors.push_back(v);
+    }
   }
+  // --model for every factor, or per factor the shipped model trained for it (or the nearest)
+  std::map<int, std::string> model_path;
+  std::map<std::string, Upscaler> models;
+  for (int f : factors) {
+    double trained = 0;
+    model_path[f] = a.has("model") ? a.get("model", "") : shipped_upscaler(f, &trained);
+    if (!models.count(model_path[f])) models.emplace(model_path[f], load_upscaler(model_path[f], dev));
+  }
+  auto model_for = [&](int f) -> const Upscaler& { return models.at(model_path.at(f)); };
   const int crop_size = int(a.get_int("crop", 240, 24, 4096)) / 12 * 12;  // divisible by 2, 3 and 4
   std::vector<std::string> paths;
   const std::string data = a.get("data", "");
@@ -123,12 +141,13 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       const Sprite bic = resize_with(small, ref.width, ref.height, cv::INTER_CUBIC);
       const Sprite lan = resize_with(small, ref.width, ref.height, cv::INTER_LANCZOS4);
       const auto t0 = std::chrono::steady_clock::now();
-      const Sprite cnn = model.upscale(small, double(f), 1);
+      const Sprite cnn = model_for(f).upscale(small, double(f), 1);
       model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       megapixels += double(cnn.width) * cnn.height / 1e6;
       score(scores[f]["bicubic"], bic, ref);
       score(scores[f]["lanczos"], lan, ref);
       score(scores[f]["upscaler"], cnn, ref);
+      if (a.has("ensemble")) score(scores[f]["ensemble"], model_for(f).upscale(small, double(f), 1, 256, true), ref);
       if (i == 0 && a.has("sheet")) {  // crops at each factor: bicubic, upscaler (the original last)
         const int c = std::min(ref.width, 96);
         sheet.push_back(crop(bic, 0, 0, c, c));
@@ -138,25 +157,35 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     }
   }
   if (a.has("json")) {
-    std::printf("{\"model\": \"%s\", \"images\": %zu, \"crop\": %d, \"megapixels_per_s\": %.3f, \"factors\": {", model_path.c_str(),
-                refs.size(), crop_size, megapixels / model_seconds);
+    std::printf("{\"images\": %zu, \"crop\": %d, \"megapixels_per_s\": %.3f, \"factors\": {", refs.size(), crop_size,
+                megapixels / model_seconds);
     bool firstf = true;
     for (auto& [f, m] : scores) {
       std::printf("%s\"%d\": {", firstf ? "" : ", ", f);
       bool first = true;
-      for (auto& [name, s] : m)
-        std::printf("%s\"%s\": {\"psnr\": %.3f, \"ssim\": %.4f, \"alpha_psnr\": %.3f}", first ? "" : ", ", name.c_str(),
+      for (auto& [name, s] : m) {
+        std::printf("%s\"%s\": {\"psnr\": %.3f, \"ssim\": %.4f, \"alpha_psnr\": %.3f", first ? "" : ", ", name.c_str(),
                     s.psnr_sum / s.n, s.ssim_sum / s.n, s.alpha_sum / s.n), first = false;
+        if (name == "upscaler" || name == "ensemble") std::printf(", \"model\": \"%s\"", json_escape(model_path[f]).c_str());
+        std::printf("}");
+      }
       std::printf("}");
       firstf = false;
     }
     std::printf("}}\n");
   } else {
-    std::printf("upscaler %s, %zu held-out images (centre crops up to %dx%d), shrunk by f with area averaging\n",
-                model.config().describe().c_str(), refs.size(), crop_size, crop_size);
+    std::printf("%zu held-out images (centre crops up to %dx%d), shrunk by f with area averaging\n", refs.size(), crop_size,
+                crop_size);
+    for (int f : factors) {
+      double trained = 0;
+      const Upscaler m = load_upscaler(model_path[f], Device::CPU, &trained);
+      std::printf("x%d: upscaler %s, trained for x%g (%s)\n", f, m.config().describe().c_str(), trained,
+                  std::filesystem::path(model_path[f]).filename().c_str());
+    }
     std::printf("%-7s %-9s %10s %8s %12s\n", "factor", "method", "PSNR dB", "SSIM", "alpha PSNR");
     for (auto& [f, m] : scores)
-      for (const char* name : {"bicubic", "lanczos", "upscaler"}) {
+      for (const char* name : {"bicubic", "lanczos", "upscaler", "ensemble"}) {
+        if (!m.count(name)) continue;
         const Score& s = m[name];
         std::printf("x%-6d %-9s %10.2f %8.4f %12.2f\n", f, name, s.psnr_sum / s.n, s.ssim_sum / s.n, s.alpha_sum / s.n);
       }

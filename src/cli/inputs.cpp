@@ -4,10 +4,12 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
 #include "cli/args.h"
+#include "pixelart/train.h"
 
 namespace pixelart::cli {
 namespace fs = std::filesystem;
@@ -22,6 +24,28 @@ std::string shipped_model(const std::string& file, const char* train_hint) {
 }
 
 std::string default_model_path() { return shipped_model("restorer16.safetensors", "pixelart train restore"); }
+
+std::string shipped_upscaler(double factor, double* trained) {
+  // the folder that holds the x2 model holds the others
+  const fs::path dir = fs::path(shipped_model("upscaler.safetensors", "pixelart train upscale")).parent_path();
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.rfind("upscaler", 0) == 0 && e.path().extension() == ".safetensors") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::string best;
+  double best_gap = 1e9;
+  *trained = 0;
+  for (const auto& f : files) {
+    double t = 0;
+    load_upscaler(f, Device::CPU, &t);  // small files; this also validates them
+    const double gap = std::fabs(std::log(t / factor));
+    if (gap < best_gap - 1e-9 || (std::fabs(gap - best_gap) <= 1e-9 && t > *trained)) best = f, best_gap = gap, *trained = t;
+  }
+  return best;
+}
 
 static bool is_image(const fs::path& p) {
   std::string e = p.extension().string();

@@ -19,10 +19,11 @@ namespace pixelart::cli {
 namespace fs = std::filesystem;
 
 int run_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"}, {"overwrite"});
+  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"}, {"overwrite", "ensemble"});
   if (a.positional().empty() || !a.has("output"))
     throw Error("usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]\n"
-                "       [--device D] [--overwrite]\n"
+                "       [--ensemble] [--device D] [--overwrite]   (no --model: the shipped model trained for the factor nearest\n"
+                "       to -f; --ensemble: the mean over the 8 flips and transposes, 8x the work)\n"
                 "       pixel-art mode for small sprites: --pixel-art nearest|restore [-f INTEGER] [--edges smooth|hard]\n"
                 "         nearest: take the sprite as it is; restore: first restore the damaged sprite (--restorer M,\n"
                 "         --size 16|32); then enlarge by a whole factor keeping hard edges and the palette:\n"
@@ -45,6 +46,7 @@ int run_upscale(const std::vector<std::string>& argv) {
   const std::string edges = a.get("edges", "smooth");
   if (edges != "smooth" && edges != "hard") throw Error("--edges must be smooth or hard, got '" + edges + "'", ErrorKind::Usage);
   if (a.has("edges") && mode.empty()) throw Error("--edges is for the pixel-art mode (--pixel-art nearest|restore)", ErrorKind::Usage);
+  if (a.has("ensemble") && !mode.empty()) throw Error("--ensemble is for the network upscaler, not the pixel-art mode", ErrorKind::Usage);
   const int passes = int(a.get_int("passes", 1, 1, 8));
   const int tile = int(a.get_int("tile", 256, 16, 4096));
 
@@ -53,8 +55,9 @@ int run_upscale(const std::vector<std::string>& argv) {
   std::string model_name;
   int canvas = 16;
   if (mode.empty()) {
-    const std::string path = a.has("model") ? a.get("model", "") : shipped_model("upscaler.safetensors", "pixelart train upscale");
+    // without --model: the shipped model trained for the factor nearest to -f
     double trained = 0;
+    const std::string path = a.has("model") ? a.get("model", "") : shipped_upscaler(factor, &trained);
     model = std::make_unique<Upscaler>(load_upscaler(path, dev, &trained));
     model_name = fs::path(path).filename().string() + " (trained for x" + std::to_string(trained).substr(0, 4) + ")";
   } else if (mode == "restore") {
@@ -77,7 +80,7 @@ int run_upscale(const std::vector<std::string>& argv) {
       Sprite img = read_image(in);
       Sprite result;
       if (model) {
-        result = model->upscale(img, factor, passes, tile);
+        result = model->upscale(img, factor, passes, tile, a.has("ensemble"));
       } else {
         if (restorer) {  // damaged sprite -> pixel-perfect sprite first
           const int s = restorer->config().scale();
