@@ -91,6 +91,16 @@ run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png -f 2 --edges hard)
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/ens.png --model ${WORK}/up/model.safetensors -f 2 --ensemble)
 need(${WORK}/ens.png)
 run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 2 --ensemble)
+# Without --model, the shipped upscaler trained for the factor nearest to -f (data/models).
+foreach(pair "2;upscaler.safetensors \\(trained for x2\\)" "2.4;upscaler.safetensors \\(trained for x2\\)"
+        "3;upscaler_x3.safetensors \\(trained for x3\\)")
+  list(GET pair 0 f)
+  list(GET pair 1 expect)
+  run(0 upscale ${WORK}/out/00000_input.png -o ${WORK}/shipped_${f}.png -f ${f})
+  if(NOT last_out MATCHES "${expect}")
+    message(FATAL_ERROR "-f ${f} did not take the shipped model trained for it: ${last_out}")
+  endif()
+endforeach()
 run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${WORK}/up2)
 # Train on from the tiny upscaler with a new schedule; other filters do not fit (usage error).
 run(0 train upscale --filters 4,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 2 --holdout 0 --lr 1e-4

@@ -59,7 +59,9 @@ int run_upscale(const std::vector<std::string>& argv) {
     double trained = 0;
     const std::string path = a.has("model") ? a.get("model", "") : shipped_upscaler(factor, &trained);
     model = std::make_unique<Upscaler>(load_upscaler(path, dev, &trained));
-    model_name = fs::path(path).filename().string() + " (trained for x" + std::to_string(trained).substr(0, 4) + ")";
+    char t[32];
+    std::snprintf(t, sizeof t, "%g", trained);
+    model_name = fs::path(path).filename().string() + " (trained for x" + t + ")";
   } else if (mode == "restore") {
     const std::string path = a.has("restorer") ? a.get("restorer", "") : default_model_path();
     restorer = std::make_unique<Restorer>(load_restorer(path, dev, &canvas));
