@@ -38,6 +38,20 @@ Sprite output_sprite(const std::vector<double>& v, int64_t i, int h, int w) {
 }
 
 namespace {
+// exp(v) for v <= 0 in float, to a relative error below 4e-7, written so that loops over it
+// vectorise: 2^t = 2^floor(t) (built in the exponent bits) x a degree-5 polynomial in the
+// fraction (a least-squares fit of 2^f on [0, 1] in relative error). Below -87 it is 0 for
+// our purposes (exp(-87) ~ 1.6e-38).
+inline float exp_neg(float v) {
+  const float t = std::max(v, -87.f) * 1.44269504f;
+  const float fl = std::floor(t), f = t - fl;
+  const float p = 0.99999993f + f * (0.69315297f + f * (0.24015453f + f * (0.0558236f + f * (0.00899258f + f * 0.00187623f))));
+  const int32_t bits = (int32_t(fl) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+}
+
 // One sprite's opaque colours pooled into a palette: pixels in order of their support (how many
 // input pixels agreed with the colour) join the nearest cluster whose mean is within the pixel's
 // tolerance in every channel, or start one; each pixel then takes its cluster's support-weighted
@@ -74,20 +88,50 @@ void pool_palette(double* y, const double* support, const double* tolerance, int
 
 void grid_shift(const double* y, const double* x, int h, int w, int scale, int* dy, int* dx) {
   const int H = h * scale, W = w * scale, R = scale / 2, step = std::max(1, scale / 4);
-  const double tau2 = 0.1 * 0.1;
+  const float tau2 = 0.1f * 0.1f;
+  // The input's colours as floats, once row-major and once column-major, so that both scans run
+  // over contiguous memory; a transparent pixel is far from every colour (it never agrees).
+  std::vector<float> rowm(size_t(H) * W * 3), colm(size_t(H) * W * 3);
+  for (int yy = 0; yy < H; ++yy)
+    for (int xx = 0; xx < W; ++xx) {
+      const double* q = &x[(size_t(yy) * W + xx) * 4];
+      float* a = &rowm[(size_t(yy) * W + xx) * 3];
+      float* b = &colm[(size_t(xx) * H + yy) * 3];
+      for (int k = 0; k < 3; ++k) a[k] = b[k] = q[3] >= 0.5 ? float(q[k]) : 1e6f;
+    }
+  // Input pixels (on the rows or columns scanned) within tau of the opaque prediction over them,
+  // cell by cell: each cell's prediction is read once for the run of input pixels it covers.
   auto agree = [&](int sy, int sx, bool rows) {
     int64_t count = 0;
-    for (int yy = 0; yy < H; yy += rows ? step : 1) {
-      const int r = (yy - sy + scale * h) / scale - h;  // floor((yy - sy) / scale)
-      if (r < 0 || r >= h) continue;
-      for (int xx = 0; xx < W; xx += rows ? 1 : step) {
-        const int c = (xx - sx + scale * w) / scale - w;
+    auto run = [&](const double* p, const float* q, int len) {
+      if (p[3] < 0.5) return;
+      const float p0 = float(p[0]), p1 = float(p[1]), p2 = float(p[2]);
+      int hits = 0;
+      for (int k = 0; k < len; ++k, q += 3) {
+        const float d0 = q[0] - p0, d1 = q[1] - p1, d2 = q[2] - p2;
+        hits += d0 * d0 + d1 * d1 + d2 * d2 < tau2;
+      }
+      count += hits;
+    };
+    // the cell index of input coordinate v under shift s is floor((v - s) / scale)
+    auto cell = [&](int v, int s, int n) { return (v - s + scale * n) / scale - n; };
+    if (rows) {  // every step-th row, all columns
+      for (int yy = 0; yy < H; yy += step) {
+        const int r = cell(yy, sy, h);
+        if (r < 0 || r >= h) continue;
+        for (int c = 0; c < w; ++c) {
+          const int x0 = std::max(0, c * scale + sx), x1 = std::min(W, (c + 1) * scale + sx);
+          if (x0 < x1) run(&y[(size_t(r) * w + c) * 4], &rowm[(size_t(yy) * W + x0) * 3], x1 - x0);
+        }
+      }
+    } else {  // every step-th column, all rows
+      for (int xx = 0; xx < W; xx += step) {
+        const int c = cell(xx, sx, w);
         if (c < 0 || c >= w) continue;
-        const double* p = &y[(size_t(r) * w + c) * 4];
-        const double* q = &x[(size_t(yy) * W + xx) * 4];
-        if (p[3] < 0.5 || q[3] < 0.5) continue;
-        const double d0 = q[0] - p[0], d1 = q[1] - p[1], d2 = q[2] - p[2];
-        count += d0 * d0 + d1 * d1 + d2 * d2 < tau2;
+        for (int r = 0; r < h; ++r) {
+          const int y0 = std::max(0, r * scale + sy), y1 = std::min(H, (r + 1) * scale + sy);
+          if (y0 < y1) run(&y[(size_t(r) * w + c) * 4], &colm[(size_t(xx) * H + y0) * 3], y1 - y0);
+        }
       }
     }
     return count;
@@ -139,45 +183,55 @@ void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_
     for (int r = 0; r < h; ++r) {
       const double* xi = &x[size_t(i) * size_t(H) * W * 4];
       const int sy = shift[size_t(i) * 2], sx = shift[size_t(i) * 2 + 1];
+      // the cell's pixels that have any alpha, as float planes (the only ones that weigh)
+      std::vector<float> q0(size_t(scale) * scale), q1(q0.size()), q2(q0.size()), qa(q0.size());
       for (int c = 0; c < w; ++c) {
         double* p = &y[((size_t(i) * h + r) * w + c) * 4];
         if (p[3] < 0.5) continue;
         const int y0 = std::clamp(r * scale + sy, 0, H), y1 = std::clamp((r + 1) * scale + sy, 0, H);
         const int x0 = std::clamp(c * scale + sx, 0, W), x1 = std::clamp((c + 1) * scale + sx, 0, W);
+        int m = 0;
+        for (int yy = y0; yy < y1; ++yy)
+          for (int xx = x0; xx < x1; ++xx)
+            if (const double* q = &xi[(size_t(yy) * W + xx) * 4]; q[3] > 0)
+              q0[size_t(m)] = float(q[0]), q1[size_t(m)] = float(q[1]), q2[size_t(m)] = float(q[2]), qa[size_t(m++)] = float(q[3]);
+        // Gaussian-weighted sums around `e` with 1 / (2 sigma^2) = inv2s2: weight, then the
+        // weighted colour (mean shift) or the weighted squared deviation (spread)
+        auto sums = [&](const float* e, float inv2s2, bool deviation, float* acc) {
+          float w0 = 0, s0 = 0, s1 = 0, s2 = 0;
+#pragma omp simd reduction(+ : w0, s0, s1, s2)
+          for (int k = 0; k < m; ++k) {
+            const float d0 = q0[size_t(k)] - e[0], d1 = q1[size_t(k)] - e[1], d2 = q2[size_t(k)] - e[2];
+            const float wt = qa[size_t(k)] * exp_neg(-(d0 * d0 + d1 * d1 + d2 * d2) * inv2s2);
+            w0 += wt;
+            s0 += wt * (deviation ? d0 * d0 : q0[size_t(k)]);
+            s1 += wt * (deviation ? d1 * d1 : q1[size_t(k)]);
+            s2 += wt * (deviation ? d2 * d2 : q2[size_t(k)]);
+          }
+          acc[0] = w0, acc[1] = s0, acc[2] = s1, acc[3] = s2;
+        };
         // five mean-shift steps from `start`; false where too little input is near the estimate
-        auto mode = [&](const double* start, double* est, double* wsum) {
-          for (int k = 0; k < 3; ++k) est[k] = std::clamp(start[k], 0.0, 1.0);
+        auto mode = [&](const double* start, float* est, double* wsum) {
+          for (int k = 0; k < 3; ++k) est[k] = float(std::clamp(start[k], 0.0, 1.0));
           for (int it = 0; it < 5; ++it) {
-            double sum[3] = {0, 0, 0};
-            *wsum = 0;
-            const double sigma = std::max(0.16 * std::pow(0.6, it), 0.045), inv2s2 = 1.0 / (2 * sigma * sigma);
-            for (int yy = y0; yy < y1; ++yy)
-              for (int xx = x0; xx < x1; ++xx) {
-                const double* q = &xi[(size_t(yy) * W + xx) * 4];
-                const double d0 = q[0] - est[0], d1 = q[1] - est[1], d2 = q[2] - est[2];
-                const double wt = q[3] * std::exp(-(d0 * d0 + d1 * d1 + d2 * d2) * inv2s2);
-                sum[0] += wt * q[0], sum[1] += wt * q[1], sum[2] += wt * q[2], *wsum += wt;
-              }
+            const double sigma = std::max(0.16 * std::pow(0.6, it), 0.045);
+            float acc[4];
+            sums(est, float(1.0 / (2 * sigma * sigma)), false, acc);
+            *wsum = acc[0];
             if (*wsum < min_weight) return false;
-            for (int k = 0; k < 3; ++k) est[k] = sum[k] / *wsum;
+            for (int k = 0; k < 3; ++k) est[k] = acc[k + 1] / acc[0];
           }
           return true;
         };
         // how far the cell's colours near the mode lie from it: the weighted RMS deviation in
         // the largest channel, under the last (narrowest) colour kernel
-        auto spread = [&](const double* est) {
-          double var[3] = {0, 0, 0}, ws = 0;
-          const double inv2s2 = 1.0 / (2 * 0.045 * 0.045);
-          for (int yy = y0; yy < y1; ++yy)
-            for (int xx = x0; xx < x1; ++xx) {
-              const double* q = &xi[(size_t(yy) * W + xx) * 4];
-              const double d0 = q[0] - est[0], d1 = q[1] - est[1], d2 = q[2] - est[2];
-              const double wt = q[3] * std::exp(-(d0 * d0 + d1 * d1 + d2 * d2) * inv2s2);
-              var[0] += wt * d0 * d0, var[1] += wt * d1 * d1, var[2] += wt * d2 * d2, ws += wt;
-            }
-          return std::sqrt(std::max({var[0], var[1], var[2]}) / std::max(ws, 1e-12));
+        auto spread = [&](const float* est) {
+          float acc[4];
+          sums(est, float(1.0 / (2 * 0.045 * 0.045)), true, acc);
+          return std::sqrt(double(std::max({acc[1], acc[2], acc[3]})) / std::max(double(acc[0]), 1e-12));
         };
-        double est[3], wsum = 0;
+        float est[3];
+        double wsum = 0;
         if (!mode(p, est, &wsum)) {
           // The prediction is far from every colour in the cell: start again from the cell's
           // median colour, and take the mode found if it holds at least 30% of the cell.

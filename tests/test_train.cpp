@@ -439,9 +439,10 @@ TEST(Postprocess, ColourRefinementPoolsOneColourAcrossCells) {
   for (int c = 0; c < 2; ++c)
     for (int k = 0; k < 4; ++k) two[size_t(c * 4 + k)] = k < 3 ? a[k] + 3.0 / 255.0 : 1.0;
   refine_colours(two, clean, 1, 1, 2, scale);
+  const double exact = 1e-6;  // the mean shift runs in float; an 8-bit level is 3.9e-3
   for (int k = 0; k < 3; ++k) {
-    EXPECT_NEAR(two[size_t(k)], a[k], 1e-9);
-    EXPECT_NEAR(two[size_t(4 + k)], a[k] + 6.0 / 255.0, 1e-9);
+    EXPECT_NEAR(two[size_t(k)], a[k], exact);
+    EXPECT_NEAR(two[size_t(4 + k)], a[k] + 6.0 / 255.0, exact);
   }
 }
 
