@@ -50,6 +50,32 @@ void run_case(benchmark::State& state, const OpCase& c, Device dev, bool backwar
     state.counters["GB/s"] = benchmark::Counter(c.bytes * mult * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// Uniform values in [0, 1) (never zeros), fixed by `stream`.
+Tensor random_tensor(const Shape& shape, uint64_t stream, Device dev) {
+  std::vector<double> v(size_t(shape_numel(shape)));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = kernels::uniform01(5, stream, i);
+  return Tensor::from_vector(v, shape, DType::F32, dev);
+}
+// Times a model's forward (no tape), or one training step: forward, the composite loss against t,
+// backward, AdamW.
+template <class Model>
+void time_model(benchmark::State& state, Model& model, const Tensor& x, const Tensor& t, const LossWeights& w, bool train, Device dev) {
+  Adam opt(model.params(), AdamConfig{});
+  for (auto _ : state) {
+    if (!train) {
+      NoGradGuard ng;
+      benchmark::DoNotOptimize(model.forward(x).raw());
+    } else {
+      model.params().zero_grad();
+      Tape tape;
+      TapeScope scope(tape);
+      tape.backward(composite_loss(model.forward(x), t, w).total);
+      opt.step();
+    }
+    synchronize(dev);
+  }
+}
+
 // The whole restorer, as training and restoration run it: forward at batch 1 and 256, and one
 // training step (forward, loss, backward, AdamW) at batch 64, the step also at each precision.
 // The peer on the GPU machine is tools/torch_peer.py (the same model in PyTorch), run beside this
@@ -62,25 +88,8 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train, P
   const RestorerConfig cfg;
   Restorer model(cfg, 1, DType::F32, dev);
   model.set_precision(precision);
-  std::vector<double> xv(size_t(batch) * 256 * 256 * 4), tv(size_t(batch) * 16 * 16 * 4);
-  for (size_t i = 0; i < xv.size(); ++i) xv[i] = kernels::uniform01(5, 0, i);
-  for (size_t i = 0; i < tv.size(); ++i) tv[i] = kernels::uniform01(5, 1, i);
-  const Tensor x = Tensor::from_vector(xv, {batch, 256, 256, 4}, DType::F32, dev);
-  const Tensor t = Tensor::from_vector(tv, {batch, 16, 16, 4}, DType::F32, dev);
-  Adam opt(model.params(), AdamConfig{});
-  for (auto _ : state) {
-    if (!train) {
-      NoGradGuard ng;
-      benchmark::DoNotOptimize(model.forward(x).raw());
-    } else {
-      model.params().zero_grad();
-      Tape tape;
-      TapeScope scope(tape);
-      tape.backward(composite_loss(model.forward(x), t, LossWeights{}).total);
-      opt.step();
-    }
-    synchronize(dev);
-  }
+  time_model(state, model, random_tensor({batch, 256, 256, 4}, 0, dev), random_tensor({batch, 16, 16, 4}, 1, dev),
+             LossWeights{}, train, dev);
   const double flops = double(cfg.forward_flops(256, 256)) * batch * (train ? 3.0 : 1.0);
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["images/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
@@ -97,28 +106,10 @@ void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cf
   }
   Upscaler model(cfg, 1, DType::F32, dev);
   model.set_precision(precision);
-  const int P = train ? 48 : 256, m = cfg.margin(), T = P - 2 * m;
-  std::vector<double> xv(size_t(batch) * P * P * 4), tv(size_t(batch) * T * T * 4);
-  for (size_t i = 0; i < xv.size(); ++i) xv[i] = kernels::uniform01(5, 0, i);
-  for (size_t i = 0; i < tv.size(); ++i) tv[i] = kernels::uniform01(5, 1, i);
-  const Tensor x = Tensor::from_vector(xv, {batch, P, P, 4}, DType::F32, dev);
-  const Tensor t = Tensor::from_vector(tv, {batch, T, T, 4}, DType::F32, dev);
-  Adam opt(model.params(), AdamConfig{});
-  LossWeights w;
+  const int P = train ? 48 : 256, T = P - 2 * cfg.margin();
+  LossWeights w;  // MSE + 0.5 edge, as `train upscale`
   w[2] = 0.5;
-  for (auto _ : state) {
-    if (!train) {
-      NoGradGuard ng;
-      benchmark::DoNotOptimize(model.forward(x).raw());
-    } else {
-      model.params().zero_grad();
-      Tape tape;
-      TapeScope scope(tape);
-      tape.backward(composite_loss(model.forward(x), t, w).total);
-      opt.step();
-    }
-    synchronize(dev);
-  }
+  time_model(state, model, random_tensor({batch, P, P, 4}, 0, dev), random_tensor({batch, T, T, 4}, 1, dev), w, train, dev);
   double flops = 0;  // multiply-adds x 2 over the shrinking valid sizes
   int size = P, cin = cfg.channels;
   for (size_t i = 0; i < cfg.kernels.size(); ++i) {

@@ -69,57 +69,44 @@ def timed(fn, runs=30, warmup=5):
     return statistics.median(ms)
 
 
+def time_steps(name, model, x, t, unit, results):
+    """One training step (forward, MSE, backward, AdamW) in fp32, with TF32 allowed, and under bf16
+    autocast: beside our fp32, _tf32 and _bf16 cases."""
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+
+    def step(autocast):
+        opt.zero_grad(set_to_none=False)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+            loss = torch.mean((model(x).float() - t) ** 2)
+        loss.backward()
+        opt.step()
+
+    for suffix, tf32, autocast in (("", False, False), ("_tf32", True, False), ("_bf16", False, True)):
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        torch.backends.cudnn.allow_tf32 = tf32
+        ms = timed(lambda: step(autocast), runs=20)
+        results[name + suffix] = ms
+        print(f"torch {name}{suffix}: {ms:.3f} ms, {x.shape[0] / ms * 1e3:.0f} {unit}/s")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
 def main():
     dev = torch.device("cuda")
-    model = Restorer().to(dev).to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     results = {}
+    model = Restorer().to(dev).to(memory_format=torch.channels_last)
     gflop = 7.55
     for batch in (1, 256):
         x = torch.rand(batch, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
         with torch.no_grad():
             ms = timed(lambda: model(x))
-        results[f"forward_b{batch}"] = ms
+        results[f"restorer_forward_b{batch}"] = ms
         print(f"torch restorer_forward_b{batch}: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s, {gflop * batch / ms:.1f} TFLOP/s")
-    batch = 64
-    x = torch.rand(batch, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
-    t = torch.rand(batch, 4, 16, 16, device=dev)
+    x = torch.rand(64, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
+    time_steps("restorer_train_step_b64", model, x, torch.rand(64, 4, 16, 16, device=dev), "images", results)
 
-    def step():
-        opt.zero_grad(set_to_none=False)
-        loss = torch.mean((model(x) - t) ** 2)
-        loss.backward()
-        opt.step()
-
-    ms = timed(step, runs=20)
-    results["train_step_b64"] = ms
-    print(f"torch restorer_train_step_b64: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s")
-
-    # the same step with TF32 allowed, and under bf16 autocast (beside our _tf32 and _bf16 cases)
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
-    ms = timed(step, runs=20)
-    results["train_step_b64_tf32"] = ms
-    print(f"torch restorer_train_step_b64_tf32: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s")
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-
-    def step_bf16():
-        opt.zero_grad(set_to_none=False)
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = torch.mean((model(x).float() - t) ** 2)
-        loss.backward()
-        opt.step()
-
-    ms = timed(step_bf16, runs=20)
-    results["train_step_b64_bf16"] = ms
-    print(f"torch restorer_train_step_b64_bf16: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s")
-
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     for name, filters, kernels in (("64@9-32@5-4@5", (64, 32), (9, 5, 5)), ("64@7-64@5-64@3-4@1", (64, 64, 64), (7, 5, 3, 1))):
         up = Upscaler(filters, kernels).to(dev).to(memory_format=torch.channels_last)
-        uopt = torch.optim.AdamW(up.parameters(), lr=1e-3, weight_decay=0.0)
         x = torch.rand(16, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
         with torch.no_grad():
             ms = timed(lambda: up(x))
@@ -128,32 +115,7 @@ def main():
         print(f"torch upscaler_{name}_forward_b16: {ms:.3f} ms, {16 * out * out / ms / 1e3:.1f} Mpx/s")
         x = torch.rand(256, 4, 48, 48, device=dev).to(memory_format=torch.channels_last)
         t = torch.rand(256, 4, 48 - 2 * up.m, 48 - 2 * up.m, device=dev)
-
-        def ustep():
-            uopt.zero_grad(set_to_none=False)
-            loss = torch.mean((up(x) - t) ** 2)
-            loss.backward()
-            uopt.step()
-
-        for suffix, tf32 in (("", False), ("_tf32", True)):
-            torch.backends.cuda.matmul.allow_tf32 = tf32
-            torch.backends.cudnn.allow_tf32 = tf32
-            ms = timed(ustep, runs=20)
-            results[f"upscaler_{name}_train_step_b256{suffix}"] = ms
-            print(f"torch upscaler_{name}_train_step_b256{suffix}: {ms:.3f} ms, {256 / ms * 1e3:.0f} patches/s")
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-
-        def ustep_bf16():
-            uopt.zero_grad(set_to_none=False)
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                loss = torch.mean((up(x).float() - t) ** 2)
-            loss.backward()
-            uopt.step()
-
-        ms = timed(ustep_bf16, runs=20)
-        results[f"upscaler_{name}_train_step_b256_bf16"] = ms
-        print(f"torch upscaler_{name}_train_step_b256_bf16: {ms:.3f} ms, {256 / ms * 1e3:.0f} patches/s")
+        time_steps(f"upscaler_{name}_train_step_b256", up, x, t, "patches", results)
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as f:
             json.dump({"torch": torch.__version__, "gpu": torch.cuda.get_device_name(), "ms": results}, f, indent=1)
