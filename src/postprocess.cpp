@@ -115,25 +115,21 @@ void grid_shift(const double* y, const double* x, int h, int w, int scale, int* 
     };
     // the cell index of input coordinate v under shift s is floor((v - s) / scale)
     auto cell = [&](int v, int s, int n) { return (v - s + scale * n) / scale - n; };
-    if (rows) {  // every step-th row, all columns
-      for (int yy = 0; yy < H; yy += step) {
-        const int r = cell(yy, sy, h);
-        if (r < 0 || r >= h) continue;
-        for (int c = 0; c < w; ++c) {
-          const int x0 = std::max(0, c * scale + sx), x1 = std::min(W, (c + 1) * scale + sx);
-          if (x0 < x1) run(&y[(size_t(r) * w + c) * 4], &rowm[(size_t(yy) * W + x0) * 3], x1 - x0);
+    // every step-th line of a plane of L lines of N pixels (line-major), cut into cells: cell a
+    // (of na) along the lines, b (of nb) across them; y's cell is (a, b), or (b, a) transposed
+    auto scan = [&](const std::vector<float>& plane, int L, int N, int na, int nb, int sa, int sb, bool transposed) {
+      for (int l = 0; l < L; l += step) {
+        const int a = cell(l, sa, na);
+        if (a < 0 || a >= na) continue;
+        for (int b = 0; b < nb; ++b) {
+          const int b0 = std::max(0, b * scale + sb), b1 = std::min(N, (b + 1) * scale + sb);
+          const size_t yc = transposed ? size_t(b) * w + size_t(a) : size_t(a) * w + size_t(b);
+          if (b0 < b1) run(&y[yc * 4], &plane[(size_t(l) * N + b0) * 3], b1 - b0);
         }
       }
-    } else {  // every step-th column, all rows
-      for (int xx = 0; xx < W; xx += step) {
-        const int c = cell(xx, sx, w);
-        if (c < 0 || c >= w) continue;
-        for (int r = 0; r < h; ++r) {
-          const int y0 = std::max(0, r * scale + sy), y1 = std::min(H, (r + 1) * scale + sy);
-          if (y0 < y1) run(&y[(size_t(r) * w + c) * 4], &colm[(size_t(xx) * H + y0) * 3], y1 - y0);
-        }
-      }
-    }
+    };
+    if (rows) scan(rowm, H, W, h, w, sy, sx, false);  // every step-th row, all columns
+    else scan(colm, W, H, w, h, sx, sy, true);        // every step-th column, all rows
     return count;
   };
   auto search = [&](auto&& score) {
