@@ -98,10 +98,11 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
   // --model for every factor, or per factor the shipped model trained for it (or the nearest)
   std::map<int, std::string> model_path;
   std::map<std::string, Upscaler> models;
+  std::map<std::string, double> trained_for;
   for (int f : factors) {
     double trained = 0;
     model_path[f] = a.has("model") ? a.get("model", "") : shipped_upscaler(f, &trained);
-    if (!models.count(model_path[f])) models.emplace(model_path[f], load_upscaler(model_path[f], dev));
+    if (!models.count(model_path[f])) models.emplace(model_path[f], load_upscaler(model_path[f], dev, &trained_for[model_path[f]]));
   }
   auto model_for = [&](int f) -> const Upscaler& { return models.at(model_path.at(f)); };
   const int crop_size = int(a.get_int("crop", 240, 24, 4096)) / 12 * 12;  // divisible by 2, 3 and 4
@@ -176,12 +177,9 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
   } else {
     std::printf("%zu held-out images (centre crops up to %dx%d), shrunk by f with area averaging\n", refs.size(), crop_size,
                 crop_size);
-    for (int f : factors) {
-      double trained = 0;
-      const Upscaler m = load_upscaler(model_path[f], Device::CPU, &trained);
-      std::printf("x%d: upscaler %s, trained for x%g (%s)\n", f, m.config().describe().c_str(), trained,
-                  std::filesystem::path(model_path[f]).filename().c_str());
-    }
+    for (int f : factors)
+      std::printf("x%d: upscaler %s, trained for x%g (%s)\n", f, model_for(f).config().describe().c_str(),
+                  trained_for[model_path[f]], std::filesystem::path(model_path[f]).filename().c_str());
     std::printf("%-7s %-9s %10s %8s %12s\n", "factor", "method", "PSNR dB", "SSIM", "alpha PSNR");
     for (auto& [f, m] : scores)
       for (const char* name : {"bicubic", "lanczos", "upscaler", "ensemble"}) {

@@ -147,7 +147,7 @@ int run_restore(const std::vector<std::string>& argv) {
         d.original = read_image(d.path);
         std::tie(d.w, d.h) = sprite_dims(d.original, n, fw, fh);
         d.input = resize_image(d.original, d.w * scale, d.h * scale);
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {  // nothing may leave an OpenMP loop; the batch goes on
         d.error = e.what();
       }
     }
@@ -173,15 +173,15 @@ int run_restore(const std::vector<std::string>& argv) {
       std::vector<std::string> errs(g.items.size());
 #pragma omp parallel for schedule(dynamic)
       for (size_t i = 0; i < g.items.size(); ++i) {
-        sprites[i] = output_sprite(g.y, int64_t(i), g.h, g.w);
-        snap_palette(sprites[i], palette);
         try {
+          sprites[i] = output_sprite(g.y, int64_t(i), g.h, g.w);
+          snap_palette(sprites[i], palette);
           write_png(g.items[i]->out, sprites[i]);
           if (preview > 0) {
             const std::string p = g.items[i]->out.substr(0, g.items[i]->out.size() - 4) + "_x" + std::to_string(preview) + ".png";
             write_png(p, scale_pixel_art(sprites[i], preview, false));
           }
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {  // as above: one failed write never stops the batch
           errs[i] = e.what();
         }
       }
