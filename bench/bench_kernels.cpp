@@ -50,11 +50,12 @@ void run_case(benchmark::State& state, const OpCase& c, Device dev, bool backwar
     state.counters["GB/s"] = benchmark::Counter(c.bytes * mult * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Uniform values in [0, 1) (never zeros), fixed by `stream`.
-Tensor random_tensor(const Shape& shape, uint64_t stream, Device dev) {
-  std::vector<double> v(size_t(shape_numel(shape)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = kernels::uniform01(5, stream, i);
-  return Tensor::from_vector(v, shape, DType::F32, dev);
+// An input x and a target t of uniform values in [0, 1) (never zeros), as the op catalogue makes them.
+std::pair<Tensor, Tensor> input_and_target(const Shape& x, const Shape& t, Device dev) {
+  OpCase io;
+  io.inputs = {{x, 0.0, 1.0, false}, {t, 0.0, 1.0, false}};
+  const std::vector<Tensor> v = make_inputs(io, 5, DType::F32, dev);
+  return {v[0], v[1]};
 }
 // Times a model's forward (no tape), or one training step: forward, the composite loss against t,
 // backward, AdamW.
@@ -88,8 +89,8 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train, P
   const RestorerConfig cfg;
   Restorer model(cfg, 1, DType::F32, dev);
   model.set_precision(precision);
-  time_model(state, model, random_tensor({batch, 256, 256, 4}, 0, dev), random_tensor({batch, 16, 16, 4}, 1, dev),
-             LossWeights{}, train, dev);
+  const auto [x, t] = input_and_target({batch, 256, 256, 4}, {batch, 16, 16, 4}, dev);
+  time_model(state, model, x, t, LossWeights{}, train, dev);
   const double flops = double(cfg.forward_flops(256, 256)) * batch * (train ? 3.0 : 1.0);
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["images/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
@@ -109,7 +110,8 @@ void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cf
   const int P = train ? 48 : 256, T = P - 2 * cfg.margin();
   LossWeights w;  // MSE + 0.5 edge, as `train upscale`
   w[2] = 0.5;
-  time_model(state, model, random_tensor({batch, P, P, 4}, 0, dev), random_tensor({batch, T, T, 4}, 1, dev), w, train, dev);
+  const auto [x, t] = input_and_target({batch, P, P, 4}, {batch, T, T, 4}, dev);
+  time_model(state, model, x, t, w, train, dev);
   double flops = 0;  // multiply-adds x 2 over the shrinking valid sizes
   int size = P, cin = cfg.channels;
   for (size_t i = 0; i < cfg.kernels.size(); ++i) {
