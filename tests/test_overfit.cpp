@@ -11,36 +11,17 @@ namespace pixelart::testing {
 namespace {
 
 TEST(Overfit, NarrowRestorerFits32SpritesOnTheCpu) {
-  RestorerConfig cfg = RestorerConfig::narrow();
-  cfg.widths = {8, 16, 32};  // scale 8: 8x8 sprites from 64x64 inputs keep CI fast
-  Restorer model(cfg, 7);
-  std::vector<Sprite> sprites;
-  for (int i = 0; i < 32; ++i) sprites.push_back(generate_sprite(1000 + i, 8));
-  Tensor x, t;
-  sprites_to_pair(sprites, cfg.scale(), Device::CPU, &x, &t);
-  AdamConfig ac;
-  ac.lr = 3e-3;
-  ac.clip_norm = 1.0;
-  Adam opt(model.params(), ac);
-  LossWeights w;  // MSE
+  NarrowFit fit(32, 1000);  // scale 8: 8x8 sprites from 64x64 inputs keep CI fast
   double first = 0, last = 0;
   int tenfold_at = -1;
-  Tensor pred;
   for (int step = 0; step < 300; ++step) {
-    model.params().zero_grad();
-    Tape tape;
-    TapeScope scope(tape);
-    pred = model.forward(x);
-    const LossResult loss = composite_loss(pred, t, w);
-    tape.backward(loss.total);
-    opt.step();
-    last = loss.total.item();
+    last = fit.step();
     if (step == 0) first = last;
     if (tenfold_at < 0 && last < first / 10) tenfold_at = step;
   }
   EXPECT_GE(tenfold_at, 0) << "loss went from " << first << " to " << last << " in 300 steps";
   // Beyond the loss: the sprites themselves are reproduced (not just their mean background).
-  const auto p = pred.to_vector(), tv = t.to_vector();
+  const auto p = fit.prediction().to_vector(), tv = fit.target().to_vector();
   int64_t close = 0;
   for (size_t i = 0; i < p.size(); ++i) close += std::abs(p[i] - tv[i]) < 0.1;
   const double frac = double(close) / double(p.size());

@@ -164,27 +164,10 @@ TEST(Precision, Bf16ConvolutionCudaMatchesCpu) {
 
 // A narrow restorer fitting 16 sprites for 120 steps: in bf16 the loss falls as in fp32.
 double fit(Precision prec, double* first) {
-  RestorerConfig cfg = RestorerConfig::narrow();
-  cfg.widths = {8, 16, 32};
-  Restorer model(cfg, 7);
-  model.set_precision(prec);
-  std::vector<Sprite> sprites;
-  for (int i = 0; i < 16; ++i) sprites.push_back(generate_sprite(2000 + i, 8));
-  Tensor x, t;
-  sprites_to_pair(sprites, cfg.scale(), Device::CPU, &x, &t);
-  AdamConfig ac;
-  ac.lr = 3e-3;
-  ac.clip_norm = 1.0;
-  Adam opt(model.params(), ac);
+  NarrowFit f(16, 2000, prec);
   double last = 0;
   for (int step = 0; step < 120; ++step) {
-    model.params().zero_grad();
-    Tape tape;
-    TapeScope scope(tape);
-    const LossResult loss = composite_loss(model.forward(x), t, LossWeights());
-    tape.backward(loss.total);
-    opt.step();
-    last = loss.total.item();
+    last = f.step();
     if (step == 0) *first = last;
   }
   return last;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "pixelart/ops.h"
+#include "pixelart/sprites.h"
 #include "rng.h"
 
 namespace pixelart::testing {
@@ -107,6 +108,39 @@ void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::
   }
   if (kinks_found) *kinks_found = kinks;
   ::testing::Test::RecordProperty("finite_difference_checks", checked);
+}
+
+namespace {
+RestorerConfig narrow_fit_config() {
+  RestorerConfig cfg = RestorerConfig::narrow();
+  cfg.widths = {8, 16, 32};
+  return cfg;
+}
+AdamConfig narrow_fit_adam() {
+  AdamConfig ac;
+  ac.lr = 3e-3;
+  ac.clip_norm = 1.0;
+  return ac;
+}
+}  // namespace
+
+NarrowFit::NarrowFit(int count, uint64_t first_seed, Precision precision)
+    : model_(narrow_fit_config(), 7), opt_(model_.params(), narrow_fit_adam()) {
+  model_.set_precision(precision);
+  std::vector<Sprite> sprites;
+  for (int i = 0; i < count; ++i) sprites.push_back(generate_sprite(first_seed + uint64_t(i), 8));
+  sprites_to_pair(sprites, model_.config().scale(), Device::CPU, &x_, &t_);
+}
+
+double NarrowFit::step() {
+  model_.params().zero_grad();
+  Tape tape;
+  TapeScope scope(tape);
+  pred_ = model_.forward(x_);
+  const LossResult loss = composite_loss(pred_, t_, LossWeights());
+  tape.backward(loss.total);
+  opt_.step();
+  return loss.total.item();
 }
 
 }  // namespace pixelart::testing

@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "pixelart/autograd.h"
+#include "pixelart/optim.h"
+#include "pixelart/restorer.h"
 #include "pixelart/tensor.h"
 
 namespace pixelart::testing {
@@ -58,6 +60,24 @@ void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
 Tensor forward_backward(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                         const std::vector<Tensor>& inputs, std::vector<Tensor>* grads,
                         uint64_t seed = 77);
+
+// The whole training loop at a size CI can afford: the narrow restorer at widths 8-16-32 (8x8
+// sprites from 64x64 inputs, seed 7) fitting `count` procedural sprites (seeds first_seed, ...)
+// with MSE and AdamW (lr 3e-3, clip 1) on the CPU.
+class NarrowFit {
+ public:
+  NarrowFit(int count, uint64_t first_seed, Precision precision = Precision::FP32);
+  NarrowFit(const NarrowFit&) = delete;  // the optimiser holds the model's parameters
+  NarrowFit& operator=(const NarrowFit&) = delete;
+  double step();  // one training step; returns its loss
+  const Tensor& prediction() const { return pred_; }  // the last step's output
+  const Tensor& target() const { return t_; }
+
+ private:
+  Restorer model_;
+  Tensor x_, t_, pred_;
+  Adam opt_;
+};
 
 // Typed tests over devices (Caffe style): the CUDA instance skips at run time without a GPU.
 struct CpuDevice { static constexpr Device value = Device::CPU; };
