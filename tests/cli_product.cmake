@@ -76,9 +76,15 @@ need(${WORK}/worst.png)
 run(2 eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.sprites --families nope)
 
 # The upscaler: train a tiny one on the rendered pairs, upscale (tiles, passes), pixel-art modes.
-run(0 train upscale --filters 4,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 3 --log-every 1 --holdout 0
-      --data ${WORK}/pairs --out ${WORK}/up --device cpu)
+# Lists as words, as the issue writes them (--filters 64 64 64 --kernels 7 5 3 1).
+run(0 train upscale --filters 4 4 --kernels 3 3 1 --patch 24 --batch 2 --steps 3 --log-every 1 --holdout 0
+      --loss 1 0 0.5 0 --data ${WORK}/pairs --out ${WORK}/up --device cpu)
 need(${WORK}/up/model.safetensors)
+file(READ ${WORK}/up/config.json up_config)
+if(NOT up_config MATCHES "\"filters\": \"4,4\"" OR NOT up_config MATCHES "\"kernels\": \"3,3,1\""
+   OR NOT up_config MATCHES "\"loss\": \"1,0,0.5,0\"")
+  message(FATAL_ERROR "the lists given as words were not read as lists: ${up_config}")
+endif()
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/up.png --model ${WORK}/up/model.safetensors -f 1.5 --passes 2 --tile 64)
 need(${WORK}/up.png)
 run(0 upscale ${WORK}/out/00000_input.png -o ${WORK}/px.png --pixel-art nearest -f 4)

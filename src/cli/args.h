@@ -1,5 +1,6 @@
 // src/cli/args.h — a small flag parser for the `pixelart` subcommands: --flag value, --flag=value,
-// boolean --switch, and positional arguments. Unknown flags are usage errors (exit code 2).
+// boolean --switch, list flags (--filters 64 64 64 and --filters 64,64,64 alike), and positional
+// arguments. Unknown flags are usage errors (exit code 2).
 #pragma once
 #include <map>
 #include <set>
@@ -13,8 +14,11 @@ namespace pixelart::cli {
 
 class Args {
  public:
-  // `flags`: flags taking a value; `switches`: boolean flags.
-  Args(const std::vector<std::string>& argv, std::set<std::string> flags, std::set<std::string> switches) {
+  // `flags`: flags taking a value; `switches`: boolean flags; `lists`: those of `flags` whose value
+  // is a list of numbers and may be given as several words: the words after the flag that read
+  // as numbers are joined with commas ("--kernels 7 5 3 1" is "--kernels 7,5,3,1").
+  Args(const std::vector<std::string>& argv, std::set<std::string> flags, std::set<std::string> switches,
+       std::set<std::string> lists = {}) {
     for (size_t i = 0; i < argv.size(); ++i) {
       std::string a = argv[i];
       if (a == "-o") a = "--output";  // the short aliases
@@ -40,6 +44,8 @@ class Args {
           if (i + 1 >= argv.size()) throw Error("--" + name + " needs a value", ErrorKind::Usage);
           value = argv[++i];
         }
+        if (lists.count(name))
+          while (i + 1 < argv.size() && numeric_word(argv[i + 1])) value += "," + argv[++i];
         values_[name] = value;
       } else {
         throw Error("unknown option --" + name + " (see --help)", ErrorKind::Usage);
@@ -76,6 +82,16 @@ class Args {
   }
 
  private:
+  // A word that can only be a list's next number: digits, with '.', 'e', '+', '-' and ','.
+  static bool numeric_word(const std::string& w) {
+    if (w.empty() || w.rfind("--", 0) == 0) return false;
+    bool digit = false;
+    for (char c : w) {
+      if (c >= '0' && c <= '9') digit = true;
+      else if (c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-' && c != ',') return false;
+    }
+    return digit;
+  }
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };

@@ -65,14 +65,15 @@ int run_train(const std::vector<std::string>& argv) {
                 "            to start from: its parameters replace those of the same name and shape)\n"
                 "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
                 "            folders, gen:COUNT)\n"
-                "  upscale:  filters, kernels, factor, patch (data: images and folders of images)",
+                "  upscale:  filters, kernels, factor, patch (data: images and folders of images)\n"
+                "lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1",
                 ErrorKind::Usage);
   TrainConfig cfg;
   cfg.task = argv[0];
   if (cfg.task == "upscale") cfg.out = "runs/upscale", cfg.data = "", cfg.loss = LossWeights{{1.0, 0.0, 0.5, 0.0}};
   std::set<std::string> keys{"config", "resume"};
   for (const auto& [k, v] : cfg.items()) keys.insert(k);
-  Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), keys, {});
+  Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), keys, {}, {"widths", "filters", "kernels", "loss"});
   a.no_positional("train");
   if (a.has("config")) cfg.load_json_file(a.get("config", ""));
   for (const auto& [k, v] : cfg.items())
