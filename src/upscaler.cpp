@@ -29,7 +29,7 @@ void UpscalerConfig::validate() const {
   auto need = [](bool ok, const std::string& what) {
     if (!ok) throw Error("upscaler: " + what, ErrorKind::Usage);
   };
-  need(!filters.empty() && filters.size() <= 8, "--filters needs 1 to 8 widths");
+  need(!filters.empty() && filters.size() <= 32, "--filters needs 1 to 32 widths");
   need(kernels.size() == filters.size() + 1,
        "--kernels needs one size per convolution: " + std::to_string(filters.size() + 1) + " for " +
            std::to_string(filters.size()) + " filters (the last convolution goes back to the channels), got " +
