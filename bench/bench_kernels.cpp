@@ -96,10 +96,12 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train, P
   state.counters["images/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The upscaler (SRCNN-style, valid convolutions): the shipped shape 64@9-32@5-4@5 and the
-// design's 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
+// The upscaler (SRCNN-style, valid convolutions): the shipped x2 shape, sixteen 3x3 convolutions
+// (32@3 x 15, 4@3), SRCNN's 64@9-32@5-4@5 (the shipped x3 and x4) and the design's
+// 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
 // Upscaler::upscale runs them (megapixels/s of output); train_step: one step on 48 x 48 patches
-// (forward, MSE + 0.5 edge as `train upscale`, backward, AdamW).
+// (64 x 64 for the deep stack, as it was trained; forward, MSE + 0.5 edge as `train upscale`,
+// backward, AdamW).
 void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cfg, int batch, bool train, Precision precision) {
   if (dev == Device::CUDA && !cuda_available()) {
     state.SkipWithError(("no GPU: " + cuda_unavailable_reason()).c_str());
@@ -107,7 +109,8 @@ void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cf
   }
   Upscaler model(cfg, 1, DType::F32, dev);
   model.set_precision(precision);
-  const int P = train ? 48 : 256, T = P - 2 * cfg.margin();
+  // training patches of 48 px, or larger where the valid convolutions would leave under 32 px
+  const int P = train ? std::max(48, 2 * cfg.margin() + 32) : 256, T = P - 2 * cfg.margin();
   LossWeights w;  // MSE + 0.5 edge, as `train upscale`
   w[2] = 0.5;
   const auto [x, t] = input_and_target({batch, P, P, 4}, {batch, T, T, 4}, dev);
@@ -161,11 +164,14 @@ int register_all() {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
-  const UpscalerConfig shipped{{64, 32}, {9, 5, 5}, 4}, design{};
+  const UpscalerConfig shipped{{64, 32}, {9, 5, 5}, 4}, design{},
+      deep{std::vector<int>(15, 32), std::vector<int>(16, 3), 4};
   for (auto [dev, cfg, batch, train, prec] :
        {std::tuple{Device::CPU, shipped, 16, false, P::FP32}, {Device::CPU, shipped, 32, true, P::FP32},
-        {Device::CPU, shipped, 32, true, P::BF16}, {Device::CUDA, shipped, 16, false, P::FP32},
-        {Device::CUDA, design, 16, false, P::FP32}, {Device::CUDA, shipped, 256, true, P::FP32},
+        {Device::CPU, shipped, 32, true, P::BF16}, {Device::CPU, deep, 16, false, P::FP32},
+        {Device::CPU, deep, 32, true, P::FP32}, {Device::CUDA, shipped, 16, false, P::FP32},
+        {Device::CUDA, design, 16, false, P::FP32}, {Device::CUDA, deep, 16, false, P::FP32},
+        {Device::CUDA, shipped, 256, true, P::FP32}, {Device::CUDA, deep, 256, true, P::FP32},
         {Device::CUDA, design, 256, true, P::FP32}, {Device::CUDA, design, 256, true, P::TF32},
         {Device::CUDA, design, 256, true, P::BF16}}) {
     const std::string name = std::string(to_string(dev)) + "/upscaler_" + cfg.describe() + "_" +

@@ -20,8 +20,14 @@ int UpscalerConfig::margin() const {
 
 std::string UpscalerConfig::describe() const {
   std::ostringstream os;
-  for (size_t i = 0; i < kernels.size(); ++i)
-    os << (i ? "-" : "") << (i < filters.size() ? filters[i] : channels) << "@" << kernels[i];
+  auto width = [&](size_t i) { return i < filters.size() ? filters[i] : channels; };
+  for (size_t i = 0; i < kernels.size();) {
+    size_t n = 1;  // a run of equal convolutions is written once with its count: 32@3x15
+    while (i + n < kernels.size() && width(i + n) == width(i) && kernels[i + n] == kernels[i]) ++n;
+    os << (i ? "-" : "") << width(i) << "@" << kernels[i];
+    if (n > 1) os << "x" << n;
+    i += n;
+  }
   return os.str();
 }
 

@@ -164,6 +164,10 @@ TEST(Upscaler, ShapesThatCannotAlignAreRefused) {
   EXPECT_THROW(c.validate(), Error);
   EXPECT_EQ(small().margin(), 4);
   EXPECT_EQ(small().describe(), "8@5-8@3-4@3");
+  EXPECT_EQ((UpscalerConfig{{32, 32, 32, 8}, {3, 3, 3, 3, 3}, 4}.describe()), "32@3x3-8@3-4@3");
+  EXPECT_EQ((UpscalerConfig{{4, 4}, {3, 3, 3}, 4}.describe()), "4@3x3");
+  EXPECT_NO_THROW((UpscalerConfig{std::vector<int>(32, 4), std::vector<int>(33, 1), 4}.validate()));  // VDSR's depth fits
+  EXPECT_THROW((UpscalerConfig{std::vector<int>(33, 4), std::vector<int>(34, 1), 4}.validate()), Error);
   EXPECT_THROW(Upscaler(small(), 1).forward(Tensor::zeros({1, 8, 8, 4})), Error);  // smaller than the receptive field
   std::vector<Sprite> few{art(20, 20, 1)};
   EXPECT_THROW(PatchSampler(few, 8, 2.0, 4, Device::CPU), Error);   // no target left

@@ -25,7 +25,7 @@ struct UpscalerConfig {
   std::vector<int> kernels{7, 5, 3, 1};  // one per convolution: filters.size() + 1 (the last is linear)
   int channels = 4;
   int margin() const;  // pixels lost on each side: sum (k - 1) / 2
-  std::string describe() const;  // "64@7-64@5-64@3-4@1"
+  std::string describe() const;  // "64@7-64@5-64@3-4@1"; runs of equal convolutions "32@3x15-4@3"
   void validate() const;         // clear usage errors for shapes that cannot align
   std::vector<ParamSpec> param_specs() const;
 };
