@@ -67,10 +67,19 @@ void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::
                int* kinks_found) {
   std::vector<Tensor> grads;
   const Tensor out = forward_backward(f, inputs, &grads);
-  const Tensor R = weights_like(out, 77);
-  auto value = [&] {
+  // The finite differences weight the *difference* of the outputs, element by element: the
+  // outputs that one input element does not reach cancel exactly, so rounding is that of the
+  // elements it moves, not of a sum over all of them (whose rounding, divided by h, depends on the
+  // length and order of the sum: with one OpenMP thread it once reached 1e-6 of the floor).
+  const std::vector<double> R = weights_like(out, 77).to_vector();
+  auto outputs = [&] {
     NoGradGuard ng;
-    return weighted_sum(f(inputs), R).item();
+    return f(inputs).to_vector();
+  };
+  auto weighted_difference = [&](const std::vector<double>& a, const std::vector<double>& b) {
+    double s = 0;
+    for (size_t k = 0; k < R.size(); ++k) s += R[k] * (a[k] - b[k]);
+    return s;
   };
   int kinks = 0, checked = 0;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -83,13 +92,14 @@ void gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f, std::
     const int64_t stride = std::max<int64_t>(1, n / max_checks);
     for (int64_t j = 0; j < n; j += stride) {
       const double x0 = x[j], h = kGradCheckStep;
-      const double f0 = value();
+      const std::vector<double> f0 = outputs();
       x[j] = x0 + h;
-      const double fp = value();
+      const std::vector<double> fp = outputs();
       x[j] = x0 - h;
-      const double fm = value();
+      const std::vector<double> fm = outputs();
       x[j] = x0;
-      const double right = (fp - f0) / h, left = (f0 - fm) / h, central = (fp - fm) / (2 * h);
+      const double right = weighted_difference(fp, f0) / h, left = weighted_difference(f0, fm) / h,
+                   central = weighted_difference(fp, fm) / (2 * h);
       const double a = analytic[size_t(j)];
       const double scale = std::max({std::abs(a), std::abs(central), kGradCheckFloor});
       ++checked;
