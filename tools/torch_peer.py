@@ -3,9 +3,9 @@
 PyTorch (4-64-128-256-512-4, channels-last, fp32 with TF32 off, as our cuDNN/cuBLAS path runs),
 timed with CUDA events after warm-up: forward at batch 1 and 256, one training step (forward,
 loss, backward, AdamW) at batch 64, also with TF32 allowed and under bf16 autocast; and the
-SRCNN-style upscaler (valid convolutions, 64@9-32@5-4@5, 64@7-64@5-64@3-4@1 and sixteen 3x3
-convolutions 32@3 x 15-4@3): forward on 16 tiles of 256 x 256, a training step on 256 patches of
-48 x 48 (64 x 64 for the deep stack) (MSE). Prints one line per case
+SRCNN-style upscaler (valid convolutions, 64@9-32@5-4@5, 64@7-64@5-64@3-4@1 and eight 3x3
+convolutions 32@3x7-4@3): forward on 16 tiles of 256 x 256, a training step on 256 patches of
+48 x 48 (MSE). Prints one line per case
 and writes JSON to argv[1]. Run by tools/gpu_check.sh beside build/bench/pixelart_bench's
 cuda/restorer_* and cuda/upscaler_* cases.
 """
@@ -106,9 +106,9 @@ def main():
     x = torch.rand(64, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
     time_steps("restorer_train_step_b64", model, x, torch.rand(64, 4, 16, 16, device=dev), "images", results)
 
-    deep = "32@3x15-4@3"  # UpscalerConfig::describe()
+    deep = "32@3x7-4@3"  # UpscalerConfig::describe()
     for name, filters, kernels in (("64@9-32@5-4@5", (64, 32), (9, 5, 5)), ("64@7-64@5-64@3-4@1", (64, 64, 64), (7, 5, 3, 1)),
-                                   (deep, (32,) * 15, (3,) * 16)):
+                                   (deep, (32,) * 7, (3,) * 8)):
         up = Upscaler(filters, kernels).to(dev).to(memory_format=torch.channels_last)
         x = torch.rand(16, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
         with torch.no_grad():
@@ -116,7 +116,7 @@ def main():
         out = 256 - 2 * up.m
         results[f"upscaler_{name}_forward_b16"] = ms
         print(f"torch upscaler_{name}_forward_b16: {ms:.3f} ms, {16 * out * out / ms / 1e3:.1f} Mpx/s")
-        p = max(48, 2 * up.m + 32)  # as bench_kernels.cpp: 48 px patches, 64 for the deep stack
+        p = max(48, 2 * up.m + 32)  # as bench_kernels.cpp: 48 px patches, larger for deeper stacks
         x = torch.rand(256, 4, p, p, device=dev).to(memory_format=torch.channels_last)
         t = torch.rand(256, 4, p - 2 * up.m, p - 2 * up.m, device=dev)
         time_steps(f"upscaler_{name}_train_step_b256", up, x, t, "patches", results)
