@@ -1,5 +1,6 @@
 // src/plot.cpp — line charts as images (include/pixelart/plot.h).
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 
@@ -116,16 +117,20 @@ Sprite plot_series(const std::vector<Series>& series, int width, int height, boo
   for (int k = 0; k <= 4; ++k) {
     const double x = x0 + (x1 - x0) * k / 4;
     std::snprintf(buf, sizeof buf, "%.0f", x);
-    cv.text(px(x) - 8, B + 10, buf, axis);
+    cv.text(std::min(px(x) - 8, width - 2 - 8 * int(std::strlen(buf))), B + 10, buf, axis);  // the last inside the image
   }
   static const uint8_t colours[][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44}, {214, 39, 40}, {148, 103, 189}, {140, 86, 75}};
+  // legend, top right: a swatch and the name, placed so that the longest name ends at the right edge
+  size_t longest = 0;
+  for (const auto& s : series) longest = std::max(longest, s.name.size());
+  const int lx = std::max(L, width - 4 - 8 * int(longest) - 26);
   for (size_t i = 0; i < series.size(); ++i) {
     const uint8_t* c = colours[i % 6];
     const auto& p = series[i].points;
     for (size_t k = 1; k < p.size(); ++k) cv.line(px(p[k - 1].first), py(p[k - 1].second), px(p[k].first), py(p[k].second), c);
-    const int ly = T + 4 + int(i) * 16;  // legend: a swatch and the name, top right
-    for (int y = 0; y < 8; ++y) cv.line(R - 120, ly + y, R - 100, ly + y, c);
-    cv.text(R - 94, ly - 1, series[i].name, axis);
+    const int ly = T + 4 + int(i) * 16;
+    for (int y = 0; y < 8; ++y) cv.line(lx, ly + y, lx + 20, ly + y, c);
+    cv.text(lx + 26, ly - 1, series[i].name, axis);
   }
   return cv.img;
 }
