@@ -96,8 +96,8 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train, P
   state.counters["images/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// The upscaler (SRCNN-style, valid convolutions): the shipped x2 shape, eight 3x3 convolutions
-// (32@3x7-4@3), SRCNN's 64@9-32@5-4@5 (the shipped x3 and x4) and the design's
+// The upscaler (SRCNN-style, valid convolutions): the shipped shape (x2, x3, x4), eight 3x3
+// convolutions (32@3x7-4@3), SRCNN's 64@9-32@5-4@5 (shipped in session 5) and the design's
 // 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
 // Upscaler::upscale runs them (megapixels/s of output); train_step: one step on 48 x 48 patches
 // (larger for a deeper stack, so that 32 x 32 targets remain; forward, MSE + 0.5 edge as
@@ -164,14 +164,14 @@ int register_all() {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
-  const UpscalerConfig shipped{{64, 32}, {9, 5, 5}, 4}, design{},
-      deep{std::vector<int>(7, 32), std::vector<int>(8, 3), 4};
+  const UpscalerConfig srcnn{{64, 32}, {9, 5, 5}, 4}, design{},
+      shipped{std::vector<int>(7, 32), std::vector<int>(8, 3), 4};
   for (auto [dev, cfg, batch, train, prec] :
-       {std::tuple{Device::CPU, shipped, 16, false, P::FP32}, {Device::CPU, shipped, 32, true, P::FP32},
-        {Device::CPU, shipped, 32, true, P::BF16}, {Device::CPU, deep, 16, false, P::FP32},
-        {Device::CPU, deep, 32, true, P::FP32}, {Device::CUDA, shipped, 16, false, P::FP32},
-        {Device::CUDA, design, 16, false, P::FP32}, {Device::CUDA, deep, 16, false, P::FP32},
-        {Device::CUDA, shipped, 256, true, P::FP32}, {Device::CUDA, deep, 256, true, P::FP32},
+       {std::tuple{Device::CPU, srcnn, 16, false, P::FP32}, {Device::CPU, srcnn, 32, true, P::FP32},
+        {Device::CPU, srcnn, 32, true, P::BF16}, {Device::CPU, shipped, 16, false, P::FP32},
+        {Device::CPU, shipped, 32, true, P::FP32}, {Device::CUDA, srcnn, 16, false, P::FP32},
+        {Device::CUDA, design, 16, false, P::FP32}, {Device::CUDA, shipped, 16, false, P::FP32},
+        {Device::CUDA, srcnn, 256, true, P::FP32}, {Device::CUDA, shipped, 256, true, P::FP32},
         {Device::CUDA, design, 256, true, P::FP32}, {Device::CUDA, design, 256, true, P::TF32},
         {Device::CUDA, design, 256, true, P::BF16}}) {
     const std::string name = std::string(to_string(dev)) + "/upscaler_" + cfg.describe() + "_" +
