@@ -3,6 +3,10 @@
 #   nethack-common    NetHack's 16x16 tile sheet (XPM, 40 x 37 tiles, key colour #476c6c)
 #   crawl-tiles-data  Dungeon Crawl Stone Soup's RGBA atlases, split into alpha-connected sprites
 #                     of at most 32x32 (floor and wall atlases are opaque mosaics, not sprites)
+#   pingus-data, frozen-bubble-data, teeworlds-data
+#                     drawn game art for the upscaler (sprites, ground pieces, backgrounds, tile
+#                     sets), flattened into data/debian/art/<package>/ with names from their paths;
+#                     teeworlds' tile sets are never trained on: the upscaler's unseen-package test
 # Downloads with `apt-get download`, unpacks with `dpkg -x` into data/debian/ (git-ignored), and
 # packs data/debian/nethack16.sprites and data/debian/crawl32.sprites with contact sheets beside
 # them. Needs the built tool (tools/setup.sh). Prints what it found.
@@ -14,15 +18,18 @@ out=data/debian
 mkdir -p "$out/debs" "$out/root"
 (
   cd "$out/debs"
-  if ! ls nethack-common_*.deb crawl-tiles-data_*.deb >/dev/null 2>&1; then
-    apt-get download nethack-common crawl-tiles-data 2>/dev/null || {
+  pkgs=(nethack-common crawl-tiles-data pingus-data frozen-bubble-data teeworlds-data)
+  missing=()
+  for p in "${pkgs[@]}"; do ls "${p}"_*.deb >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get download "${missing[@]}" 2>/dev/null || {
       echo "fetch: apt-get download failed; running apt-get update first" >&2
       SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
       $SUDO apt-get update -qq
-      apt-get download nethack-common crawl-tiles-data
+      apt-get download "${missing[@]}"
     }
   fi
-  for deb in nethack-common_*.deb crawl-tiles-data_*.deb; do dpkg -x "$deb" ../root; done
+  for p in "${pkgs[@]}"; do dpkg -x "$(ls "${p}"_*.deb | head -1)" ../root; done
 )
 nethack=$out/root/usr/share/pixmaps/nethack/x11tiles
 crawl=$out/root/usr/share/crawl/dat/tiles
@@ -33,3 +40,20 @@ echo "== Dungeon Crawl Stone Soup (up to 32x32)"
 "$bin" sprites --mode atlas --max 32 --canvas 32 \
   "$crawl"/main.png "$crawl"/player.png "$crawl"/feat.png "$crawl"/gui.png "$crawl"/icons.png \
   -o "$out/crawl32.sprites" --preview "$out/crawl32.png"
+
+# Drawn art for the upscaler: every PNG of these folders (recursively) copied into one flat folder
+# per package, named by its path (pingus/data/images/core/menu/x.png -> core_menu_x.png). Animation
+# frames (frozen-bubble's pinguins and menu anims) and flags are left out: near-duplicates.
+flatten() {  # flatten DEST SRC_ROOT [find arguments...]
+  local dest=$1 src=$2; shift 2
+  rm -rf "$dest"; mkdir -p "$dest"
+  find "$src" -type f -iname '*.png' "$@" | sort | while read -r f; do
+    rel=${f#"$src"/}; cp "$f" "$dest/${rel//\//_}"
+  done
+  echo "$dest: $(ls "$dest" | wc -l) images"
+}
+games=$out/root/usr/share/games
+echo "== Drawn art for the upscaler"
+flatten "$out/art/pingus" "$games/pingus/data/images"
+flatten "$out/art/frozen-bubble" "$games/frozen-bubble/gfx" -not -path '*/pinguins/*' -not -path '*/anims/*' -not -path '*/flags/*'
+flatten "$out/art/teeworlds-mapres" "$games/teeworlds/data/mapres"
