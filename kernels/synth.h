@@ -408,22 +408,31 @@ struct ImageEntry {
   int64_t offset;
   int width, height;
 };
-// Sample `sample` draws an image (uniformly) and the top-left corner of a P x P patch in it.
-PA_HD void patch_origin(uint64_t seed, uint64_t sample, const ImageEntry* table, int nimages, int P, int* img, int* x0,
-                        int* y0) {
+// Sample `sample` draws an image (uniformly) and the top-left corner of a P x P patch in it; with
+// `dihedral`, then one of the eight flips and transposes of the patch (*t: bit 2 transposes, bit 0
+// flips x, bit 1 flips y; 0 without). The image and corner are drawn first, so a sample's patch is
+// the same place with or without the augmentation.
+PA_HD void patch_origin(uint64_t seed, uint64_t sample, const ImageEntry* table, int nimages, int P, bool dihedral,
+                        int* img, int* x0, int* y0, int* t) {
   SampleRng r{seed, sample * 64 + 9};
   *img = r.below(nimages);
   const ImageEntry e = table[*img];
   *x0 = r.below(e.width - P + 1);
   *y0 = r.below(e.height - P + 1);
+  *t = dihedral ? r.below(8) : 0;
 }
-// Pixel (x, y) of the size x size window at (x0 + off, y0 + off) of the sample's patch, in [0, 1].
+// Pixel (x, y) of the size x size window at (off, off) of the sample's (transformed) patch, in
+// [0, 1]. The input (off 0) and the target (off m) are windows of the same transformed patch.
 PA_HD void patch_pixel(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t sample,
-                       int P, int off, int x, int y, float out[4]) {
-  int img, x0, y0;
-  patch_origin(seed, sample, table, nimages, P, &img, &x0, &y0);
+                       int P, bool dihedral, int off, int x, int y, float out[4]) {
+  int img, x0, y0, t;
+  patch_origin(seed, sample, table, nimages, P, dihedral, &img, &x0, &y0, &t);
   const ImageEntry e = table[img];
-  const uint8_t* p = pixels + (e.offset + int64_t(y0 + off + y) * e.width + (x0 + off + x)) * 4;
+  int u = off + x, v = off + y;  // in the transformed patch; back to the patch as it lies in the image
+  if (t & 1) u = P - 1 - u;
+  if (t & 2) v = P - 1 - v;
+  if (t & 4) { const int w = u; u = v; v = w; }
+  const uint8_t* p = pixels + (e.offset + int64_t(y0 + v) * e.width + (x0 + u)) * 4;
   for (int c = 0; c < 4; ++c) out[c] = float(p[c]) * (1.f / 255.f);
 }
 

@@ -243,8 +243,9 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile,
   return s;
 }
 
-PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev, int* skipped)
-    : P_(patch), m_(margin), f_(factor), dev_(dev) {
+PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev, int* skipped,
+                           bool dihedral)
+    : P_(patch), m_(margin), f_(factor), dihedral_(dihedral), dev_(dev) {
   PA_CHECK(factor >= 1.0 && factor <= 8.0, "upscaler training: factor " << factor << " must be in [1, 8]");
   PA_CHECK(patch > 2 * margin + 1, "upscaler training: a " << patch << " px patch leaves no target after the valid "
                                         "convolutions trim " << margin << " px from each side; use --patch > " << 2 * margin + 1);
@@ -273,11 +274,11 @@ void PatchSampler::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs
   const auto* tab = static_cast<const kernels::ImageEntry*>(table_.raw());
   const uint8_t* px = pixels_.data<uint8_t>();
   if (dev_ == Device::CPU) {
-    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, 0, P_, patch.data<float>());
-    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, m_, T, target.data<float>());
+    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, dihedral_, 0, P_, patch.data<float>());
+    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, dihedral_, m_, T, target.data<float>());
   } else {
-    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, 0, P_, patch.data<float>()));
-    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, m_, T, target.data<float>()));
+    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, dihedral_, 0, P_, patch.data<float>()));
+    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, dihedral_, m_, T, target.data<float>()));
   }
   // Premultiplied before any resampling, exactly as Upscaler::upscale prepares its input.
   const int64_t small = std::max<int64_t>(1, std::llround(double(P_) / f_));

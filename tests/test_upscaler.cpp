@@ -1,7 +1,9 @@
 // tests/test_upscaler.cpp — the SRCNN-style upscaler: tiles with exact seams, no colour fringes
 // from transparent pixels, the self-ensemble's symmetry, shapes that cannot align refused, training patches reproducible and
 // aligned with their targets.
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "pixelart/ops.h"
 #include "pixelart/upscaler.h"
@@ -191,6 +193,62 @@ TEST(Upscaler, PatchesAreReproducibleAndTargetsAreTheirCentres) {
     for (int y = 0; y < 24; ++y)
       for (int c = 0; c < 24 * 4; ++c)
         ASSERT_EQ(tv[size_t(((i * 24 + y) * 24) * 4 + c)], xv[size_t(((i * 32 + y + 4) * 32 + 4) * 4 + c)]);
+}
+
+// Pixel (x, y) of patch i of [n, S, S, 4] seen through flip/transpose t (bit 2 transposes, bit 0
+// flips x, bit 1 flips y), as the sampler defines it.
+const double* through(const std::vector<double>& v, int S, int i, int t, int x, int y) {
+  int u = x, w = y;
+  if (t & 1) u = S - 1 - u;
+  if (t & 2) w = S - 1 - w;
+  if (t & 4) std::swap(u, w);
+  return &v[size_t(((i * S + w) * S + u) * 4)];
+}
+
+TEST(Upscaler, DihedralPatchesAreTheSamePlacesFlippedWithTheirTargets) {
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
+  const int n = 48, P = 32, T = 24;
+  PatchSampler plain(imgs, P, 1.0, 4, Device::CPU), flipped(imgs, P, 1.0, 4, Device::CPU, nullptr, true);
+  Tensor x0, t0, x1, t1;
+  plain.generate(5, 10, n, &x0, &t0);
+  flipped.generate(5, 10, n, &x1, &t1);
+  const auto xp = x0.to_vector(), xf = x1.to_vector(), tf = t1.to_vector();
+  std::set<int> seen;
+  int changed = 0;
+  for (int i = 0; i < n; ++i) {
+    // exactly one of the eight views of the plain patch is the flipped patch (the art is not symmetric)
+    int match = -1, matches = 0;
+    for (int t = 0; t < 8; ++t) {
+      bool all = true;
+      for (int y = 0; y < P && all; ++y)
+        for (int x = 0; x < P && all; ++x) all = std::equal(through(xp, P, i, t, x, y), through(xp, P, i, t, x, y) + 4, &xf[size_t(((i * P + y) * P + x) * 4)]);
+      if (all) match = t, ++matches;
+    }
+    ASSERT_EQ(matches, 1) << "patch " << i;
+    seen.insert(match);
+    changed += match != 0;
+    // the target is the centre of the flipped patch, not of the plain one
+    for (int y = 0; y < T; ++y)
+      for (int x = 0; x < T; ++x)
+        for (int c = 0; c < 4; ++c)
+          ASSERT_EQ(tf[size_t(((i * T + y) * T + x) * 4 + c)], xf[size_t(((i * P + y + 4) * P + x + 4) * 4 + c)]);
+  }
+  EXPECT_EQ(seen.size(), 8u);  // all eight ways occur in 48 draws
+  EXPECT_GT(changed, n / 2);
+}
+
+TEST(Upscaler, CudaPatchesMatchCpu) {
+  PA_SKIP_WITHOUT_CUDA();
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
+  for (bool dihedral : {false, true}) {
+    PatchSampler c(imgs, 32, 1.0, 4, Device::CPU, nullptr, dihedral), g(imgs, 32, 1.0, 4, Device::CUDA, nullptr, dihedral);
+    Tensor xc, tc, xg, tg;
+    c.generate(7, 3, 16, &xc, &tc);
+    g.generate(7, 3, 16, &xg, &tg);
+    // the same places and flips: integer pixels over 255, premultiplied by 0 or 1, identical
+    EXPECT_EQ(xg.to_vector(), xc.to_vector()) << (dihedral ? "dihedral" : "plain");
+    EXPECT_EQ(tg.to_vector(), tc.to_vector()) << (dihedral ? "dihedral" : "plain");
+  }
 }
 
 }  // namespace

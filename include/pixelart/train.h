@@ -35,6 +35,7 @@ struct TrainConfig {
   std::vector<int> kernels{7, 5, 3, 1};
   double factor = 2.0;          // upscaling factor the model is trained for
   int patch = 64;               // training patch size (input pixels)
+  std::string augment = "none";  // none | dihedral: each patch flipped and transposed one of 8 ways
   // both
   int batch = 32;
   int64_t steps = 2000;

@@ -65,7 +65,8 @@ int run_train(const std::vector<std::string>& argv) {
                 "            to start from: its parameters replace those of the same name and shape)\n"
                 "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
                 "            folders, gen:COUNT)\n"
-                "  upscale:  filters, kernels, factor, patch (data: images and folders of images)\n"
+                "  upscale:  filters, kernels, factor, patch, augment (none|dihedral: patches flipped and\n"
+                "            transposed) (data: images and folders of images)\n"
                 "lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1",
                 ErrorKind::Usage);
   TrainConfig cfg;
