@@ -113,6 +113,10 @@ int run_train(const std::vector<std::string>& argv) {
     if (train.empty()) throw Error("training: no training images left after the held-out split", ErrorKind::BadInput);
     data_desc = std::to_string(train.size()) + " training images, " + std::to_string(held_images.size()) + " held out";
     trainer = std::make_unique<UpscalerTrainer>(cfg, train, dev);
+    const int64_t used = static_cast<UpscalerTrainer&>(*trainer).images();
+    if (used < int64_t(train.size()))
+      data_desc += " (" + std::to_string(int64_t(train.size()) - used) + " training images smaller than the " +
+                   std::to_string(cfg.patch) + " px patch are not used)";
   }
   {
     std::ofstream(cfg.out + "/config.json") << cfg.to_json() << "\n";
