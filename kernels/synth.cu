@@ -49,11 +49,11 @@ __global__ void k_resize_batch(const float* src, float* dst, int n, int sh, int 
   }
 }
 __global__ void k_patches(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first,
-                          int n, int P, bool dihedral, int off, int size, float* out) {
+                          int n, PatchDraw d, int off, int size, float* out) {
   const int64_t per = int64_t(size) * size;
   PA_FOR(t, n * per) {
     const int i = int(t / per), pix = int(t % per);
-    patch_pixel(pixels, table, nimages, seed, first + uint64_t(i), P, dihedral, off, pix % size, pix / size, out + t * 4);
+    patch_pixel(pixels, table, nimages, seed, first + uint64_t(i), d, off, pix % size, pix / size, out + t * 4);
   }
 }
 __global__ void k_blur(const float* src, float* dst, const SampleParams* p, SynthDims g, int dir) {
@@ -127,9 +127,9 @@ void resize_batch(const float* src, float* dst, int n, int sh, int sw, int dh, i
   PA_CUDA_CHECK_LAUNCH();
 }
 void synth_patches(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first, int n,
-                   int P, bool dihedral, int off, int size, float* out) {
-  k_patches<<<grid_for(int64_t(n) * size * size, 1 << 20), kThreads>>>(pixels, table, nimages, seed, first, n, P, dihedral,
-                                                                       off, size, out);
+                   PatchDraw d, int off, int size, float* out) {
+  k_patches<<<grid_for(int64_t(n) * size * size, 1 << 20), kThreads>>>(pixels, table, nimages, seed, first, n, d, off, size,
+                                                                       out);
   PA_CUDA_CHECK_LAUNCH();
 }
 void synth_blur(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int dir) {

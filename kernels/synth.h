@@ -403,30 +403,51 @@ PA_HD float chroma_upsample(const float* plane, int cw, int ch, int x, int y) {
 
 // ---- upscaler training patches ------------------------------------------------------------------
 // An image set on the device: uint8 RGBA pixels back to back, and per image its offset (in
-// pixels), width and height.
+// pixels), width, height and `until`: the share of all patch positions in this image and those
+// before it (the last image's is 1).
 struct ImageEntry {
   int64_t offset;
   int width, height;
+  float until;
 };
-// Sample `sample` draws an image (uniformly) and the top-left corner of a P x P patch in it; with
-// `dihedral`, then one of the eight flips and transposes of the patch (*t: bit 2 transposes, bit 0
-// flips x, bit 1 flips y; 0 without). The image and corner are drawn first, so a sample's patch is
-// the same place with or without the augmentation.
-PA_HD void patch_origin(uint64_t seed, uint64_t sample, const ImageEntry* table, int nimages, int P, bool dihedral,
-                        int* img, int* x0, int* y0, int* t) {
+// How patches are drawn: `by_area` draws the image in proportion to its patch positions (every
+// place in the set equally often) instead of each image equally often; `dihedral` flips and
+// transposes each patch one of eight ways.
+struct PatchDraw {
+  int P;  // patch size
+  bool by_area, dihedral;
+};
+// Sample `sample` draws an image and the top-left corner of a P x P patch in it, then with
+// `dihedral` one of the eight flips and transposes of the patch (*t: bit 2 transposes, bit 0 flips
+// x, bit 1 flips y; 0 without). The image and corner are drawn first, so a sample's patch is the
+// same place with or without the augmentation.
+PA_HD void patch_origin(uint64_t seed, uint64_t sample, const ImageEntry* table, int nimages, PatchDraw d, int* img,
+                        int* x0, int* y0, int* t) {
   SampleRng r{seed, sample * 64 + 9};
-  *img = r.below(nimages);
+  if (d.by_area) {  // the first image whose share reaches the draw (binary search)
+    const float u = r.u();
+    int lo = 0, hi = nimages - 1;
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (table[mid].until > u) hi = mid;
+      else lo = mid + 1;
+    }
+    *img = lo;
+  } else {
+    *img = r.below(nimages);
+  }
   const ImageEntry e = table[*img];
-  *x0 = r.below(e.width - P + 1);
-  *y0 = r.below(e.height - P + 1);
-  *t = dihedral ? r.below(8) : 0;
+  *x0 = r.below(e.width - d.P + 1);
+  *y0 = r.below(e.height - d.P + 1);
+  *t = d.dihedral ? r.below(8) : 0;
 }
 // Pixel (x, y) of the size x size window at (off, off) of the sample's (transformed) patch, in
 // [0, 1]. The input (off 0) and the target (off m) are windows of the same transformed patch.
 PA_HD void patch_pixel(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t sample,
-                       int P, bool dihedral, int off, int x, int y, float out[4]) {
+                       PatchDraw d, int off, int x, int y, float out[4]) {
+  const int P = d.P;
   int img, x0, y0, t;
-  patch_origin(seed, sample, table, nimages, P, dihedral, &img, &x0, &y0, &t);
+  patch_origin(seed, sample, table, nimages, d, &img, &x0, &y0, &t);
   const ImageEntry e = table[img];
   int u = off + x, v = off + y;  // in the transformed patch; back to the patch as it lies in the image
   if (t & 1) u = P - 1 - u;

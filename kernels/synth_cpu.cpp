@@ -48,12 +48,12 @@ void synth_resize_cpu(const float* src, float* dst, const SampleParams* p, const
 }
 
 void synth_patches_cpu(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first, int n,
-                       int P, bool dihedral, int off, int size, float* out) {
+                       PatchDraw d, int off, int size, float* out) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int i = 0; i < n; ++i)
     for (int y = 0; y < size; ++y)
       for (int x = 0; x < size; ++x)
-        patch_pixel(pixels, table, nimages, seed, first + uint64_t(i), P, dihedral, off, x, y, out + ((int64_t(i) * size + y) * size + x) * 4);
+        patch_pixel(pixels, table, nimages, seed, first + uint64_t(i), d, off, x, y, out + ((int64_t(i) * size + y) * size + x) * 4);
 }
 
 void resize_batch_cpu(const float* src, float* dst, int n, int sh, int sw, int dh, int dw, int filter) {

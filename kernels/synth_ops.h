@@ -24,10 +24,10 @@ void synth_blur_cpu(const float* src, float* dst, const SampleParams* p, const S
 // Colour jitter and noise in place, then 8-bit levels.
 void synth_color_noise_cpu(float* img, const SampleParams* p, const SynthDims& g);
 // Patches for the upscaler: out [n, size, size, 4], the window at offset `off` inside each
-// sample's P x P patch (off 0, size P: the patch; off m, size P - 2m: the target crop); with
-// `dihedral`, each patch flipped and transposed by one of eight ways drawn per sample.
+// sample's P x P patch (off 0, size P: the patch; off m, size P - 2m: the target crop), drawn
+// as `d` says (synth.h, PatchDraw).
 void synth_patches_cpu(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first, int n,
-                       int P, bool dihedral, int off, int size, float* out);
+                       PatchDraw d, int off, int size, float* out);
 // JPEG pass (0 or 1) in place: RGB -> YCbCr 4:2:0 planes, 8x8 blocks, back (alpha untouched).
 // y: [n, S, S], cb and cr: [n, S/2, S/2] scratch planes.
 void synth_jpeg_cpu(float* img, float* y, float* cb, float* cr, const SampleParams* p, const SynthDims& g, int pass);

@@ -63,6 +63,7 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
   else if (k == "factor") factor = to_double(k, v);
   else if (k == "patch") patch = int(to_int(k, v));
   else if (k == "augment") augment = v;
+  else if (k == "sampling") sampling = v;
   else if (k == "canvas") canvas = int(to_int(k, v));
   else if (k == "batch") batch = int(to_int(k, v));
   else if (k == "steps") steps = to_int(k, v);
@@ -95,7 +96,7 @@ std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
   for (int i = 0; i < kNumLossTerms; ++i) l += (i ? "," : "") + num(loss[i]);
   return {{"task", task}, {"widths", join(widths)}, {"context", std::to_string(context)}, {"init", init},
           {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
-          {"kernels", join(kernels)}, {"factor", num(factor)}, {"patch", std::to_string(patch)}, {"augment", augment},
+          {"kernels", join(kernels)}, {"factor", num(factor)}, {"patch", std::to_string(patch)}, {"augment", augment}, {"sampling", sampling},
           {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"patience", std::to_string(patience)},
@@ -163,12 +164,14 @@ void TrainConfig::validate() const {
     for (int w : widths) need(w > 0 && w <= 4096, "--widths entries must be in 1..4096");
     need(context >= 0 && context <= 16, "--context must be in 0..16");
     need(canvas == 16 || canvas == 32, "--canvas must be 16 or 32");
-    need(augment == "none", "--augment is a setting of the upscaler (the restorer's damage synthesis has its own)");
+    need(augment == "none" && sampling == "image",
+         "--augment and --sampling are settings of the upscaler (the restorer's damage synthesis has its own)");
     DamageConfig::preset(damage).validate();
   } else {
     upscaler().validate();
     need(factor >= 1.0 && factor <= 8.0, "--factor must be in [1, 8]");
     need(augment == "none" || augment == "dihedral", "--augment must be none or dihedral, got '" + augment + "'");
+    need(sampling == "image" || sampling == "area", "--sampling must be image or area, got '" + sampling + "'");
     need(patch > 2 * upscaler().margin() + 1 && patch <= 1024,
          "--patch " + std::to_string(patch) + " leaves no target after the valid convolutions trim " +
              std::to_string(upscaler().margin()) + " px from each side (use more than " +
@@ -358,7 +361,7 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
     : cfg_((cfg.validate(), cfg)),
       model_(cfg.upscaler(), cfg.seed, DType::F32, dev),
       loop_(cfg, model_.params(), "upscaler " + cfg.upscaler().describe()),
-      sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev, nullptr, cfg.augment == "dihedral") {
+      sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev, PatchOptions{cfg.sampling == "area", cfg.augment == "dihedral"}) {
   model_.set_precision(parse_precision(cfg.precision));
   if (!cfg.init.empty()) {
     const Upscaler from = load_upscaler(cfg.init, Device::CPU);

@@ -243,9 +243,9 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile,
   return s;
 }
 
-PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev, int* skipped,
-                           bool dihedral)
-    : P_(patch), m_(margin), f_(factor), dihedral_(dihedral), dev_(dev) {
+PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev,
+                           PatchOptions opts, int* skipped)
+    : P_(patch), m_(margin), f_(factor), opts_(opts), dev_(dev) {
   PA_CHECK(factor >= 1.0 && factor <= 8.0, "upscaler training: factor " << factor << " must be in [1, 8]");
   PA_CHECK(patch > 2 * margin + 1, "upscaler training: a " << patch << " px patch leaves no target after the valid "
                                         "convolutions trim " << margin << " px from each side; use --patch > " << 2 * margin + 1);
@@ -254,12 +254,16 @@ PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double 
   int skip = 0;
   for (const Sprite& img : images) {
     if (img.width < patch || img.height < patch) { ++skip; continue; }
-    table.push_back({int64_t(pixels.size() / 4), img.width, img.height});
+    table.push_back({int64_t(pixels.size() / 4), img.width, img.height, 0.f});
     pixels.insert(pixels.end(), img.rgba.begin(), img.rgba.end());
   }
   if (skipped) *skipped = skip;
   nimages_ = int64_t(table.size());
   PA_CHECK(nimages_ > 0, "upscaler training: no image is at least " << patch << "x" << patch << " px");
+  double total = 0, sum = 0;  // each image's share of all patch positions, accumulated
+  for (const auto& e : table) total += double(e.width - patch + 1) * double(e.height - patch + 1);
+  for (auto& e : table) sum += double(e.width - patch + 1) * double(e.height - patch + 1), e.until = float(sum / total);
+  table.back().until = 1.f;
   Tensor px = Tensor::empty({int64_t(pixels.size())}, DType::U8);
   std::memcpy(px.raw(), pixels.data(), pixels.size());
   Tensor tb = Tensor::empty({int64_t(table.size() * sizeof(kernels::ImageEntry))}, DType::U8);
@@ -273,12 +277,13 @@ void PatchSampler::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs
   Tensor patch = Tensor::empty({n, P_, P_, 4}, DType::F32, dev_), target = Tensor::empty({n, T, T, 4}, DType::F32, dev_);
   const auto* tab = static_cast<const kernels::ImageEntry*>(table_.raw());
   const uint8_t* px = pixels_.data<uint8_t>();
+  const kernels::PatchDraw d{P_, opts_.by_area, opts_.dihedral};
   if (dev_ == Device::CPU) {
-    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, dihedral_, 0, P_, patch.data<float>());
-    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, P_, dihedral_, m_, T, target.data<float>());
+    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, d, 0, P_, patch.data<float>());
+    kernels::synth_patches_cpu(px, tab, int(nimages_), seed, first, n, d, m_, T, target.data<float>());
   } else {
-    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, dihedral_, 0, P_, patch.data<float>()));
-    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, P_, dihedral_, m_, T, target.data<float>()));
+    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, d, 0, P_, patch.data<float>()));
+    PA_ON_CUDA(cuda::synth_patches(px, tab, int(nimages_), seed, first, n, d, m_, T, target.data<float>()));
   }
   // Premultiplied before any resampling, exactly as Upscaler::upscale prepares its input.
   const int64_t small = std::max<int64_t>(1, std::llround(double(P_) / f_));

@@ -78,11 +78,12 @@ run(2 eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.spri
 # The upscaler: train a tiny one on the rendered pairs, upscale (tiles, passes), pixel-art modes.
 # Lists as words, as the issue writes them (--filters 64 64 64 --kernels 7 5 3 1).
 run(0 train upscale --filters 4 4 --kernels 3 3 1 --patch 24 --batch 2 --steps 3 --log-every 1 --holdout 0
-      --loss 1 0 0.5 0 --augment dihedral --data ${WORK}/pairs --out ${WORK}/up --device cpu)
+      --loss 1 0 0.5 0 --augment dihedral --sampling area --data ${WORK}/pairs --out ${WORK}/up --device cpu)
 need(${WORK}/up/model.safetensors)
 file(READ ${WORK}/up/config.json up_config)
 if(NOT up_config MATCHES "\"filters\": \"4,4\"" OR NOT up_config MATCHES "\"kernels\": \"3,3,1\""
-   OR NOT up_config MATCHES "\"loss\": \"1,0,0.5,0\"" OR NOT up_config MATCHES "\"augment\": \"dihedral\"")
+   OR NOT up_config MATCHES "\"loss\": \"1,0,0.5,0\"" OR NOT up_config MATCHES "\"augment\": \"dihedral\""
+   OR NOT up_config MATCHES "\"sampling\": \"area\"")
   message(FATAL_ERROR "the lists given as words were not read as lists: ${up_config}")
 endif()
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/up.png --model ${WORK}/up/model.safetensors -f 1.5 --passes 2 --tile 64)
@@ -110,6 +111,7 @@ endforeach()
 run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${WORK}/up2)
 run(2 train upscale --filters 4 4 --kernels 3 3 1 --augment rotate --data ${WORK}/pairs --out ${WORK}/up2)
 run(2 train restore --augment dihedral --data gen:40 --out ${WORK}/aug)
+run(2 train upscale --sampling pixel --data ${WORK}/pairs --out ${WORK}/up2)
 # Train on from the tiny upscaler with a new schedule; other filters do not fit (usage error).
 run(0 train upscale --filters 4,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 2 --holdout 0 --lr 1e-4
       --init ${WORK}/up/model.safetensors --data ${WORK}/pairs --out ${WORK}/up_more --device cpu)

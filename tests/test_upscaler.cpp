@@ -208,7 +208,7 @@ const double* through(const std::vector<double>& v, int S, int i, int t, int x, 
 TEST(Upscaler, DihedralPatchesAreTheSamePlacesFlippedWithTheirTargets) {
   std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
   const int n = 48, P = 32, T = 24;
-  PatchSampler plain(imgs, P, 1.0, 4, Device::CPU), flipped(imgs, P, 1.0, 4, Device::CPU, nullptr, true);
+  PatchSampler plain(imgs, P, 1.0, 4, Device::CPU), flipped(imgs, P, 1.0, 4, Device::CPU, {false, true});
   Tensor x0, t0, x1, t1;
   plain.generate(5, 10, n, &x0, &t0);
   flipped.generate(5, 10, n, &x1, &t1);
@@ -237,11 +237,46 @@ TEST(Upscaler, DihedralPatchesAreTheSamePlacesFlippedWithTheirTargets) {
   EXPECT_GT(changed, n / 2);
 }
 
+TEST(Upscaler, PatchesByAreaDrawEveryPlaceEquallyOften) {
+  // one 200x200 image (red 200) and ten 40x40 ones (red 10 + i): with 32 px patches the large one
+  // holds 169^2 = 28561 of the 29371 patch positions (97%), yet is one image in eleven
+  auto flat = [](int size, uint8_t red) {
+    Sprite s;
+    s.width = s.height = size;
+    s.rgba.assign(size_t(size) * size * 4, 255);
+    for (size_t k = 0; k < s.rgba.size(); k += 4) s.rgba[k] = red;
+    return s;
+  };
+  std::vector<Sprite> imgs{flat(200, 200)};
+  for (int i = 0; i < 10; ++i) imgs.push_back(flat(40, uint8_t(10 + i)));
+  const int n = 400;
+  auto count_large = [&](bool by_area, std::set<int>* reds) {
+    PatchSampler s(imgs, 32, 1.0, 4, Device::CPU, {by_area, false});
+    Tensor x, t;
+    s.generate(3, 0, n, &x, &t);
+    const auto v = x.to_vector();
+    int large = 0;
+    for (int i = 0; i < n; ++i) {
+      const int red = int(std::lround(v[size_t(i) * 32 * 32 * 4] * 255));
+      large += red == 200;
+      reds->insert(red);
+    }
+    return large;
+  };
+  std::set<int> by_image, by_area;
+  const int li = count_large(false, &by_image), la = count_large(true, &by_area);
+  EXPECT_NEAR(li, n / 11, n / 20) << "each image equally often";
+  EXPECT_NEAR(la, n * 28561 / 29371, n / 40) << "each place equally often";
+  EXPECT_EQ(by_image.size(), 11u);  // every image is reachable both ways
+  EXPECT_GE(by_area.size(), 5u);    // 97% of 400 draws leave about 11 for the ten small images
+}
+
 TEST(Upscaler, CudaPatchesMatchCpu) {
   PA_SKIP_WITHOUT_CUDA();
   std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
   for (bool dihedral : {false, true}) {
-    PatchSampler c(imgs, 32, 1.0, 4, Device::CPU, nullptr, dihedral), g(imgs, 32, 1.0, 4, Device::CUDA, nullptr, dihedral);
+    const PatchOptions o{dihedral, dihedral};  // by area too
+    PatchSampler c(imgs, 32, 1.0, 4, Device::CPU, o), g(imgs, 32, 1.0, 4, Device::CUDA, o);
     Tensor xc, tc, xg, tg;
     c.generate(7, 3, 16, &xc, &tc);
     g.generate(7, 3, 16, &xg, &tg);

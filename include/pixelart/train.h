@@ -36,6 +36,7 @@ struct TrainConfig {
   double factor = 2.0;          // upscaling factor the model is trained for
   int patch = 64;               // training patch size (input pixels)
   std::string augment = "none";  // none | dihedral: each patch flipped and transposed one of 8 ways
+  std::string sampling = "image";  // image: each image equally often | area: each patch position
   // both
   int batch = 32;
   int64_t steps = 2000;

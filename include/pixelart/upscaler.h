@@ -66,20 +66,27 @@ class Upscaler {
 // Training pairs for the upscaler, made on the device: a random P x P patch of a random image
 // (counter-based: the same on CPU and GPU), premultiplied, shrunk by the factor (area) and
 // interpolated back (bicubic) as the input; its premultiplied centre (P - 2 margin) as the target.
-// `dihedral`: each patch is also flipped and transposed by one of eight ways (drawn per sample),
-// so the model sees every orientation of the art it learns from.
+struct PatchOptions {
+  // Each image equally often (false), or each image in proportion to its patch positions, so that
+  // every place in the set is drawn equally often and many small images do not crowd out a few
+  // large ones (true).
+  bool by_area = false;
+  // Each patch also flipped and transposed by one of eight ways (drawn per sample), so the model
+  // sees every orientation of the art it learns from.
+  bool dihedral = false;
+};
 class PatchSampler {
  public:
   // Images smaller than the patch are not used (counted in *skipped).
-  PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev, int* skipped = nullptr,
-               bool dihedral = false);
+  PatchSampler(const std::vector<Sprite>& images, int patch, double factor, int margin, Device dev, PatchOptions opts = {},
+               int* skipped = nullptr);
   void generate(uint64_t seed, uint64_t first, int n, Tensor* inputs, Tensor* targets);
   int64_t images() const { return nimages_; }
 
  private:
   int P_, m_;
   double f_;
-  bool dihedral_;
+  PatchOptions opts_;
   int64_t nimages_ = 0;
   Device dev_;
   Tensor pixels_, table_;  // u8 pixels back to back; u8 bytes of kernels::ImageEntry

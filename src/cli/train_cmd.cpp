@@ -66,7 +66,8 @@ int run_train(const std::vector<std::string>& argv) {
                 "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
                 "            folders, gen:COUNT)\n"
                 "  upscale:  filters, kernels, factor, patch, augment (none|dihedral: patches flipped and\n"
-                "            transposed) (data: images and folders of images)\n"
+                "            transposed), sampling (image: each image equally often|area: each place)\n"
+                "            (data: images and folders of images)\n"
                 "lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1",
                 ErrorKind::Usage);
   TrainConfig cfg;
