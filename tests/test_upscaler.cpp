@@ -7,6 +7,7 @@
 
 #include "pixelart/ops.h"
 #include "pixelart/upscaler.h"
+#include "rng.h"
 #include "testing.h"
 
 namespace pixelart::testing {
@@ -34,8 +35,38 @@ Sprite art(int w, int h, uint64_t seed) {  // smooth colour fields with a transp
   return s;
 }
 
+// An untrained upscaler adds nothing (its last convolution starts at zero); the tests of tiles,
+// fringes and the ensemble need a network that does, so they give the last layer random weights.
+Upscaler busy(const UpscalerConfig& cfg, uint64_t seed, double scale = 1.0) {
+  Upscaler model(cfg, seed);
+  Tensor last = model.params().param("conv" + std::to_string(cfg.kernels.size() - 1) + ".weight");
+  std::vector<double> w(size_t(last.numel()));
+  const double bound = scale * 0.1 * std::sqrt(3.0 * double(last.size(0)) / double(last.numel()));
+  for (size_t k = 0; k < w.size(); ++k) w[k] = bound * (2.0 * kernels::uniform01(seed, 99, k) - 1.0);
+  last.copy_from(Tensor::from_vector(w, last.shape()));
+  return model;
+}
+
+TEST(Upscaler, AnUntrainedUpscalerIsPlainBicubic) {
+  const Upscaler model(small(), 3);
+  Tensor x = Tensor::empty({2, 20, 22, 4});
+  for (int64_t k = 0; k < x.numel(); ++k) x.data<float>()[k] = float(kernels::uniform01(4, 0, uint64_t(k)));
+  const Tensor y = model.forward(x);
+  const int m = small().margin();
+  ASSERT_EQ(y.describe(), "f32[2,12,14,4]@cpu");
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t r = 0; r < 12; ++r)
+      for (int64_t c = 0; c < 14 * 4; ++c)
+        ASSERT_EQ(y.data<float>()[((i * 12 + r) * 14) * 4 + c], x.data<float>()[((i * 20 + r + m) * 22 + m) * 4 + c]);
+  // and busy() gives the tests below a network that does change the image
+  const Tensor z = busy(small(), 3).forward(x);
+  double moved = 0;
+  for (int64_t k = 0; k < z.numel(); ++k) moved = std::max(moved, double(std::abs(z.data<float>()[k] - y.data<float>()[k])));
+  EXPECT_GT(moved, 0.01);
+}
+
 TEST(Upscaler, TilesHaveExactSeams) {
-  Upscaler model(small(), 4);
+  const Upscaler model = busy(small(), 4);
   const Sprite img = art(45, 37, 1);
   const Sprite whole = model.upscale(img, 1.75, 2, 4096);
   const Sprite tiled = model.upscale(img, 1.75, 2, 16);  // many tiles, each with its margin
@@ -80,7 +111,7 @@ TEST(Upscaler, TransparentPixelsLeaveNoColourFringe) {
 // the network would add (an untrained one with a large last layer adds plenty): opaque images stay
 // opaque, far background stays (0,0,0,0); near the alpha's edges the network still decides.
 TEST(Upscaler, FlatAlphaIsKeptExactly) {
-  Upscaler model(small(), 5);
+  Upscaler model = busy(small(), 5);
   Tensor last = model.params().param("conv2.bias");
   last.copy_from(Tensor::from_vector({0.1, -0.2, 0.1, -0.3}, {4}));  // pushes alpha down everywhere
   Sprite opaque = art(40, 32, 2);
@@ -133,11 +164,7 @@ int max_diff(const Sprite& a, const Sprite& b) {
 // output, so the result commutes with flipping and transposing the input (a wrong inverse would
 // not). The network alone does not: the test would not pass by accident.
 TEST(Upscaler, EnsembleCommutesWithFlipsAndTransposes) {
-  Upscaler model(small(), 6);
-  Tensor last = model.params().param("conv2.weight");  // a large correction, so that it shows
-  std::vector<double> w = last.to_vector();
-  for (double& v : w) v *= 30;
-  last.copy_from(Tensor::from_vector(w, last.shape()));
+  const Upscaler model = busy(small(), 6, 30.0);  // a large correction, so that it shows
   const Sprite img = art(45, 37, 3);  // not square: the transposes change the shape
   for (auto* t : {&flip_x, &transpose}) {
     const int plain = max_diff(t(model.upscale(img, 2.0, 1)), model.upscale(t(img), 2.0, 1));
@@ -149,7 +176,7 @@ TEST(Upscaler, EnsembleCommutesWithFlipsAndTransposes) {
   UpscalerConfig pointwise;
   pointwise.filters = {8};
   pointwise.kernels = {1, 1};
-  const Upscaler pw(pointwise, 7);
+  const Upscaler pw = busy(pointwise, 7);
   EXPECT_LE(max_diff(pw.upscale(img, 2.0, 1), pw.upscale(img, 2.0, 1, 256, true)), 1);
 }
 

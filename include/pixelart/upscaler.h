@@ -2,8 +2,9 @@
 //
 // Interpolate by a float factor f (bicubic), then k valid (unpadded) convolutions with ReLU and a
 // last convolution back to the channels: default 64@7, 64@5, 64@3, 4@1. The convolutions predict
-// a correction added to the interpolated image's centre (a residual connection), so an untrained
-// model is plain bicubic and training only has to improve on it. Each valid kxk conv
+// a correction added to the interpolated image's centre (a residual connection) and the last
+// convolution starts at zero, so an untrained model is exactly plain bicubic and training only has
+// to improve on it. Each valid kxk conv
 // trims (k-1)/2 pixels from every side, so the output is the interpolated image less a margin of
 // shrink()/2 on each side; kernels are odd so output and target stay centred. RGBA: colour is
 // learnt on premultiplied values and alpha as the fourth channel, so transparent pixels never

@@ -21,6 +21,7 @@ namespace {
 struct Score {
   double psnr_sum = 0, ssim_sum = 0, alpha_sum = 0;
   int n = 0;
+  std::vector<double> psnr;  // per image, in the order of the images
 };
 // Premultiplied colour and alpha in [0, 1].
 void planes(const Sprite& s, std::vector<double>* rgb, std::vector<double>* a, std::vector<double>* luma) {
@@ -58,7 +59,8 @@ void score(Score& s, const Sprite& out, const Sprite& ref) {
   std::vector<double> r1, a1, l1, r2, a2, l2;
   planes(out, &r1, &a1, &l1);
   planes(ref, &r2, &a2, &l2);
-  s.psnr_sum += psnr(r1, r2);
+  s.psnr.push_back(psnr(r1, r2));
+  s.psnr_sum += s.psnr.back();
   s.ssim_sum += ssim(l1, l2, ref.width, ref.height);
   s.alpha_sum += psnr(a1, a2);
   ++s.n;
@@ -74,12 +76,13 @@ Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble"});
+  Args a(argv, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image"});
   a.no_positional("eval-upscale");
   if (!a.has("data"))
     throw Error("usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]\n"
-                "       [--sheet PNG] [--ensemble] [--json]   (RUN/holdout.txt lists a training run's held-out images;\n"
-                "       no --model: per factor the shipped model trained for it; --ensemble adds the self-ensemble's row)",
+                "       [--sheet PNG] [--ensemble] [--per-image] [--json]   (RUN/holdout.txt lists a training run's\n"
+                "       held-out images; no --model: per factor the shipped model trained for it; --ensemble adds the\n"
+                "       self-ensemble's row; --per-image adds each image's PSNR by method, worst gain first)",
                 ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   std::vector<int> factors;
@@ -120,11 +123,12 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     paths = expand_inputs(parts, &errors);
   }
   std::vector<Sprite> refs;
+  std::vector<std::string> ref_paths;
   for (const auto& p : paths) {
     try {
       const Sprite img = read_image(p);
       const int c = std::min({crop_size, img.width / 12 * 12, img.height / 12 * 12});
-      if (c >= 24) refs.push_back(crop(img, (img.width - c) / 2, (img.height - c) / 2, c, c));
+      if (c >= 24) refs.push_back(crop(img, (img.width - c) / 2, (img.height - c) / 2, c, c)), ref_paths.push_back(p);
     } catch (const Error& e) {
       errors.push_back(e.what());
     }
@@ -158,8 +162,14 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     }
   }
   if (a.has("json")) {
-    std::printf("{\"images\": %zu, \"crop\": %d, \"megapixels_per_s\": %.3f, \"factors\": {", refs.size(), crop_size,
+    std::printf("{\"images\": %zu, \"crop\": %d, \"megapixels_per_s\": %.3f, ", refs.size(), crop_size,
                 megapixels / model_seconds);
+    if (a.has("per-image")) {
+      std::printf("\"image_files\": [");
+      for (size_t i = 0; i < ref_paths.size(); ++i) std::printf("%s\"%s\"", i ? ", " : "", json_escape(ref_paths[i]).c_str());
+      std::printf("], ");
+    }
+    std::printf("\"factors\": {");
     bool firstf = true;
     for (auto& [f, m] : scores) {
       std::printf("%s\"%d\": {", firstf ? "" : ", ", f);
@@ -168,6 +178,11 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
         std::printf("%s\"%s\": {\"psnr\": %.3f, \"ssim\": %.4f, \"alpha_psnr\": %.3f", first ? "" : ", ", name.c_str(),
                     s.psnr_sum / s.n, s.ssim_sum / s.n, s.alpha_sum / s.n), first = false;
         if (name == "upscaler" || name == "ensemble") std::printf(", \"model\": \"%s\"", json_escape(model_path[f]).c_str());
+        if (a.has("per-image")) {
+          std::printf(", \"per_image_psnr\": [");
+          for (size_t i = 0; i < s.psnr.size(); ++i) std::printf("%s%.3f", i ? ", " : "", s.psnr[i]);
+          std::printf("]");
+        }
         std::printf("}");
       }
       std::printf("}");
@@ -186,6 +201,18 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
         if (!m.count(name)) continue;
         const Score& s = m[name];
         std::printf("x%-6d %-9s %10.2f %8.4f %12.2f\n", f, name, s.psnr_sum / s.n, s.ssim_sum / s.n, s.alpha_sum / s.n);
+      }
+    if (a.has("per-image"))
+      for (auto& [f, m] : scores) {  // worst gain over bicubic first: where the model needs work
+        std::vector<size_t> order(refs.size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+        auto gain = [&](size_t i) { return m["upscaler"].psnr[i] - m["bicubic"].psnr[i]; };
+        std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return gain(x) < gain(y); });
+        std::printf("x%d per image (PSNR dB, worst gain first):\n%8s %8s %8s %8s %9s  %s\n", f, "bicubic", "lanczos",
+                    "upscaler", "gain", "crop", "image");
+        for (size_t i : order)
+          std::printf("%8.2f %8.2f %8.2f %+8.2f %4dx%-4d  %s\n", m["bicubic"].psnr[i], m["lanczos"].psnr[i],
+                      m["upscaler"].psnr[i], gain(i), refs[i].width, refs[i].height, ref_paths[i].c_str());
       }
     std::printf("throughput: %.3f megapixels/s of output on %s\n", megapixels / model_seconds, to_string(dev));
   }
