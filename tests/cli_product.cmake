@@ -129,7 +129,8 @@ if(NOT last_out MATCHES "\"upscaler\": {\"psnr\"" OR NOT last_out MATCHES "\"ens
   message(FATAL_ERROR "eval-upscale printed no figures for the upscaler and its ensemble: ${last_out}")
 endif()
 run(0 eval-upscale --model ${WORK}/up/model.safetensors --data ${WORK}/pairs --factors 2 --crop 48 --per-image)
-if(NOT last_out MATCHES "x2 per image \\(PSNR dB, worst gain first\\)" OR NOT last_out MATCHES "00000_input.png")
+if(NOT last_out MATCHES "x2 per image \\(PSNR dB, worst gain first\\)" OR NOT last_out MATCHES "00000_input.png"
+   OR NOT last_out MATCHES "x2 median gain over bicubic [-+][0-9.]+ dB \\(4 images\\)")
   message(FATAL_ERROR "eval-upscale --per-image printed no row per image: ${last_out}")
 endif()
 run(0 eval-upscale --model ${WORK}/up/model.safetensors --data ${WORK}/pairs --factors 2 --crop 48 --per-image --json)

@@ -139,6 +139,42 @@ TEST(Upscaler, FlatAlphaIsKeptExactly) {
   EXPECT_GT(changed, 0) << "the edge of the square is the network's to decide";
 }
 
+// Where all four channels are flat over the receptive field (a field of one colour), the colour
+// is kept too: the network's bias would otherwise shift it by about a level and break the
+// palette. Near a detail the network still decides.
+TEST(Upscaler, FlatColourIsKeptExactly) {
+  Upscaler model = busy(small(), 8);
+  Tensor bias = model.params().param("conv2.bias");
+  bias.copy_from(Tensor::from_vector({0.02, -0.03, 0.01, 0.0}, {4}));  // shifts flat colour by levels
+  for (uint8_t alpha : {uint8_t(255), uint8_t(128)}) {
+    Sprite field;
+    field.width = field.height = 40;
+    field.rgba.resize(size_t(40) * 40 * 4);
+    for (int y = 0; y < 40; ++y)
+      for (int x = 0; x < 40; ++x) {
+        uint8_t* p = field.px(x, y);
+        const bool detail = x < 4 && y < 4;
+        p[0] = detail ? 250 : 90, p[1] = detail ? 10 : 160, p[2] = 30, p[3] = alpha;
+      }
+    const Sprite up = model.upscale(field, 2.0, 1);
+    const int reach = 2 * (small().margin() + 2) + 8;  // the detail, its receptive field and bicubic's reach
+    int near_changed = 0;
+    for (int y = 0; y < up.height; ++y)
+      for (int x = 0; x < up.width; ++x) {
+        const uint8_t* p = up.px(x, y);
+        if (x >= reach || y >= reach) {
+          ASSERT_EQ(p[3], alpha) << x << "," << y;
+          ASSERT_NEAR(p[0], 90, alpha == 255 ? 0 : 1) << x << "," << y;  // 8-bit premultiplied rounding at half alpha
+          ASSERT_NEAR(p[1], 160, alpha == 255 ? 0 : 1) << x << "," << y;
+          ASSERT_NEAR(p[2], 30, alpha == 255 ? 0 : 1) << x << "," << y;
+        } else {
+          near_changed += p[0] != 90 && p[0] != 250;
+        }
+      }
+    EXPECT_GT(near_changed, 0) << "near the detail the network still decides";
+  }
+}
+
 Sprite flip_x(const Sprite& s) {
   Sprite o = s;
   for (int y = 0; y < s.height; ++y)

@@ -44,8 +44,9 @@ class Upscaler {
   // pass). Runs in tiles of at most `tile` output pixels whose inputs overlap by the margin, so
   // every output pixel sees its whole receptive field and the seams are exact (up to float
   // rounding: at most one 8-bit level, tested); the image's own border is replicated. Where the
-  // interpolated alpha is flat over an output pixel's receptive field, that alpha is kept exactly
-  // (the network sees nothing there that could move it). `ensemble`: the mean of the network's
+  // interpolated alpha is flat over an output pixel's receptive field, that alpha is kept exactly,
+  // and where all four channels are, the colour too (the network sees nothing there that could
+  // move them). `ensemble`: the mean of the network's
   // outputs over the eight flips and transposes of the interpolated image (8x the work; a
   // little sharper and cleaner, as in EDSR's self-ensemble). Returns straight RGBA.
   Sprite upscale(const Sprite& img, double factor, int passes, int tile = 256, bool ensemble = false) const;

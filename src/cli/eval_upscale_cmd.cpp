@@ -213,6 +213,10 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
         for (size_t i : order)
           std::printf("%8.2f %8.2f %8.2f %+8.2f %4dx%-4d  %s\n", m["bicubic"].psnr[i], m["lanczos"].psnr[i],
                       m["upscaler"].psnr[i], gain(i), refs[i].width, refs[i].height, ref_paths[i].c_str());
+        // the median: a mean of per-image PSNR is moved far by a flat crop (99 dB when exact)
+        const size_t n = order.size();
+        std::printf("x%d median gain over bicubic %+.2f dB (%zu images)\n", f,
+                    n % 2 ? gain(order[n / 2]) : (gain(order[n / 2 - 1]) + gain(order[n / 2])) / 2, n);
       }
     std::printf("throughput: %.3f megapixels/s of output on %s\n", megapixels / model_seconds, to_string(dev));
   }
