@@ -116,6 +116,7 @@ void keep_flat(const Tensor& pad, int m, Tensor* out) {
   const int64_t PH = pad.size(1), PW = pad.size(2), H = out->size(1), W = out->size(2);
   const float* s = pad.data<float>();
   std::vector<float> lo(size_t(PH * W * 4)), hi(size_t(PH * W * 4));
+#pragma omp parallel for schedule(static)
   for (int64_t y = 0; y < PH; ++y)  // per channel, min and max over 2m+1 columns, then over 2m+1 rows
     for (int64_t x = 0; x < W; ++x)
       for (int c = 0; c < 4; ++c) {
@@ -124,6 +125,7 @@ void keep_flat(const Tensor& pad, int m, Tensor* out) {
         lo[size_t((y * W + x) * 4 + c)] = a, hi[size_t((y * W + x) * 4 + c)] = b;
       }
   float* o = out->data<float>();
+#pragma omp parallel for schedule(static)
   for (int64_t y = 0; y < H; ++y)
     for (int64_t x = 0; x < W; ++x) {
       float a[4] = {2, 2, 2, 2}, b[4] = {-1, -1, -1, -1};
