@@ -96,8 +96,8 @@ std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
   for (int i = 0; i < kNumLossTerms; ++i) l += (i ? "," : "") + num(loss[i]);
   return {{"task", task}, {"widths", join(widths)}, {"context", std::to_string(context)}, {"init", init},
           {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
-          {"kernels", join(kernels)}, {"factor", num(factor)}, {"patch", std::to_string(patch)}, {"augment", augment}, {"sampling", sampling},
-          {"batch", std::to_string(batch)},
+          {"kernels", join(kernels)}, {"factor", num(factor)}, {"patch", std::to_string(patch)},
+          {"augment", augment}, {"sampling", sampling}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"patience", std::to_string(patience)},
           {"plateau-factor", num(plateau_factor)}, {"precision", precision}, {"weight-decay", num(weight_decay)},
@@ -361,7 +361,8 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
     : cfg_((cfg.validate(), cfg)),
       model_(cfg.upscaler(), cfg.seed, DType::F32, dev),
       loop_(cfg, model_.params(), "upscaler " + cfg.upscaler().describe()),
-      sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev, PatchOptions{cfg.sampling == "area", cfg.augment == "dihedral"}) {
+      sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev,
+               PatchOptions{cfg.sampling == "area", cfg.augment == "dihedral"}) {
   model_.set_precision(parse_precision(cfg.precision));
   if (!cfg.init.empty()) {
     const Upscaler from = load_upscaler(cfg.init, Device::CPU);
