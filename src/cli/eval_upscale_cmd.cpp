@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include <opencv2/imgproc.hpp>
@@ -19,9 +20,10 @@ namespace pixelart::cli {
 namespace {
 
 struct Score {
-  double psnr_sum = 0, ssim_sum = 0, alpha_sum = 0;
-  int n = 0;
   std::vector<double> psnr;  // per image, in the order of the images
+  double ssim_sum = 0, alpha_sum = 0;
+  int n = 0;
+  double mean_psnr() const { return std::accumulate(psnr.begin(), psnr.end(), 0.0) / n; }
 };
 // Premultiplied colour and alpha in [0, 1].
 void planes(const Sprite& s, std::vector<double>* rgb, std::vector<double>* a, std::vector<double>* luma) {
@@ -60,7 +62,6 @@ void score(Score& s, const Sprite& out, const Sprite& ref) {
   planes(out, &r1, &a1, &l1);
   planes(ref, &r2, &a2, &l2);
   s.psnr.push_back(psnr(r1, r2));
-  s.psnr_sum += s.psnr.back();
   s.ssim_sum += ssim(l1, l2, ref.width, ref.height);
   s.alpha_sum += psnr(a1, a2);
   ++s.n;
@@ -176,7 +177,7 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       bool first = true;
       for (auto& [name, s] : m) {
         std::printf("%s\"%s\": {\"psnr\": %.3f, \"ssim\": %.4f, \"alpha_psnr\": %.3f", first ? "" : ", ", name.c_str(),
-                    s.psnr_sum / s.n, s.ssim_sum / s.n, s.alpha_sum / s.n), first = false;
+                    s.mean_psnr(), s.ssim_sum / s.n, s.alpha_sum / s.n), first = false;
         if (name == "upscaler" || name == "ensemble") std::printf(", \"model\": \"%s\"", json_escape(model_path[f]).c_str());
         if (a.has("per-image")) {
           std::printf(", \"per_image_psnr\": [");
@@ -200,7 +201,7 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       for (const char* name : {"bicubic", "lanczos", "upscaler", "ensemble"}) {
         if (!m.count(name)) continue;
         const Score& s = m[name];
-        std::printf("x%-6d %-9s %10.2f %8.4f %12.2f\n", f, name, s.psnr_sum / s.n, s.ssim_sum / s.n, s.alpha_sum / s.n);
+        std::printf("x%-6d %-9s %10.2f %8.4f %12.2f\n", f, name, s.mean_psnr(), s.ssim_sum / s.n, s.alpha_sum / s.n);
       }
     if (a.has("per-image"))
       for (auto& [f, m] : scores) {  // worst gain over bicubic first: where the model needs work
