@@ -31,6 +31,10 @@ template <class T> void weighted_sum_cpu(const T* x, const T* w, T* out, int64_t
 template <class T> void fill_cpu(T* y, T value, int64_t n);
 // y[n, r, c, k] = h[n, r, c, k] + x[n, r + m, c + m, k]; h is [n, H, W, C], x [n, H + 2m, W + 2m, C].
 template <class T> void add_center_crop_cpu(const T* h, const T* x, T* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m);
+// Between x [n, H*S, W*S, C] and d [n, H, W, S*S*C] (unshuffle_index): to_depth reads x and
+// writes d, otherwise reads d and writes x; `accumulate` adds instead of storing (gradients).
+template <class T>
+void space_depth_cpu(const T* src, T* dst, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool to_depth, bool accumulate);
 // In place over `pixels` RGBA pixels.
 void premultiply_cpu(float* v, int64_t pixels);
 void unpremultiply_cpu(float* v, int64_t pixels);

@@ -21,6 +21,16 @@ __global__ void k_axpy(float a, const float* x, float* y, int64_t n) { PA_GRID_S
 __global__ void k_add_crop(const float* h, const float* x, float* y, int64_t total, int64_t H, int64_t W, int64_t C, int64_t m) {
   PA_GRID_STRIDE(i, total) y[i] = h[i] + x[center_crop_index(i, H, W, C, m)];
 }
+// One thread per element of the blocked layout; consecutive threads read or write consecutive
+// channels of one pixel, so both sides stay coalesced in runs of C.
+__global__ void k_space_depth(const float* src, float* dst, int64_t total, int64_t H, int64_t W, int64_t C, int64_t S,
+                              bool to_depth, bool accumulate) {
+  PA_GRID_STRIDE(i, total) {
+    const int64_t j = unshuffle_index(i, H, W, C, S);
+    const int64_t from = to_depth ? j : i, to = to_depth ? i : j;
+    dst[to] = accumulate ? dst[to] + src[from] : src[from];
+  }
+}
 __global__ void k_premul(float* v, int64_t n) { PA_GRID_STRIDE(i, n) premultiply_px(v + i * 4); }
 __global__ void k_unpremul(float* v, int64_t n) { PA_GRID_STRIDE(i, n) unpremultiply_px(v + i * 4); }
 __global__ void k_sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) {
@@ -59,6 +69,11 @@ void axpy(float a, const float* x, float* y, int64_t n) { k_axpy<<<grid_for(n), 
 void add_center_crop(const float* h, const float* x, float* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m) {
   const int64_t total = n * H * W * C;
   k_add_crop<<<grid_for(total), kThreads>>>(h, x, y, total, H, W, C, m);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void space_depth(const float* src, float* dst, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool to_depth, bool accumulate) {
+  const int64_t total = n * H * W * C * S * S;
+  k_space_depth<<<grid_for(total), kThreads>>>(src, dst, total, H, W, C, S, to_depth, accumulate);
   PA_CUDA_CHECK_LAUNCH();
 }
 void premultiply(float* v, int64_t pixels) { k_premul<<<grid_for(pixels), kThreads>>>(v, pixels); PA_CUDA_CHECK_LAUNCH(); }

@@ -32,6 +32,16 @@ PA_HD int64_t center_crop_index(int64_t i, int64_t H, int64_t W, int64_t C, int6
   return ((n * (H + 2 * m) + r + m) * (W + 2 * m) + c + m) * C + k;
 }
 
+// Space to depth by S: element i of d [n, H, W, S*S*C] (the blocked layout) is element
+// unshuffle_index(i) of x [n, H*S, W*S, C]; channel (dy*S + dx)*C + c of block (Y, X) is pixel
+// (Y*S + dy, X*S + dx), channel c. A permutation: pixel_unshuffle gathers with it, pixel_shuffle
+// scatters, and each one's gradient is the other.
+PA_HD int64_t unshuffle_index(int64_t i, int64_t H, int64_t W, int64_t C, int64_t S) {
+  const int64_t CS = C * S * S, k = i % CS, X = (i / CS) % W, Y = (i / (CS * W)) % H, n = i / (CS * W * H);
+  const int64_t c = k % C, d = k / C, dx = d % S, dy = d / S;
+  return ((n * H * S + Y * S + dy) * (W * S) + X * S + dx) * C + c;
+}
+
 // Premultiplied alpha (RGBA, 4 values): colour is learnt and resampled as c * a, so transparent
 // pixels carry no colour into their neighbours (no fringes); un-premultiplying divides back where
 // alpha is above 1/512 and leaves transparent pixels black.

@@ -54,6 +54,49 @@ Tensor add_center_crop(const Tensor& h, const Tensor& x) {
 }
 
 namespace {
+// d = x's blocks (to_depth) or x = d's pixels, with the other direction as the gradient.
+Tensor space_depth(const Tensor& x, int S, bool to_depth) {
+  const char* op = to_depth ? "pixel_unshuffle" : "pixel_shuffle";
+  detail::check_rank(op, "input", x, 4);
+  detail::check_float(op, "input", x);
+  PA_CHECK(S >= 1 && S <= 16, op << ": factor " << S << " must be in 1..16");
+  const int64_t n = x.size(0);
+  int64_t H, W, C;  // the blocked grid and the pixel channels
+  if (to_depth) {
+    PA_CHECK(x.size(1) % S == 0 && x.size(2) % S == 0,
+             op << ": input " << x.describe() << " is not a whole number of " << S << "x" << S << " blocks");
+    H = x.size(1) / S, W = x.size(2) / S, C = x.size(3);
+  } else {
+    PA_CHECK(x.size(3) % (int64_t(S) * S) == 0, op << ": input " << x.describe() << " has channels that are not a multiple of " << S * S);
+    H = x.size(1), W = x.size(2), C = x.size(3) / (int64_t(S) * S);
+  }
+  const Shape out = to_depth ? Shape{n, H, W, C * S * S} : Shape{n, H * S, W * S, C};
+  Tensor y = Tensor::empty(out, x.dtype(), x.device());
+  auto run = [=](const Tensor& src, Tensor& dst, bool dir, bool acc) {
+    if (src.device() == Device::CPU) {
+      PA_DISPATCH_FLOAT(src.dtype(), kernels::space_depth_cpu<T>(src.data<T>(), dst.data<T>(), n, H, W, C, S, dir, acc));
+    } else {
+      PA_ON_CUDA(cuda::space_depth(src.data<float>(), dst.data<float>(), n, H, W, C, S, dir, acc));
+    }
+  };
+  run(x, y, to_depth, false);
+  if (Tape* tape = recording_tape({&x})) {
+    y.set_requires_grad(true);
+    tape->record([x, y, run, to_depth] {  // dx += the other direction of dy
+      const Tensor dy = y.grad();
+      if (!dy.defined()) return;
+      Tensor dx = x.grad_or_zeros();
+      run(dy, dx, !to_depth, true);
+    });
+  }
+  return y;
+}
+}  // namespace
+
+Tensor pixel_unshuffle(const Tensor& x, int S) { return space_depth(x, S, true); }
+Tensor pixel_shuffle(const Tensor& x, int S) { return space_depth(x, S, false); }
+
+namespace {
 // A copy of x with an in-place per-pixel kernel applied (CPU loop or CUDA kernel).
 Tensor per_pixel(const Tensor& x, const char* op, void (*cpu)(float*, int64_t), void (*gpu)(float*, int64_t)) {
   check_rgba(op, x);

@@ -60,6 +60,7 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
   else if (k == "init") init = v;
   else if (k == "filters") int_list(filters);
   else if (k == "kernels") int_list(kernels);
+  else if (k == "unshuffle") unshuffle = int(to_int(k, v));
   else if (k == "factor") factor = to_double(k, v);
   else if (k == "patch") patch = int(to_int(k, v));
   else if (k == "augment") augment = v;
@@ -96,7 +97,8 @@ std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
   for (int i = 0; i < kNumLossTerms; ++i) l += (i ? "," : "") + num(loss[i]);
   return {{"task", task}, {"widths", join(widths)}, {"context", std::to_string(context)}, {"init", init},
           {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
-          {"kernels", join(kernels)}, {"factor", num(factor)}, {"patch", std::to_string(patch)},
+          {"kernels", join(kernels)}, {"unshuffle", std::to_string(unshuffle)}, {"factor", num(factor)},
+          {"patch", std::to_string(patch)},
           {"augment", augment}, {"sampling", sampling}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"patience", std::to_string(patience)},
@@ -151,6 +153,7 @@ UpscalerConfig TrainConfig::upscaler() const {
   UpscalerConfig u;
   u.filters = filters;
   u.kernels = kernels;
+  u.unshuffle = unshuffle;
   return u;
 }
 
@@ -166,6 +169,7 @@ void TrainConfig::validate() const {
     need(canvas == 16 || canvas == 32, "--canvas must be 16 or 32");
     need(augment == "none" && sampling == "image",
          "--augment and --sampling are settings of the upscaler (the restorer's damage synthesis has its own)");
+    need(unshuffle == 1, "--unshuffle is a setting of the upscaler");
     DamageConfig::preset(damage).validate();
   } else {
     upscaler().validate();
@@ -176,6 +180,8 @@ void TrainConfig::validate() const {
          "--patch " + std::to_string(patch) + " leaves no target after the valid convolutions trim " +
              std::to_string(upscaler().margin()) + " px from each side (use more than " +
              std::to_string(2 * upscaler().margin() + 1) + ")");
+    need(patch % unshuffle == 0, "--patch " + std::to_string(patch) + " is not a whole number of the " +
+                                     std::to_string(unshuffle) + "x" + std::to_string(unshuffle) + " blocks of --unshuffle");
   }
   need(batch > 0 && batch <= 65536, "--batch must be positive");
   need(steps > 0, "--steps must be positive");
@@ -367,7 +373,7 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
   if (!cfg.init.empty()) {
     const Upscaler from = load_upscaler(cfg.init, Device::CPU);
     warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.upscaler().describe(),
-               "the same filters and kernels");
+               "the same filters, kernels and unshuffle");
   }
 }
 
@@ -450,6 +456,7 @@ void save_upscaler(const std::string& path, const Upscaler& model, double factor
   meta["filters"] = join(model.config().filters);
   meta["kernels"] = join(model.config().kernels);
   meta["channels"] = std::to_string(model.config().channels);
+  meta["unshuffle"] = std::to_string(model.config().unshuffle);
   meta["factor"] = num(factor);
   save_arena(path, model.params(), meta, "pixelart-upscaler-v1");
 }
@@ -461,9 +468,10 @@ Upscaler load_upscaler(const std::string& path, Device dev, double* factor, std:
     cfg.filters = ints(st.metadata.at("filters"));
     cfg.kernels = ints(st.metadata.at("kernels"));
     cfg.channels = std::stoi(st.metadata.at("channels"));
+    if (st.metadata.count("unshuffle")) cfg.unshuffle = std::stoi(st.metadata.at("unshuffle"));  // files before it: 1
     if (factor) *factor = std::stod(st.metadata.at("factor"));
   } catch (const std::exception&) {
-    throw Error(path + ": malformed model metadata (filters, kernels, channels, factor)", ErrorKind::BadInput);
+    throw Error(path + ": malformed model metadata (filters, kernels, channels, unshuffle, factor)", ErrorKind::BadInput);
   }
   try {
     cfg.validate();

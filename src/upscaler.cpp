@@ -15,12 +15,13 @@ namespace pixelart {
 int UpscalerConfig::margin() const {
   int m = 0;
   for (int k : kernels) m += (k - 1) / 2;
-  return m;
+  return m * unshuffle;
 }
 
 std::string UpscalerConfig::describe() const {
   std::ostringstream os;
-  auto width = [&](size_t i) { return i < filters.size() ? filters[i] : channels; };
+  auto width = [&](size_t i) { return i < filters.size() ? filters[i] : channels * unshuffle * unshuffle; };
+  if (unshuffle > 1) os << unshuffle << "x" << unshuffle << ":";
   for (size_t i = 0; i < kernels.size();) {
     size_t n = 1;  // a run of equal convolutions is written once with its count: 32@3x15
     while (i + n < kernels.size() && width(i + n) == width(i) && kernels[i + n] == kernels[i]) ++n;
@@ -45,19 +46,21 @@ void UpscalerConfig::validate() const {
          "kernel size " + std::to_string(k) + " cannot keep output and target aligned: sizes must be odd (1..15)");
   for (int f : filters) need(f >= 1 && f <= 1024, "--filters entries must be in 1..1024");
   need(channels == 3 || channels == 4, "channels must be 3 or 4");
+  need(unshuffle >= 1 && unshuffle <= 4, "--unshuffle must be 1 (pixels), 2, 3 or 4 (blocks of S x S pixels)");
 }
 
 std::vector<ParamSpec> UpscalerConfig::param_specs() const {
   validate();
   std::vector<ParamSpec> specs;
-  int cin = channels;
+  const int io = channels * unshuffle * unshuffle;  // channels of the blocks in and out
+  int cin = io;
   for (size_t i = 0; i < kernels.size(); ++i) {
-    const int cout = i < filters.size() ? filters[i] : channels;
+    const int cout = i < filters.size() ? filters[i] : io;
     specs.push_back({"conv" + std::to_string(i) + ".weight", {cout, kernels[i], kernels[i], cin}, true});
     cin = cout;
   }
   for (size_t i = 0; i < kernels.size(); ++i)
-    specs.push_back({"conv" + std::to_string(i) + ".bias", {i < filters.size() ? filters[i] : channels}, false});
+    specs.push_back({"conv" + std::to_string(i) + ".bias", {i < filters.size() ? filters[i] : io}, false});
   return specs;
 }
 
@@ -93,12 +96,16 @@ Tensor Upscaler::forward(const Tensor& x) const {
   PA_CHECK(x.size(1) > 2 * cfg_.margin() && x.size(2) > 2 * cfg_.margin(),
            "upscaler " << cfg_.describe() << ": input " << x.describe() << " is smaller than its receptive field ("
                        << 2 * cfg_.margin() + 1 << " px)");
-  Tensor h = x;
+  const int S = cfg_.unshuffle;
+  PA_CHECK(x.size(1) % S == 0 && x.size(2) % S == 0, "upscaler " << cfg_.describe() << ": input " << x.describe()
+                                                                << " is not a whole number of " << S << "x" << S << " blocks");
+  Tensor h = S > 1 ? pixel_unshuffle(x, S) : x;
   const size_t n = cfg_.kernels.size();
   for (size_t i = 0; i < n; ++i) {
     const std::string p = "conv" + std::to_string(i);
     h = conv2d(h, arena_.param(p + ".weight"), arena_.param(p + ".bias"), {0, i + 1 < n, ConvImpl::Auto, precision_});
   }
+  if (S > 1) h = pixel_shuffle(h, S);
   // The network refines the interpolation: it predicts a correction to the input's centre.
   return add_center_crop(h, x);
 }
@@ -112,16 +119,18 @@ namespace {
 // opaque images (46 dB, about one level) and a bias of about one level into flat colour, which
 // breaks the palette of flat pixel art.
 //   pad: the interpolated premultiplied image with its border replicated by m; out: the result.
-void keep_flat(const Tensor& pad, int m, Tensor* out) {
-  const int64_t PH = pad.size(1), PW = pad.size(2), H = out->size(1), W = out->size(2);
+//   S: the block size (unshuffle): output pixel x sees pad columns S*(x/S) .. S*(x/S) + 2m + S - 1.
+void keep_flat(const Tensor& pad, int m, int S, Tensor* out) {
+  const int64_t PH = pad.size(1), PW = pad.size(2), H = out->size(1), W = out->size(2), L = 2 * m + S;
   const float* s = pad.data<float>();
   std::vector<float> lo(size_t(PH * W * 4)), hi(size_t(PH * W * 4));
 #pragma omp parallel for schedule(static)
-  for (int64_t y = 0; y < PH; ++y)  // per channel, min and max over 2m+1 columns, then over 2m+1 rows
+  for (int64_t y = 0; y < PH; ++y)  // per channel, min and max over the L columns, then over the L rows
     for (int64_t x = 0; x < W; ++x)
       for (int c = 0; c < 4; ++c) {
         float a = 2, b = -1;
-        for (int64_t k = 0; k <= 2 * m; ++k) a = std::min(a, s[(y * PW + x + k) * 4 + c]), b = std::max(b, s[(y * PW + x + k) * 4 + c]);
+        const int64_t x0 = x / S * S;
+        for (int64_t k = 0; k < L; ++k) a = std::min(a, s[(y * PW + x0 + k) * 4 + c]), b = std::max(b, s[(y * PW + x0 + k) * 4 + c]);
         lo[size_t((y * W + x) * 4 + c)] = a, hi[size_t((y * W + x) * 4 + c)] = b;
       }
   float* o = out->data<float>();
@@ -129,9 +138,10 @@ void keep_flat(const Tensor& pad, int m, Tensor* out) {
   for (int64_t y = 0; y < H; ++y)
     for (int64_t x = 0; x < W; ++x) {
       float a[4] = {2, 2, 2, 2}, b[4] = {-1, -1, -1, -1};
-      for (int64_t k = 0; k <= 2 * m; ++k)
+      const int64_t y0 = y / S * S;
+      for (int64_t k = 0; k < L; ++k)
         for (int c = 0; c < 4; ++c)
-          a[c] = std::min(a[c], lo[size_t(((y + k) * W + x) * 4 + c)]), b[c] = std::max(b[c], hi[size_t(((y + k) * W + x) * 4 + c)]);
+          a[c] = std::min(a[c], lo[size_t(((y0 + k) * W + x) * 4 + c)]), b[c] = std::max(b[c], hi[size_t(((y0 + k) * W + x) * 4 + c)]);
       if (b[3] - a[3] > 1e-5f) continue;
       float* px = o + (y * W + x) * 4;
       const float alpha = std::clamp((a[3] + b[3]) / 2, 0.f, 1.f);
@@ -177,7 +187,9 @@ Tensor Upscaler::run_tiles(const Tensor& pad, int64_t H, int64_t W, int tile) co
   const int m = cfg_.margin();
   const int64_t PW = W + 2 * m;
   const Device dev = arena_.device();
-  const int64_t th = std::min<int64_t>(tile, H), tw = std::min<int64_t>(tile, W);
+  const int S = cfg_.unshuffle;  // H, W are multiples of S; tiles and their origins are too, so the
+                                  // blocks of every tile are the blocks of the whole image
+  const int64_t th = std::min<int64_t>(tile / S * S, H), tw = std::min<int64_t>(tile / S * S, W);
   std::vector<std::pair<int64_t, int64_t>> origins;
   for (int64_t y0 = 0; y0 < H; y0 += th)
     for (int64_t x0 = 0; x0 < W; x0 += tw) origins.emplace_back(std::min(y0, H - th), std::min(x0, W - tw));
@@ -224,8 +236,11 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile,
     // transparent pixels into the edges
     const Tensor pm = premultiply(cur);
     Tensor up = factor == 1.0 ? pm : resize_images(pm, H, W, ResizeFilter::Bicubic);
-    // replicate the border by the margin, so the output keeps the interpolated size
-    const int64_t PH = H + 2 * m, PW = W + 2 * m;
+    // replicate the border by the margin, so the output keeps the interpolated size; with
+    // --unshuffle S also the bottom and right up to whole blocks (HS x WS, cropped after)
+    const int S = cfg_.unshuffle;
+    const int64_t HS = (H + S - 1) / S * S, WS = (W + S - 1) / S * S;
+    const int64_t PH = HS + 2 * m, PW = WS + 2 * m;
     Tensor pad = Tensor::empty({1, PH, PW, 4});
     {
       const float* s = up.data<float>();
@@ -238,17 +253,23 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, int passes, int tile,
     }
     Tensor out;
     if (!ensemble) {
-      out = run_tiles(pad, H, W, tile);
+      out = run_tiles(pad, HS, WS, tile);
     } else {  // the mean over the eight flips and transposes, each undone on the output
-      out = Tensor::zeros({1, H, W, 4});
+      out = Tensor::zeros({1, HS, WS, 4});
       for (int t = 0; t < 8; ++t) {
-        const Tensor o = dihedral(run_tiles(dihedral(pad, t, false), t & 4 ? W : H, t & 4 ? H : W, tile), t, true);
+        const Tensor o = dihedral(run_tiles(dihedral(pad, t, false), t & 4 ? WS : HS, t & 4 ? HS : WS, tile), t, true);
         float* d = out.data<float>();
         const float* q = o.data<float>();
         for (int64_t k = 0; k < out.numel(); ++k) d[k] += q[k] * 0.125f;
       }
     }
-    keep_flat(pad, m, &out);
+    keep_flat(pad, m, S, &out);
+    if (HS != H || WS != W) {  // the whole blocks' extra rows and columns go
+      Tensor crop = Tensor::empty({1, H, W, 4});
+      for (int64_t y = 0; y < H; ++y)
+        std::copy(out.data<float>() + y * WS * 4, out.data<float>() + (y * WS + W) * 4, crop.data<float>() + y * W * 4);
+      out = crop;
+    }
     cur = unpremultiply(out);
   }
   Sprite s;

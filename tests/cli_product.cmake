@@ -108,6 +108,19 @@ foreach(pair "2;upscaler.safetensors \\(trained for x2\\)" "2.4;upscaler.safeten
     message(FATAL_ERROR "-f ${f} did not take the shipped model trained for it: ${last_out}")
   endif()
 endforeach()
+# The convolutions on 2x2 blocks: trained, kept in the model file, used by upscale and eval-upscale
+# at sizes that are not whole blocks (the 1.5x input is odd).
+run(0 train upscale --filters 8 --kernels 3 1 --unshuffle 2 --patch 24 --batch 2 --steps 2 --holdout 0
+      --data ${WORK}/pairs --out ${WORK}/ups --device cpu)
+if(NOT last_out MATCHES "2x2:8@3-16@1")
+  message(FATAL_ERROR "train did not describe the blocked upscaler: ${last_out}")
+endif()
+run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/ups.png --model ${WORK}/ups/model.safetensors -f 1.5 --passes 2 --tile 20)
+need(${WORK}/ups.png)
+run(0 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --factors 2 --crop 47)
+run(2 train upscale --filters 8 --kernels 3 1 --unshuffle 2 --patch 25 --data ${WORK}/pairs --out ${WORK}/up2)
+run(2 train upscale --filters 8 --kernels 3 1 --unshuffle 5 --patch 40 --data ${WORK}/pairs --out ${WORK}/up2)
+run(2 train restore --unshuffle 2 --data gen:40 --out ${WORK}/aug)
 run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${WORK}/up2)
 run(2 train upscale --filters 4 4 --kernels 3 3 1 --augment rotate --data ${WORK}/pairs --out ${WORK}/up2)
 run(2 train restore --augment dihedral --data gen:40 --out ${WORK}/aug)

@@ -130,6 +130,30 @@ std::vector<OpCase> op_catalogue(CatalogueSize size) {
     c.bytes = 12.0 * shape_numel(hs);
     cases.push_back(c);
   }
+  {
+    // The upscaler's --unshuffle 2: RGBA patches into 2x2 blocks, and its 16-channel correction back.
+    OpCase c;
+    c.name = "pixel_unshuffle";
+    const Shape xs = t ? Shape{2, 4, 6, 3} : Shape{32, 64, 64, 4};
+    c.inputs = {{xs}};
+    c.fn = [](const std::vector<Tensor>& in) { return pixel_unshuffle(in[0], 2); };
+    c.bytes = 8.0 * shape_numel(xs);
+    cases.push_back(c);
+    OpCase d = c;
+    d.name = "pixel_shuffle";
+    const Shape ds = t ? Shape{2, 2, 3, 12} : Shape{32, 24, 24, 16};
+    d.inputs = {{ds}};
+    d.fn = [](const std::vector<Tensor>& in) { return pixel_shuffle(in[0], 2); };
+    d.bytes = 8.0 * shape_numel(ds);
+    cases.push_back(d);
+    if (t) {
+      OpCase k = c;
+      k.name = "pixel_unshuffle_x3";
+      k.inputs = {{{1, 6, 3, 2}}};
+      k.fn = [](const std::vector<Tensor>& in) { return pixel_unshuffle(in[0], 3); };
+      cases.push_back(k);
+    }
+  }
   const Shape ls = t ? Shape{2, 4, 5, 4} : Shape{256, 16, 16, 4};
   cases.push_back(loss_case("loss_mse", ls, only(kLossMse)));
   cases.push_back(loss_case("loss_l1", ls, only(kLossL1)));

@@ -98,6 +98,23 @@ TYPED_TEST(Ops, ConvolutionOfAnImpulseIsTheFlippedKernelPlusBias) {
   EXPECT_DOUBLE_EQ(v[0], 0.0);  // bias -4.5 through ReLU
 }
 
+TYPED_TEST(Ops, PixelUnshuffleStacksEachBlockPixelByPixelAndShuffleUndoesIt) {
+  const Device dev = TestFixture::dev;
+  // one 2x4 image with 2 channels, pixel (y, x) channel c = 100 y + 10 x + c
+  std::vector<double> v;
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 4; ++x)
+      for (int c = 0; c < 2; ++c) v.push_back(100 * y + 10 * x + c);
+  const Tensor x = on(dev, v, {1, 2, 4, 2});
+  const Tensor d = pixel_unshuffle(x, 2);
+  ASSERT_EQ(d.shape(), (Shape{1, 1, 2, 8}));
+  // block (0, X): pixels (0, 2X), (0, 2X+1), (1, 2X), (1, 2X+1), each with its two channels
+  EXPECT_EQ(d.to_vector(), (std::vector<double>{0, 1, 10, 11, 100, 101, 110, 111, 20, 21, 30, 31, 120, 121, 130, 131}));
+  EXPECT_EQ(pixel_shuffle(d, 2).to_vector(), v);
+  EXPECT_THROW(pixel_unshuffle(on(dev, {1, 2, 3}, {1, 1, 3, 1}), 2), Error);  // not whole blocks
+  EXPECT_THROW(pixel_shuffle(on(dev, {1, 2, 3}, {1, 1, 1, 3}), 2), Error);    // not 4 channels per pixel
+}
+
 TYPED_TEST(Ops, BadShapesAreClearErrors) {
   const Device dev = TestFixture::dev;
   const Tensor x = Tensor::zeros({1, 8, 8, 4}, DType::F32, dev);

@@ -19,6 +19,13 @@ UpscalerConfig small() {
   c.kernels = {5, 3, 3};
   return c;
 }
+UpscalerConfig blocks() {  // the same on 2x2 blocks (--unshuffle 2)
+  UpscalerConfig c;
+  c.filters = {8, 8};
+  c.kernels = {3, 3, 3};
+  c.unshuffle = 2;
+  return c;
+}
 Sprite art(int w, int h, uint64_t seed) {  // smooth colour fields with a transparent hole
   Sprite s;
   s.width = w, s.height = h;
@@ -48,28 +55,33 @@ Upscaler busy(const UpscalerConfig& cfg, uint64_t seed, double scale = 1.0) {
 }
 
 TEST(Upscaler, AnUntrainedUpscalerIsPlainBicubic) {
-  const Upscaler model(small(), 3);
   Tensor x = Tensor::empty({2, 20, 22, 4});
   for (int64_t k = 0; k < x.numel(); ++k) x.data<float>()[k] = float(kernels::uniform01(4, 0, uint64_t(k)));
-  const Tensor y = model.forward(x);
-  const int m = small().margin();
-  ASSERT_EQ(y.describe(), "f32[2,12,14,4]@cpu");
-  for (int64_t i = 0; i < 2; ++i)
-    for (int64_t r = 0; r < 12; ++r)
-      for (int64_t c = 0; c < 14 * 4; ++c)
-        ASSERT_EQ(y.data<float>()[((i * 12 + r) * 14) * 4 + c], x.data<float>()[((i * 20 + r + m) * 22 + m) * 4 + c]);
-  // and busy() gives the tests below a network that does change the image
-  const Tensor z = busy(small(), 3).forward(x);
-  double moved = 0;
-  for (int64_t k = 0; k < z.numel(); ++k) moved = std::max(moved, double(std::abs(z.data<float>()[k] - y.data<float>()[k])));
-  EXPECT_GT(moved, 0.01);
+  for (const UpscalerConfig& cfg : {small(), blocks()}) {
+    const Upscaler model(cfg, 3);
+    const Tensor y = model.forward(x);
+    const int m = cfg.margin();
+    const int64_t H = 20 - 2 * m, W = 22 - 2 * m;
+    ASSERT_EQ(y.shape(), (Shape{2, H, W, 4})) << cfg.describe();
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t r = 0; r < H; ++r)
+        for (int64_t c = 0; c < W * 4; ++c)
+          ASSERT_EQ(y.data<float>()[((i * H + r) * W) * 4 + c], x.data<float>()[((i * 20 + r + m) * 22 + m) * 4 + c]) << cfg.describe();
+    // and busy() gives the tests below a network that does change the image
+    const Tensor z = busy(cfg, 3).forward(x);
+    double moved = 0;
+    for (int64_t k = 0; k < z.numel(); ++k) moved = std::max(moved, double(std::abs(z.data<float>()[k] - y.data<float>()[k])));
+    EXPECT_GT(moved, 0.01) << cfg.describe();
+  }
+  EXPECT_THROW(Upscaler(blocks(), 3).forward(Tensor::zeros({1, 19, 20, 4})), Error);  // not whole 2x2 blocks
 }
 
 TEST(Upscaler, TilesHaveExactSeams) {
-  const Upscaler model = busy(small(), 4);
+  for (const UpscalerConfig& cfg : {small(), blocks()}) {  // on blocks: the sizes are odd, the tiles whole blocks
+  const Upscaler model = busy(cfg, 4);
   const Sprite img = art(45, 37, 1);
   const Sprite whole = model.upscale(img, 1.75, 2, 4096);
-  const Sprite tiled = model.upscale(img, 1.75, 2, 16);  // many tiles, each with its margin
+  const Sprite tiled = model.upscale(img, 1.75, 2, 17);  // many tiles, each with its margin
   ASSERT_EQ(whole.width, tiled.width);
   ASSERT_EQ(whole.height, tiled.height);
   EXPECT_EQ(whole.width, int(std::llround(std::llround(45 * 1.75) * 1.75)));
@@ -82,8 +94,9 @@ TEST(Upscaler, TilesHaveExactSeams) {
     differ += d > 0;
     worst = std::max(worst, d);
   }
-  EXPECT_LE(worst, 1);
+  EXPECT_LE(worst, 1) << cfg.describe();
   EXPECT_LT(differ, int(whole.rgba.size() / 1000)) << "values that differ between whole-image and tiled upscaling";
+  }
 }
 
 TEST(Upscaler, TransparentPixelsLeaveNoColourFringe) {
@@ -200,20 +213,58 @@ int max_diff(const Sprite& a, const Sprite& b) {
 // output, so the result commutes with flipping and transposing the input (a wrong inverse would
 // not). The network alone does not: the test would not pass by accident.
 TEST(Upscaler, EnsembleCommutesWithFlipsAndTransposes) {
-  const Upscaler model = busy(small(), 6, 30.0);  // a large correction, so that it shows
-  const Sprite img = art(45, 37, 3);  // not square: the transposes change the shape
-  for (auto* t : {&flip_x, &transpose}) {
-    const int plain = max_diff(t(model.upscale(img, 2.0, 1)), model.upscale(t(img), 2.0, 1));
-    const int ens = max_diff(t(model.upscale(img, 2.0, 1, 16, true)), model.upscale(t(img), 2.0, 1, 256, true));
-    EXPECT_GT(plain, 8) << "the network alone is not symmetric";
-    EXPECT_LE(ens, 1) << "float rounding at most";
+  for (const UpscalerConfig& cfg : {small(), blocks()}) {  // on blocks also at odd sizes (1.5x: 68x56 -> 67x55 ...)
+    const Upscaler model = busy(cfg, 6, 30.0);  // a large correction, so that it shows
+    const Sprite img = art(45, 37, 3);  // not square: the transposes change the shape
+    for (double f : {2.0, 1.5})
+      for (auto* t : {&flip_x, &transpose}) {
+        const int plain = max_diff(t(model.upscale(img, f, 1)), model.upscale(t(img), f, 1));
+        const int ens = max_diff(t(model.upscale(img, f, 1, 16, true)), model.upscale(t(img), f, 1, 256, true));
+        EXPECT_GT(plain, 8) << "the network alone is not symmetric: " << cfg.describe();
+        EXPECT_LE(ens, 1) << "float rounding at most: " << cfg.describe() << " x" << f;
+      }
   }
   // A network of 1x1 convolutions sees one pixel: it is symmetric, and its ensemble is itself.
   UpscalerConfig pointwise;
   pointwise.filters = {8};
   pointwise.kernels = {1, 1};
   const Upscaler pw = busy(pointwise, 7);
+  const Sprite img = art(45, 37, 3);
   EXPECT_LE(max_diff(pw.upscale(img, 2.0, 1), pw.upscale(img, 2.0, 1, 256, true)), 1);
+}
+
+// A network on 2x2 blocks sees the whole block of every pixel: where the input is flat except
+// for one pixel, the other three pixels of its block are the network's to decide (a flat-keeping
+// window of the pixel's own reach would freeze them), and the blocks around are kept exactly.
+TEST(Upscaler, FlatKeepingSeesTheWholeBlock) {
+  UpscalerConfig cfg;
+  cfg.filters = {8};
+  cfg.kernels = {1, 1};  // each block alone: margin 0, reach 1
+  cfg.unshuffle = 2;
+  ASSERT_EQ(cfg.margin(), 0);
+  ASSERT_EQ(cfg.reach(), 1);
+  const Upscaler model = busy(cfg, 11, 30.0);
+  Sprite field;
+  field.width = field.height = 12;
+  field.rgba.resize(size_t(12) * 12 * 4);
+  for (int y = 0; y < 12; ++y)
+    for (int x = 0; x < 12; ++x) {
+      uint8_t* p = field.px(x, y);
+      p[0] = 90, p[1] = 160, p[2] = 30, p[3] = 255;
+    }
+  field.px(5, 5)[0] = 250;  // the last pixel of block (2, 2), which covers pixels 4..5
+  const Sprite out = model.upscale(field, 1.0, 1);  // a pass without interpolation: the input is the image
+  int decided = 0;
+  for (int y = 0; y < 12; ++y)
+    for (int x = 0; x < 12; ++x) {
+      const uint8_t* p = out.px(x, y);
+      if (x / 2 == 2 && y / 2 == 2) {
+        if (x != 5 || y != 5) decided += p[0] != 90 || p[1] != 160 || p[2] != 30;
+      } else {
+        ASSERT_TRUE(p[0] == 90 && p[1] == 160 && p[2] == 30 && p[3] == 255) << x << "," << y;
+      }
+    }
+  EXPECT_EQ(decided, 3) << "the block's other pixels see the detail and the network moves them";
 }
 
 TEST(Upscaler, ShapesThatCannotAlignAreRefused) {
@@ -231,6 +282,13 @@ TEST(Upscaler, ShapesThatCannotAlignAreRefused) {
   EXPECT_EQ(small().describe(), "8@5-8@3-4@3");
   EXPECT_EQ((UpscalerConfig{{32, 32, 32, 8}, {3, 3, 3, 3, 3}, 4}.describe()), "32@3x3-8@3-4@3");
   EXPECT_EQ((UpscalerConfig{{4, 4}, {3, 3, 3}, 4}.describe()), "4@3x3");
+  EXPECT_EQ(blocks().describe(), "2x2:8@3x2-16@3");
+  EXPECT_EQ(blocks().margin(), 6);  // three 3x3 convolutions on blocks: 3 blocks, 6 pixels
+  EXPECT_EQ(blocks().reach(), 7);
+  EXPECT_EQ(blocks().param_specs().front().shape, (Shape{8, 3, 3, 16}));  // RGBA of 2x2 pixels in
+  UpscalerConfig b = blocks();
+  b.unshuffle = 5;
+  EXPECT_THROW(b.validate(), Error);
   EXPECT_NO_THROW((UpscalerConfig{std::vector<int>(32, 4), std::vector<int>(33, 1), 4}.validate()));  // VDSR's depth fits
   EXPECT_THROW((UpscalerConfig{std::vector<int>(33, 4), std::vector<int>(34, 1), 4}.validate()), Error);
   EXPECT_THROW(Upscaler(small(), 1).forward(Tensor::zeros({1, 8, 8, 4})), Error);  // smaller than the receptive field

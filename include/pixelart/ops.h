@@ -74,6 +74,15 @@ Tensor unpremultiply(const Tensor& x);
 // upscaler's residual connection; the gradient flows to h only (x is the interpolated input).
 Tensor add_center_crop(const Tensor& h, const Tensor& x);
 
+// Space to depth and back by S (PyTorch's pixel_unshuffle / pixel_shuffle, in NHWC and with the
+// block's channels ordered (dy, dx, c) where PyTorch's are (c, dy, dx)):
+// pixel_unshuffle(x [N, H*S, W*S, C]) is [N, H, W, S*S*C], block (Y, X) channel (dy*S + dx)*C + c
+// holding pixel (Y*S + dy, X*S + dx) channel c; pixel_shuffle is its inverse. Both record
+// gradients (each one's is the other). The upscaler's --unshuffle runs its convolutions on the
+// blocks: 1/S^2 of the positions, so S^2 times the width for the same arithmetic.
+Tensor pixel_unshuffle(const Tensor& x, int S);
+Tensor pixel_shuffle(const Tensor& x, int S);
+
 // ---- losses --------------------------------------------------------------------------------
 // One composite loss, each term weighted (a weight of 0 switches a term off). All terms are
 // means over the elements they touch, so weights are comparable across image sizes.

@@ -33,6 +33,7 @@ struct TrainConfig {
   // the upscaler
   std::vector<int> filters{64, 64, 64};
   std::vector<int> kernels{7, 5, 3, 1};
+  int unshuffle = 1;            // convolutions on S x S blocks of pixels (upscaler.h)
   double factor = 2.0;          // upscaling factor the model is trained for
   int patch = 64;               // training patch size (input pixels)
   std::string augment = "none";  // none | dihedral: each patch flipped and transposed one of 8 ways

@@ -25,8 +25,16 @@ struct UpscalerConfig {
   std::vector<int> filters{64, 64, 64};  // widths of the ReLU convolutions
   std::vector<int> kernels{7, 5, 3, 1};  // one per convolution: filters.size() + 1 (the last is linear)
   int channels = 4;
-  int margin() const;  // pixels lost on each side: sum (k - 1) / 2
-  std::string describe() const;  // "64@7-64@5-64@3-4@1"; runs of equal convolutions "32@3x15-4@3"
+  // Space to depth (--unshuffle S): the convolutions run on S x S blocks of the interpolated image
+  // as S*S*channels channels, and the last one predicts the correction of a whole block (pixel
+  // shuffle back). A quarter of the positions at S = 2, so twice the width and twice the reach in
+  // pixels for the same arithmetic. 1: on pixels, as SRCNN.
+  int unshuffle = 1;
+  int margin() const;  // pixels lost on each side: S * sum (k - 1) / 2
+  // Output pixels see the input up to margin() + unshuffle - 1 away (the rest of their block).
+  int reach() const { return margin() + unshuffle - 1; }
+  // "64@7-64@5-64@3-4@1"; runs of equal convolutions "32@3x15-4@3"; blocks "2x2:64@3x7-16@3"
+  std::string describe() const;
   void validate() const;         // clear usage errors for shapes that cannot align
   std::vector<ParamSpec> param_specs() const;
 };
@@ -37,7 +45,7 @@ class Upscaler {
   Upscaler(const UpscalerConfig& cfg, ParamArena arena);
 
   // x: premultiplied RGBA [N, H, W, 4] already interpolated; returns [N, H - 2m, W - 2m, 4]
-  // (m = margin), records on the active tape.
+  // (m = margin), records on the active tape. With unshuffle S, H and W are multiples of S.
   Tensor forward(const Tensor& x) const;
 
   // One straight-alpha RGBA image, upscaled by `factor` `passes` times (factor 1: a sharpening

@@ -65,8 +65,9 @@ int run_train(const std::vector<std::string>& argv) {
                 "            to start from: its parameters replace those of the same name and shape)\n"
                 "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
                 "            folders, gen:COUNT)\n"
-                "  upscale:  filters, kernels, factor, patch, augment (none|dihedral: patches flipped and\n"
-                "            transposed), sampling (image: each image equally often|area: each place)\n"
+                "  upscale:  filters, kernels, unshuffle (S: the convolutions on S x S blocks), factor, patch,\n"
+                "            augment (none|dihedral: patches flipped and transposed), sampling (image: each\n"
+                "            image equally often|area: each place)\n"
                 "            (data: images and folders of images)\n"
                 "lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1",
                 ErrorKind::Usage);
