@@ -99,8 +99,9 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train, P
 }
 
 // The upscaler (SRCNN-style, valid convolutions): the shipped shape (x2, x3, x4), eight 3x3
-// convolutions (32@3x7-4@3), SRCNN's 64@9-32@5-4@5 (shipped in session 5) and the design's
-// 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
+// convolutions (32@3x7-4@3), the same depth at twice the width on 2x2 blocks
+// (2x2:64@3x7-16@3, --unshuffle 2: a quarter of the positions), SRCNN's 64@9-32@5-4@5 (shipped in
+// session 5) and the design's 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
 // Upscaler::upscale runs them (megapixels/s of output); train_step: one step on 48 x 48 patches
 // (larger for a deeper stack, so that 32 x 32 targets remain; forward, MSE + 0.5 edge as
 // `train upscale`, backward, AdamW).
@@ -117,10 +118,11 @@ void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cf
   w[2] = 0.5;
   const auto [x, t] = input_and_target({batch, P, P, 4}, {batch, T, T, 4}, dev);
   time_model(state, model, x, t, w, train, dev);
-  double flops = 0;  // multiply-adds x 2 over the shrinking valid sizes
-  int size = P, cin = cfg.channels;
+  double flops = 0;  // multiply-adds x 2 over the shrinking valid sizes (of blocks, with --unshuffle)
+  const int io = cfg.channels * cfg.unshuffle * cfg.unshuffle;
+  int size = P / cfg.unshuffle, cin = io;
   for (size_t i = 0; i < cfg.kernels.size(); ++i) {
-    const int k = cfg.kernels[i], cout = i < cfg.filters.size() ? cfg.filters[i] : cfg.channels;
+    const int k = cfg.kernels[i], cout = i < cfg.filters.size() ? cfg.filters[i] : io;
     size -= k - 1;
     flops += 2.0 * size * size * k * k * cin * cout;
     cin = cout;
@@ -193,12 +195,15 @@ int register_all() {
         ->UseRealTime();
   }
   const UpscalerConfig srcnn{{64, 32}, {9, 5, 5}, 4}, design{},
-      shipped{std::vector<int>(7, 32), std::vector<int>(8, 3), 4};
+      shipped{std::vector<int>(7, 32), std::vector<int>(8, 3), 4},
+      blocks{std::vector<int>(7, 64), std::vector<int>(8, 3), 4, 2};
   for (auto [dev, cfg, batch, train, prec] :
        {std::tuple{Device::CPU, srcnn, 16, false, P::FP32}, {Device::CPU, srcnn, 32, true, P::FP32},
         {Device::CPU, srcnn, 32, true, P::BF16}, {Device::CPU, shipped, 16, false, P::FP32},
-        {Device::CPU, shipped, 32, true, P::FP32}, {Device::CUDA, srcnn, 16, false, P::FP32},
+        {Device::CPU, shipped, 32, true, P::FP32}, {Device::CPU, blocks, 16, false, P::FP32},
+        {Device::CPU, blocks, 32, true, P::FP32}, {Device::CUDA, srcnn, 16, false, P::FP32},
         {Device::CUDA, design, 16, false, P::FP32}, {Device::CUDA, shipped, 16, false, P::FP32},
+        {Device::CUDA, blocks, 16, false, P::FP32}, {Device::CUDA, blocks, 256, true, P::FP32},
         {Device::CUDA, srcnn, 256, true, P::FP32}, {Device::CUDA, shipped, 256, true, P::FP32},
         {Device::CUDA, design, 256, true, P::FP32}, {Device::CUDA, design, 256, true, P::TF32},
         {Device::CUDA, design, 256, true, P::BF16}}) {
@@ -209,10 +214,11 @@ int register_all() {
       upscaler_case(s, dev, cfg, batch, train, prec);
     })->Unit(benchmark::kMillisecond)->UseRealTime();
   }
-  benchmark::RegisterBenchmark(("cpu/upscale_x2_end_to_end_" + shipped.describe()).c_str(),
-                               [shipped](benchmark::State& s) { upscale_end_to_end_case(s, shipped); })
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
+  for (const UpscalerConfig& cfg : {shipped, blocks})
+    benchmark::RegisterBenchmark(("cpu/upscale_x2_end_to_end_" + cfg.describe()).c_str(),
+                                 [cfg](benchmark::State& s) { upscale_end_to_end_case(s, cfg); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   for (const OpCase& c : op_catalogue(CatalogueSize::Bench))
     for (Device dev : {Device::CPU, Device::CUDA})
       for (bool bwd : {false, true}) {

@@ -4,7 +4,8 @@ PyTorch (4-64-128-256-512-4, channels-last, fp32 with TF32 off, as our cuDNN/cuB
 timed with CUDA events after warm-up: forward at batch 1 and 256, one training step (forward,
 loss, backward, AdamW) at batch 64, also with TF32 allowed and under bf16 autocast; and the
 SRCNN-style upscaler (valid convolutions, 64@9-32@5-4@5, 64@7-64@5-64@3-4@1 and eight 3x3
-convolutions 32@3x7-4@3): forward on 16 tiles of 256 x 256, a training step on 256 patches of
+convolutions 32@3x7-4@3, and the same at twice the width on 2x2 blocks, 2x2:64@3x7-16@3):
+forward on 16 tiles of 256 x 256, a training step on 256 patches of
 48 x 48 (MSE). Prints one line per case
 and writes JSON to argv[1]. Run by tools/gpu_check.sh beside build/bench/pixelart_bench's
 cuda/restorer_* and cuda/upscaler_* cases.
@@ -15,6 +16,7 @@ import sys
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 torch.backends.cuda.matmul.allow_tf32 = False
 torch.backends.cudnn.allow_tf32 = False
@@ -38,21 +40,25 @@ class Restorer(nn.Module):
 class Upscaler(nn.Module):
     """Valid (unpadded) convolutions with ReLU, the last linear; predicts a correction to the centre."""
 
-    def __init__(self, filters, kernels):
+    def __init__(self, filters, kernels, unshuffle=1):
         super().__init__()
-        layers, c = [], 4
+        io = 4 * unshuffle * unshuffle  # --unshuffle S: the convolutions on S x S blocks
+        layers, c = [], io
         for i, k in enumerate(kernels):
-            out = filters[i] if i < len(filters) else 4
+            out = filters[i] if i < len(filters) else io
             layers.append(nn.Conv2d(c, out, k))
             if i + 1 < len(kernels):
                 layers.append(nn.ReLU(inplace=True))
             c = out
         self.body = nn.Sequential(*layers)
-        self.m = sum((k - 1) // 2 for k in kernels)
+        self.s = unshuffle
+        self.m = sum((k - 1) // 2 for k in kernels) * unshuffle
 
     def forward(self, x):
-        m = self.m
-        return self.body(x) + x[:, :, m:x.shape[2] - m, m:x.shape[3] - m]
+        m, s = self.m, self.s
+        h = self.body(F.pixel_unshuffle(x, s)) if s > 1 else self.body(x)
+        h = F.pixel_shuffle(h, s) if s > 1 else h
+        return h + x[:, :, m:x.shape[2] - m, m:x.shape[3] - m]
 
 
 def timed(fn, runs=30, warmup=5):
@@ -107,9 +113,9 @@ def main():
     time_steps("restorer_train_step_b64", model, x, torch.rand(64, 4, 16, 16, device=dev), "images", results)
 
     deep = "32@3x7-4@3"  # UpscalerConfig::describe()
-    for name, filters, kernels in (("64@9-32@5-4@5", (64, 32), (9, 5, 5)), ("64@7-64@5-64@3-4@1", (64, 64, 64), (7, 5, 3, 1)),
-                                   (deep, (32,) * 7, (3,) * 8)):
-        up = Upscaler(filters, kernels).to(dev).to(memory_format=torch.channels_last)
+    for name, filters, kernels, s in (("64@9-32@5-4@5", (64, 32), (9, 5, 5), 1), ("64@7-64@5-64@3-4@1", (64, 64, 64), (7, 5, 3, 1), 1),
+                                      (deep, (32,) * 7, (3,) * 8, 1), ("2x2:64@3x7-16@3", (64,) * 7, (3,) * 8, 2)):
+        up = Upscaler(filters, kernels, s).to(dev).to(memory_format=torch.channels_last)
         x = torch.rand(16, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
         with torch.no_grad():
             ms = timed(lambda: up(x))
