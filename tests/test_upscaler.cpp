@@ -42,6 +42,14 @@ Sprite art(int w, int h, uint64_t seed) {  // smooth colour fields with a transp
   return s;
 }
 
+Sprite filled(int w, int h, uint8_t r, uint8_t g, uint8_t b, uint8_t a) {  // one colour
+  Sprite s;
+  s.width = w, s.height = h;
+  s.rgba.resize(size_t(w) * h * 4);
+  for (size_t k = 0; k < s.rgba.size(); k += 4) s.rgba[k] = r, s.rgba[k + 1] = g, s.rgba[k + 2] = b, s.rgba[k + 3] = a;
+  return s;
+}
+
 // An untrained upscaler adds nothing (its last convolution starts at zero); the tests of tiles,
 // fringes and the ensemble need a network that does, so they give the last layer random weights.
 Upscaler busy(const UpscalerConfig& cfg, uint64_t seed, double scale = 1.0) {
@@ -160,15 +168,9 @@ TEST(Upscaler, FlatColourIsKeptExactly) {
   Tensor bias = model.params().param("conv2.bias");
   bias.copy_from(Tensor::from_vector({0.02, -0.03, 0.01, 0.0}, {4}));  // shifts flat colour by levels
   for (uint8_t alpha : {uint8_t(255), uint8_t(128)}) {
-    Sprite field;
-    field.width = field.height = 40;
-    field.rgba.resize(size_t(40) * 40 * 4);
-    for (int y = 0; y < 40; ++y)
-      for (int x = 0; x < 40; ++x) {
-        uint8_t* p = field.px(x, y);
-        const bool detail = x < 4 && y < 4;
-        p[0] = detail ? 250 : 90, p[1] = detail ? 10 : 160, p[2] = 30, p[3] = alpha;
-      }
+    Sprite field = filled(40, 40, 90, 160, 30, alpha);
+    for (int y = 0; y < 4; ++y)  // a detail in the corner
+      for (int x = 0; x < 4; ++x) field.px(x, y)[0] = 250, field.px(x, y)[1] = 10;
     const Sprite up = model.upscale(field, 2.0, 1);
     const int reach = 2 * (small().margin() + 2) + 8;  // the detail, its receptive field and bicubic's reach
     int near_changed = 0;
@@ -244,14 +246,7 @@ TEST(Upscaler, FlatKeepingSeesTheWholeBlock) {
   ASSERT_EQ(cfg.margin(), 0);
   ASSERT_EQ(cfg.reach(), 1);
   const Upscaler model = busy(cfg, 11, 30.0);
-  Sprite field;
-  field.width = field.height = 12;
-  field.rgba.resize(size_t(12) * 12 * 4);
-  for (int y = 0; y < 12; ++y)
-    for (int x = 0; x < 12; ++x) {
-      uint8_t* p = field.px(x, y);
-      p[0] = 90, p[1] = 160, p[2] = 30, p[3] = 255;
-    }
+  Sprite field = filled(12, 12, 90, 160, 30, 255);
   field.px(5, 5)[0] = 250;  // the last pixel of block (2, 2), which covers pixels 4..5
   const Sprite out = model.upscale(field, 1.0, 1);  // a pass without interpolation: the input is the image
   int decided = 0;
