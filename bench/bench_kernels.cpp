@@ -119,14 +119,12 @@ void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cf
   const auto [x, t] = input_and_target({batch, P, P, 4}, {batch, T, T, 4}, dev);
   time_model(state, model, x, t, w, train, dev);
   double flops = 0;  // multiply-adds x 2 over the shrinking valid sizes (of blocks, with --unshuffle)
-  const int io = cfg.channels * cfg.unshuffle * cfg.unshuffle;
-  int size = P / cfg.unshuffle, cin = io;
-  for (size_t i = 0; i < cfg.kernels.size(); ++i) {
-    const int k = cfg.kernels[i], cout = i < cfg.filters.size() ? cfg.filters[i] : io;
-    size -= k - 1;
-    flops += 2.0 * size * size * k * k * cin * cout;
-    cin = cout;
-  }
+  int64_t size = P / cfg.unshuffle;
+  for (const ParamSpec& spec : cfg.param_specs())
+    if (spec.shape.size() == 4) {  // the conv weights in order, [out, k, k, in]
+      size -= spec.shape[1] - 1;
+      flops += 2.0 * double(size * size) * double(shape_numel(spec.shape));
+    }
   flops *= batch * (train ? 3.0 : 1.0);
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   if (train) state.counters["patches/s"] = benchmark::Counter(batch, benchmark::Counter::kIsIterationInvariantRate);

@@ -97,9 +97,7 @@ Tensor Upscaler::forward(const Tensor& x) const {
            "upscaler " << cfg_.describe() << ": input " << x.describe() << " is smaller than its receptive field ("
                        << 2 * cfg_.margin() + 1 << " px)");
   const int S = cfg_.unshuffle;
-  PA_CHECK(x.size(1) % S == 0 && x.size(2) % S == 0, "upscaler " << cfg_.describe() << ": input " << x.describe()
-                                                                << " is not a whole number of " << S << "x" << S << " blocks");
-  Tensor h = S > 1 ? pixel_unshuffle(x, S) : x;
+  Tensor h = S > 1 ? pixel_unshuffle(x, S) : x;  // refuses sizes that are not whole blocks
   const size_t n = cfg_.kernels.size();
   for (size_t i = 0; i < n; ++i) {
     const std::string p = "conv" + std::to_string(i);
