@@ -182,6 +182,12 @@ void TrainConfig::validate() const {
              std::to_string(2 * upscaler().margin() + 1) + ")");
     need(patch % unshuffle == 0, "--patch " + std::to_string(patch) + " is not a whole number of the " +
                                      std::to_string(unshuffle) + "x" + std::to_string(unshuffle) + " blocks of --unshuffle");
+    // at a whole factor the shrunk patch must be whole too, or the pairs are made at another factor
+    // (64 px at x3 would shrink to 21 px: x3.05)
+    const int f = int(factor);
+    need(double(f) != factor || patch % f == 0,
+         "--patch " + std::to_string(patch) + " does not shrink by --factor " + std::to_string(f) + " to whole pixels (use " +
+             std::to_string(patch / f * f) + " or " + std::to_string(patch / f * f + f) + ")");
   }
   need(batch > 0 && batch <= 65536, "--batch must be positive");
   need(steps > 0, "--steps must be positive");
