@@ -133,10 +133,10 @@ void upscaler_case(benchmark::State& state, Device dev, const UpscalerConfig& cf
 
 // `Upscaler::upscale` end to end at x2 on one 256 x 256 RGBA image (output 512 x 512, Mpx/s of
 // output): premultiply, bicubic, border, the network in 256 px tiles, keeping flat alpha and
-// colour, unpremultiply. Beside cpu/upscaler_32@3x7-4@3_forward_b16 (the network alone) it shows
-// what the rest costs. The image: smooth colour fields with flat rectangles and a transparent
+// colour, back-projection (the _no_back_projection case leaves it out), unpremultiply. Beside
+// cpu/upscaler_32@3x7-4@3_forward_b16 (the network alone) it shows what the rest costs. The image: smooth colour fields with flat rectangles and a transparent
 // hole, so that both the network and the flat-keeping have work.
-void upscale_end_to_end_case(benchmark::State& state, const UpscalerConfig& cfg) {
+void upscale_end_to_end_case(benchmark::State& state, const UpscalerConfig& cfg, bool back_project) {
   Upscaler model(cfg, 1);
   Sprite img;
   img.width = img.height = 256;
@@ -151,7 +151,7 @@ void upscale_end_to_end_case(benchmark::State& state, const UpscalerConfig& cfg)
       p[3] = hole ? 0 : 255;
     }
   for (auto _ : state) {
-    Sprite out = model.upscale(img, 2.0, 1);
+    Sprite out = model.upscale(img, 2.0, {.back_project = back_project});
     benchmark::DoNotOptimize(out.rgba.data());
   }
   state.counters["Mpx/s"] = benchmark::Counter(512.0 * 512 * 1e-6, benchmark::Counter::kIsIterationInvariantRate);
@@ -212,9 +212,9 @@ int register_all() {
       upscaler_case(s, dev, cfg, batch, train, prec);
     })->Unit(benchmark::kMillisecond)->UseRealTime();
   }
-  for (const UpscalerConfig& cfg : {shipped, blocks})
-    benchmark::RegisterBenchmark(("cpu/upscale_x2_end_to_end_" + cfg.describe()).c_str(),
-                                 [cfg](benchmark::State& s) { upscale_end_to_end_case(s, cfg); })
+  for (const auto& [cfg, bp] : {std::pair{shipped, true}, std::pair{blocks, true}, std::pair{blocks, false}})
+    benchmark::RegisterBenchmark(("cpu/upscale_x2_end_to_end_" + cfg.describe() + (bp ? "" : "_no_back_projection")).c_str(),
+                                 [cfg, bp](benchmark::State& s) { upscale_end_to_end_case(s, cfg, bp); })
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   for (const OpCase& c : op_catalogue(CatalogueSize::Bench))

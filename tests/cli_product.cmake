@@ -98,6 +98,9 @@ run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png -f 2 --edges hard)
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/ens.png --model ${WORK}/up/model.safetensors -f 2 --ensemble)
 need(${WORK}/ens.png)
 run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 2 --ensemble)
+run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/free.png --model ${WORK}/up/model.safetensors -f 2 --no-back-projection)
+need(${WORK}/free.png)
+run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 2 --no-back-projection)
 # Without --model, the shipped upscaler trained for the factor nearest to -f (data/models).
 foreach(pair "2;upscaler.safetensors \\(trained for x2\\)" "2.4;upscaler.safetensors \\(trained for x2\\)"
         "3;upscaler_x3.safetensors \\(trained for x3\\)")
@@ -145,7 +148,7 @@ run(0 eval-upscale --model ${WORK}/up/model.safetensors --data ${WORK}/pairs --f
 if(NOT last_out MATCHES "\"upscaler\": {\"psnr\"" OR NOT last_out MATCHES "\"ensemble\": {\"psnr\"")
   message(FATAL_ERROR "eval-upscale printed no figures for the upscaler and its ensemble: ${last_out}")
 endif()
-run(0 eval-upscale --model ${WORK}/up/model.safetensors --data ${WORK}/pairs --factors 2 --crop 48 --per-image)
+run(0 eval-upscale --model ${WORK}/up/model.safetensors --data ${WORK}/pairs --factors 2 --crop 48 --per-image --no-back-projection)
 if(NOT last_out MATCHES "x2 per image \\(PSNR dB, worst gain first\\)" OR NOT last_out MATCHES "00000_input.png"
    OR NOT last_out MATCHES "x2 median gain over bicubic [-+][0-9.]+ dB \\(4 images\\)")
   message(FATAL_ERROR "eval-upscale --per-image printed no row per image: ${last_out}")

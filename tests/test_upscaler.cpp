@@ -2,6 +2,7 @@
 // from transparent pixels, the self-ensemble's symmetry, shapes that cannot align refused, training patches reproducible and
 // aligned with their targets.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 
@@ -88,8 +89,8 @@ TEST(Upscaler, TilesHaveExactSeams) {
   for (const UpscalerConfig& cfg : {small(), blocks()}) {  // on blocks: the sizes are odd, the tiles whole blocks
   const Upscaler model = busy(cfg, 4);
   const Sprite img = art(45, 37, 1);
-  const Sprite whole = model.upscale(img, 1.75, 2, 4096);
-  const Sprite tiled = model.upscale(img, 1.75, 2, 17);  // many tiles, each with its margin
+  const Sprite whole = model.upscale(img, 1.75, {.passes = 2, .tile = 4096});
+  const Sprite tiled = model.upscale(img, 1.75, {.passes = 2, .tile = 17});  // many tiles, each with its margin
   ASSERT_EQ(whole.width, tiled.width);
   ASSERT_EQ(whole.height, tiled.height);
   EXPECT_EQ(whole.width, int(std::llround(std::llround(45 * 1.75) * 1.75)));
@@ -121,7 +122,7 @@ TEST(Upscaler, TransparentPixelsLeaveNoColourFringe) {
   Upscaler model(small(), 9);
   model.params().param("conv2.weight").fill_(0);  // no correction: exactly the interpolation path
   model.params().param("conv2.bias").fill_(0);
-  const Sprite up = model.upscale(s, 2.0, 1);
+  const Sprite up = model.upscale(s, 2.0);
   int worst_green = 0;
   for (size_t k = 0; k < up.rgba.size(); k += 4)
     if (up.rgba[k + 3] >= 64) worst_green = std::max(worst_green, int(up.rgba[k + 1]));
@@ -130,14 +131,15 @@ TEST(Upscaler, TransparentPixelsLeaveNoColourFringe) {
 
 // Where the alpha is flat over a pixel's receptive field the upscaler keeps it exactly, whatever
 // the network would add (an untrained one with a large last layer adds plenty): opaque images stay
-// opaque, far background stays (0,0,0,0); near the alpha's edges the network still decides.
+// opaque, far background stays (0,0,0,0); near the alpha's edges the network still decides
+// (where back-projection leaves it a choice).
 TEST(Upscaler, FlatAlphaIsKeptExactly) {
   Upscaler model = busy(small(), 5);
   Tensor last = model.params().param("conv2.bias");
   last.copy_from(Tensor::from_vector({0.1, -0.2, 0.1, -0.3}, {4}));  // pushes alpha down everywhere
   Sprite opaque = art(40, 32, 2);
   for (size_t k = 3; k < opaque.rgba.size(); k += 4) opaque.rgba[k] = 255;
-  const Sprite up = model.upscale(opaque, 2.0, 1);
+  const Sprite up = model.upscale(opaque, 2.0);
   for (size_t k = 3; k < up.rgba.size(); k += 4) ASSERT_EQ(up.rgba[k], 255) << "pixel " << k / 4;
 
   Sprite dot;  // a 6x6 opaque square in a 48x48 transparent field
@@ -145,19 +147,24 @@ TEST(Upscaler, FlatAlphaIsKeptExactly) {
   dot.rgba.assign(size_t(48) * 48 * 4, 0);
   for (int y = 21; y < 27; ++y)
     for (int x = 21; x < 27; ++x) dot.px(x, y)[0] = 200, dot.px(x, y)[3] = 255;
-  const Sprite d = model.upscale(dot, 2.0, 1);
   const int m = small().margin() + 2;  // the receptive field plus bicubic's reach, in output pixels
-  int changed = 0;
-  for (int y = 0; y < d.height; ++y)
-    for (int x = 0; x < d.width; ++x) {
-      const bool far = x < 42 - 2 * m || x >= 54 + 2 * m || y < 42 - 2 * m || y >= 54 + 2 * m;
-      if (far) {
-        for (int c = 0; c < 4; ++c) ASSERT_EQ(d.px(x, y)[c], 0) << x << "," << y;
-      } else {
-        changed += d.px(x, y)[3] != 0 && d.px(x, y)[3] != 255;
+  for (bool project : {false, true}) {
+    const Sprite d = model.upscale(dot, 2.0, {.back_project = project});
+    int changed = 0;
+    for (int y = 0; y < d.height; ++y)
+      for (int x = 0; x < d.width; ++x) {
+        const bool far = x < 42 - 2 * m || x >= 54 + 2 * m || y < 42 - 2 * m || y >= 54 + 2 * m;
+        if (far) {
+          for (int c = 0; c < 4; ++c) ASSERT_EQ(d.px(x, y)[c], 0) << x << "," << y;
+        } else {
+          changed += d.px(x, y)[3] != 0 && d.px(x, y)[3] != 255;
+        }
       }
-    }
-  EXPECT_GT(changed, 0) << "the edge of the square is the network's to decide";
+    if (project)  // each 2x2 block must average to its input alpha, 0 or 1: all 0 or all 1
+      EXPECT_EQ(changed, 0) << "with back-projection a hard alpha mask stays hard at whole factors";
+    else
+      EXPECT_GT(changed, 0) << "the edge of the square is the network's to decide";
+  }
 }
 
 // Where all four channels are flat over the receptive field (a field of one colour), the colour
@@ -171,7 +178,7 @@ TEST(Upscaler, FlatColourIsKeptExactly) {
     Sprite field = filled(40, 40, 90, 160, 30, alpha);
     for (int y = 0; y < 4; ++y)  // a detail in the corner
       for (int x = 0; x < 4; ++x) field.px(x, y)[0] = 250, field.px(x, y)[1] = 10;
-    const Sprite up = model.upscale(field, 2.0, 1);
+    const Sprite up = model.upscale(field, 2.0);
     const int reach = 2 * (small().margin() + 2) + 8;  // the detail, its receptive field and bicubic's reach
     int near_changed = 0;
     for (int y = 0; y < up.height; ++y)
@@ -220,8 +227,8 @@ TEST(Upscaler, EnsembleCommutesWithFlipsAndTransposes) {
     const Sprite img = art(45, 37, 3);  // not square: the transposes change the shape
     for (double f : {2.0, 1.5})
       for (auto* t : {&flip_x, &transpose}) {
-        const int plain = max_diff(t(model.upscale(img, f, 1)), model.upscale(t(img), f, 1));
-        const int ens = max_diff(t(model.upscale(img, f, 1, 16, true)), model.upscale(t(img), f, 1, 256, true));
+        const int plain = max_diff(t(model.upscale(img, f)), model.upscale(t(img), f));
+        const int ens = max_diff(t(model.upscale(img, f, {.tile = 16, .ensemble = true})), model.upscale(t(img), f, {.ensemble = true}));
         EXPECT_GT(plain, 8) << "the network alone is not symmetric: " << cfg.describe();
         EXPECT_LE(ens, 1) << "float rounding at most: " << cfg.describe() << " x" << f;
       }
@@ -232,7 +239,7 @@ TEST(Upscaler, EnsembleCommutesWithFlipsAndTransposes) {
   pointwise.kernels = {1, 1};
   const Upscaler pw = busy(pointwise, 7);
   const Sprite img = art(45, 37, 3);
-  EXPECT_LE(max_diff(pw.upscale(img, 2.0, 1), pw.upscale(img, 2.0, 1, 256, true)), 1);
+  EXPECT_LE(max_diff(pw.upscale(img, 2.0), pw.upscale(img, 2.0, {.ensemble = true})), 1);
 }
 
 // A network on 2x2 blocks sees the whole block of every pixel: where the input is flat except
@@ -248,7 +255,7 @@ TEST(Upscaler, FlatKeepingSeesTheWholeBlock) {
   const Upscaler model = busy(cfg, 11, 30.0);
   Sprite field = filled(12, 12, 90, 160, 30, 255);
   field.px(5, 5)[0] = 250;  // the last pixel of block (2, 2), which covers pixels 4..5
-  const Sprite out = model.upscale(field, 1.0, 1);  // a pass without interpolation: the input is the image
+  const Sprite out = model.upscale(field, 1.0);  // a pass without interpolation: the input is the image
   int decided = 0;
   for (int y = 0; y < 12; ++y)
     for (int x = 0; x < 12; ++x) {
@@ -260,6 +267,89 @@ TEST(Upscaler, FlatKeepingSeesTheWholeBlock) {
       }
     }
   EXPECT_EQ(decided, 3) << "the block's other pixels see the detail and the network moves them";
+}
+
+// Premultiplied RGBA of pixel (x, y) in [0, 1], and the mean of the f x f block at (bx, by).
+std::array<double, 4> premul(const Sprite& s, int x, int y) {
+  const uint8_t* p = s.px(x, y);
+  const double a = p[3] / 255.0;
+  return {p[0] / 255.0 * a, p[1] / 255.0 * a, p[2] / 255.0 * a, a};
+}
+std::array<double, 4> block_mean(const Sprite& s, int bx, int by, int f) {
+  std::array<double, 4> m{};
+  for (int y = by * f; y < (by + 1) * f; ++y)
+    for (int x = bx * f; x < (bx + 1) * f; ++x)
+      for (int c = 0; c < 4; ++c) m[size_t(c)] += premul(s, x, y)[size_t(c)] / (f * f);
+  return m;
+}
+// The worst distance, in 8-bit levels, between each f x f block's premultiplied mean and its pixel
+// of `small`: the output shrunk by area averaging against the input.
+double worst_block_error(const Sprite& up, const Sprite& small, int f) {
+  double worst = 0;
+  for (int by = 0; by < small.height; ++by)
+    for (int bx = 0; bx < small.width; ++bx) {
+      const auto m = block_mean(up, bx, by, f), v = premul(small, bx, by);
+      for (int c = 0; c < 4; ++c) worst = std::max(worst, std::abs(m[size_t(c)] - v[size_t(c)]) * 255);
+    }
+  return worst;
+}
+
+// Back-projection: at whole factors each f x f block of the output averages to the input pixel it
+// came from (premultiplied), whatever the network adds, transparent hole included; without it the
+// network's correction moves the blocks (so the test can fail). Only 8-bit rounding remains.
+TEST(Upscaler, BackProjectionGivesTheInputBack) {
+  for (const UpscalerConfig& cfg : {small(), blocks()}) {
+    const Upscaler model = busy(cfg, 12, 3.0);
+    const Sprite img = art(33, 29, 4);  // odd sizes: on blocks, x3 pads to whole blocks and crops
+    for (int f : {2, 3}) {
+      EXPECT_LE(worst_block_error(model.upscale(img, f), img, f), 1.0) << cfg.describe() << " x" << f;
+      EXPECT_GT(worst_block_error(model.upscale(img, f, {.back_project = false}), img, f), 4.0) << cfg.describe() << " x" << f;
+    }
+    // at other factors there are no blocks to keep: the option changes nothing
+    EXPECT_EQ(max_diff(model.upscale(img, 1.5), model.upscale(img, 1.5, {.back_project = false})), 0);
+    // under partly transparent input pixels only the alpha is projected (here flat and kept), not the
+    // colour, whose block mean depends on how the input was shrunk
+    Sprite glass = img;
+    for (size_t k = 3; k < glass.rgba.size(); k += 4) glass.rgba[k] = 128;
+    EXPECT_EQ(max_diff(model.upscale(glass, 2.0), model.upscale(glass, 2.0, {.back_project = false})), 0);
+  }
+}
+
+// Where the input is an area-averaged shrink of an image, that image lies in the set the
+// projection moves onto, so the output only comes closer to it: for plain bicubic (an untrained
+// upscaler) and for a network that adds noise.
+TEST(Upscaler, BackProjectionBringsAShrunkImageCloser) {
+  Sprite big;  // blocky opaque art: 6 px cells of colour with a 1 px outline
+  big.width = big.height = 48;
+  big.rgba.resize(size_t(48) * 48 * 4);
+  for (int y = 0; y < 48; ++y)
+    for (int x = 0; x < 48; ++x) {
+      uint8_t* p = big.px(x, y);
+      const uint64_t cell = uint64_t(y / 6 * 8 + x / 6);
+      const bool line = x % 6 == 0 || y % 6 == 0;
+      for (int c = 0; c < 3; ++c) p[c] = line ? 20 : uint8_t(60 + 180 * kernels::uniform01(13, cell, uint64_t(c)));
+      p[3] = 255;
+    }
+  for (int f : {2, 3}) {
+    Sprite lr;
+    lr.width = lr.height = 48 / f;
+    lr.rgba.resize(size_t(lr.width) * lr.height * 4);
+    for (int by = 0; by < lr.height; ++by)
+      for (int bx = 0; bx < lr.width; ++bx) {
+        const auto m = block_mean(big, bx, by, f);
+        for (int c = 0; c < 4; ++c) lr.px(bx, by)[c] = uint8_t(std::lround(m[size_t(c)] * 255));
+      }
+    auto error = [&](const Sprite& up) {
+      double se = 0;
+      for (size_t k = 0; k < up.rgba.size(); ++k) se += std::pow(double(up.rgba[k]) - double(big.rgba[k]), 2);
+      return se;
+    };
+    for (double noise : {0.0, 3.0}) {
+      const Upscaler model = noise == 0 ? Upscaler(small(), 3) : busy(small(), 14, noise);
+      const double with = error(model.upscale(lr, f)), without = error(model.upscale(lr, f, {.back_project = false}));
+      EXPECT_LT(with, 0.98 * without) << "x" << f << ", noise " << noise;  // bicubic: 3% less squared error at x2
+    }
+  }
 }
 
 TEST(Upscaler, ShapesThatCannotAlignAreRefused) {

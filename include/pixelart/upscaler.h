@@ -39,6 +39,19 @@ struct UpscalerConfig {
   std::vector<ParamSpec> param_specs() const;
 };
 
+struct UpscaleOptions {
+  int passes = 1;
+  int tile = 256;            // output pixels per tile side
+  bool ensemble = false;     // the mean of the network's outputs over the eight flips and transposes
+                             // of the interpolated image (8x the work; a little sharper and
+                             // cleaner, as in EDSR's self-ensemble)
+  bool back_project = true;  // at whole factors (2, 3, ...): each f x f block of the output is moved
+                             // to average to the input pixel it came from (premultiplied; alpha
+                             // always, colour where that pixel is opaque or empty), so shrinking
+                             // the result by area averaging gives the input back (to 8-bit
+                             // rounding); pixels kept flat stay exact. Other factors: no effect.
+};
+
 class Upscaler {
  public:
   Upscaler(const UpscalerConfig& cfg, uint64_t seed, DType dtype = DType::F32, Device dev = Device::CPU);
@@ -54,10 +67,8 @@ class Upscaler {
   // rounding: at most one 8-bit level, tested); the image's own border is replicated. Where the
   // interpolated alpha is flat over an output pixel's receptive field, that alpha is kept exactly,
   // and where all four channels are, the colour too (the network sees nothing there that could
-  // move them). `ensemble`: the mean of the network's
-  // outputs over the eight flips and transposes of the interpolated image (8x the work; a
-  // little sharper and cleaner, as in EDSR's self-ensemble). Returns straight RGBA.
-  Sprite upscale(const Sprite& img, double factor, int passes, int tile = 256, bool ensemble = false) const;
+  // move them). Options: see UpscaleOptions. Returns straight RGBA.
+  Sprite upscale(const Sprite& img, double factor, const UpscaleOptions& opt = {}) const;
 
   // The arithmetic of the convolutions (ops.h, Precision).
   void set_precision(Precision p) { precision_ = p; }

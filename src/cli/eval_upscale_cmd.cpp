@@ -77,13 +77,14 @@ Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image"});
+  Args a(argv, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image", "no-back-projection"});
   a.no_positional("eval-upscale");
   if (!a.has("data"))
     throw Error("usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]\n"
-                "       [--sheet PNG] [--ensemble] [--per-image] [--json]   (RUN/holdout.txt lists a training run's\n"
+                "       [--sheet PNG] [--ensemble] [--per-image] [--no-back-projection] [--json]   (RUN/holdout.txt lists a training run's\n"
                 "       held-out images; no --model: per factor the shipped model trained for it; --ensemble adds the\n"
-                "       self-ensemble's row; --per-image adds each image's PSNR by method, worst gain first)",
+                "       self-ensemble's row; --per-image adds each image's PSNR by method, worst gain first; --no-back-projection:\n"
+                "       the upscaler without back-projection, as `upscale --no-back-projection`)",
                 ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   std::vector<int> factors;
@@ -147,13 +148,14 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       const Sprite bic = resize_with(small, ref.width, ref.height, cv::INTER_CUBIC);
       const Sprite lan = resize_with(small, ref.width, ref.height, cv::INTER_LANCZOS4);
       const auto t0 = std::chrono::steady_clock::now();
-      const Sprite cnn = model_for(f).upscale(small, double(f), 1);
+      const UpscaleOptions opt{.back_project = !a.has("no-back-projection")};
+      const Sprite cnn = model_for(f).upscale(small, double(f), opt);
       model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       megapixels += double(cnn.width) * cnn.height / 1e6;
       score(scores[f]["bicubic"], bic, ref);
       score(scores[f]["lanczos"], lan, ref);
       score(scores[f]["upscaler"], cnn, ref);
-      if (a.has("ensemble")) score(scores[f]["ensemble"], model_for(f).upscale(small, double(f), 1, 256, true), ref);
+      if (a.has("ensemble")) score(scores[f]["ensemble"], model_for(f).upscale(small, double(f), {.ensemble = true, .back_project = opt.back_project}), ref);
       if (i == 0 && a.has("sheet")) {  // crops at each factor: bicubic, upscaler (the original last)
         const int c = std::min(ref.width, 96);
         sheet.push_back(crop(bic, 0, 0, c, c));
@@ -163,8 +165,8 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     }
   }
   if (a.has("json")) {
-    std::printf("{\"images\": %zu, \"crop\": %d, \"megapixels_per_s\": %.3f, ", refs.size(), crop_size,
-                megapixels / model_seconds);
+    std::printf("{\"images\": %zu, \"crop\": %d, \"back_projection\": %s, \"megapixels_per_s\": %.3f, ", refs.size(), crop_size,
+                a.has("no-back-projection") ? "false" : "true", megapixels / model_seconds);
     if (a.has("per-image")) {
       std::printf("\"image_files\": [");
       for (size_t i = 0; i < ref_paths.size(); ++i) std::printf("%s\"%s\"", i ? ", " : "", json_escape(ref_paths[i]).c_str());
@@ -191,8 +193,8 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     }
     std::printf("}}\n");
   } else {
-    std::printf("%zu held-out images (centre crops up to %dx%d), shrunk by f with area averaging\n", refs.size(), crop_size,
-                crop_size);
+    std::printf("%zu held-out images (centre crops up to %dx%d), shrunk by f with area averaging; upscaler %s\n", refs.size(),
+                crop_size, crop_size, a.has("no-back-projection") ? "without back-projection (--no-back-projection)" : "with back-projection");
     for (int f : factors)
       std::printf("x%d: upscaler %s, trained for x%g (%s)\n", f, model_for(f).config().describe().c_str(),
                   trained_for[model_path[f]], std::filesystem::path(model_path[f]).filename().c_str());

@@ -19,11 +19,12 @@ namespace pixelart::cli {
 namespace fs = std::filesystem;
 
 int run_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"}, {"overwrite", "ensemble"});
+  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"}, {"overwrite", "ensemble", "no-back-projection"});
   if (a.positional().empty() || !a.has("output"))
     throw Error("usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]\n"
-                "       [--ensemble] [--device D] [--overwrite]   (no --model: the shipped model trained for the factor nearest\n"
-                "       to -f; --ensemble: the mean over the 8 flips and transposes, 8x the work)\n"
+                "       [--ensemble] [--no-back-projection] [--device D] [--overwrite]   (no --model: the shipped model trained for\n"
+                "       the factor nearest to -f; --ensemble: the mean over the 8 flips and transposes, 8x the work; at whole\n"
+                "       factors each f x f block of the output averages to its input pixel, unless --no-back-projection)\n"
                 "       pixel-art mode for small sprites: --pixel-art nearest|restore [-f INTEGER] [--edges smooth|hard]\n"
                 "         nearest: take the sprite as it is; restore: first restore the damaged sprite (--restorer M,\n"
                 "         --size 16|32); then enlarge by a whole factor keeping hard edges and the palette:\n"
@@ -46,7 +47,8 @@ int run_upscale(const std::vector<std::string>& argv) {
   const std::string edges = a.get("edges", "smooth");
   if (edges != "smooth" && edges != "hard") throw Error("--edges must be smooth or hard, got '" + edges + "'", ErrorKind::Usage);
   if (a.has("edges") && mode.empty()) throw Error("--edges is for the pixel-art mode (--pixel-art nearest|restore)", ErrorKind::Usage);
-  if (a.has("ensemble") && !mode.empty()) throw Error("--ensemble is for the network upscaler, not the pixel-art mode", ErrorKind::Usage);
+  for (const char* f : {"ensemble", "no-back-projection"})
+    if (a.has(f) && !mode.empty()) throw Error(std::string("--") + f + " is for the network upscaler, not the pixel-art mode", ErrorKind::Usage);
   const int passes = int(a.get_int("passes", 1, 1, 8));
   const int tile = int(a.get_int("tile", 256, 16, 4096));
 
@@ -82,7 +84,7 @@ int run_upscale(const std::vector<std::string>& argv) {
       Sprite img = read_image(in);
       Sprite result;
       if (model) {
-        result = model->upscale(img, factor, passes, tile, a.has("ensemble"));
+        result = model->upscale(img, factor, {passes, tile, a.has("ensemble"), !a.has("no-back-projection")});
       } else {
         if (restorer) {  // damaged sprite -> pixel-perfect sprite first
           const int s = restorer->config().scale();
