@@ -236,6 +236,35 @@ void split_holdout(const SpriteSet& all, double fraction, uint64_t seed, SpriteS
   }
 }
 
+bool held_out_image(const Sprite& img, uint64_t seed, double fraction) {
+  uint64_t h = seed;
+  for (size_t k = 0; k < img.rgba.size(); k += 97) h = kernels::mix64(h ^ img.rgba[k] ^ (uint64_t(k) << 8));
+  return double(h >> 11) * (1.0 / 9007199254740992.0) < fraction;
+}
+
+int64_t init_holdout_in_training(const std::string& init, const std::vector<Sprite>& train, uint64_t* seed, double* fraction) {
+  std::map<std::string, std::string> meta;
+  load_upscaler(init, Device::CPU, nullptr, &meta);
+  if (!meta.count("train_config")) return 0;
+  const json::Value cfg = json::parse(meta.at("train_config"), init + " (train_config)");
+  auto number = [&](const char* key, double* out) {
+    const json::Value* v = cfg.find(key);
+    if (!v) return false;
+    try {
+      *out = v->kind == json::Value::Num ? v->num : std::stod(v->s);
+    } catch (...) {
+      return false;
+    }
+    return true;
+  };
+  double s = 0, f = 0;
+  if (!number("seed", &s) || !number("holdout", &f)) return 0;
+  *seed = uint64_t(s), *fraction = f;
+  int64_t n = 0;
+  for (const Sprite& img : train) n += held_out_image(img, *seed, *fraction);
+  return n;
+}
+
 // ---- the shared loop ---------------------------------------------------------------------------
 TrainLoop::TrainLoop(const TrainConfig& cfg, ParamArena& arena, std::string model_desc)
     : cfg_(cfg), arena_(arena), desc_(std::move(model_desc)),

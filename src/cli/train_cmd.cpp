@@ -16,7 +16,6 @@
 #include "pixelart/image_io.h"
 #include "pixelart/plot.h"
 #include "pixelart/train.h"
-#include "rng.h"
 
 namespace pixelart::cli {
 namespace {
@@ -104,15 +103,29 @@ int run_train(const std::vector<std::string>& argv) {
     if (cfg.data.empty()) throw Error("train upscale: --data IMAGES|FOLDERS is required", ErrorKind::Usage);
     std::vector<Sprite> images = load_images(cfg.data);
     std::vector<Sprite>& train = train_images;
-    std::ofstream list(cfg.out + "/holdout.txt");  // held out by a hash of the content, fixed by seed
-    for (size_t i = 0; i < images.size(); ++i) {
-      uint64_t h = cfg.seed;
-      for (size_t k = 0; k < images[i].rgba.size(); k += 97) h = kernels::mix64(h ^ images[i].rgba[k] ^ (uint64_t(k) << 8));
-      const bool held = double(h >> 11) * (1.0 / 9007199254740992.0) < cfg.holdout;
-      (held ? held_images : train).push_back(images[i]);
-      if (held) list << images[i].name << "\n";
-    }
+    for (const Sprite& img : images)  // held out by a hash of the content, fixed by seed
+      (held_out_image(img, cfg.seed, cfg.holdout) ? held_images : train).push_back(img);
     if (train.empty()) throw Error("training: no training images left after the held-out split", ErrorKind::BadInput);
+    if (!cfg.init.empty()) {  // another seed or fraction than the --init model's run: its held-out images leak
+      uint64_t seed = 0;
+      double fraction = 0;
+      if (const int64_t leak = init_holdout_in_training(cfg.init, train, &seed, &fraction)) {
+        const std::string num = (std::ostringstream() << fraction).str();
+        const std::string what = cfg.init + " held out " + std::to_string(leak) + " of this run's training images (--seed " +
+                                 std::to_string(seed) + " --holdout " + num + ")";
+        if (cfg.holdout > 0)
+          throw Error("train upscale: " + what + ": training on them would leak its held-out images into the new model and "
+                      "flatter every figure on them; train on with --seed " + std::to_string(seed) + " --holdout " +
+                      num + " (the same split), or with --holdout 0 to train on everything knowingly",
+                      ErrorKind::Usage);
+        std::fprintf(stderr, "warning: %s; --holdout 0 trains on them: figures on its held-out images no longer hold\n",
+                     what.c_str());
+      }
+    }
+    {
+      std::ofstream list(cfg.out + "/holdout.txt");
+      for (const Sprite& img : held_images) list << img.name << "\n";
+    }
     data_desc = std::to_string(train.size()) + " training images, " + std::to_string(held_images.size()) + " held out";
     trainer = std::make_unique<UpscalerTrainer>(cfg, train, dev);
     const int64_t used = static_cast<UpscalerTrainer&>(*trainer).images();
