@@ -219,18 +219,23 @@ double learning_rate(const TrainConfig& c, int64_t step) {
   return c.final_lr + 0.5 * (c.lr - c.final_lr) * (1.0 + std::cos(3.14159265358979 * std::min(1.0, t)));
 }
 
+bool held_out_sprite(const SpriteSet& set, int64_t i, uint64_t seed, double fraction) {
+  const size_t per = size_t(set.canvas) * set.canvas * 4;
+  uint64_t h = seed;  // a hash of the sprite's pixels: the split follows the sprite, not its index
+  for (size_t k = 0; k < per; k += 4) {
+    uint32_t px;
+    std::memcpy(&px, &set.pixels[size_t(i) * per + k], 4);
+    h = kernels::mix64(h ^ px);
+  }
+  return double(h >> 11) * (1.0 / 9007199254740992.0) < fraction;
+}
+
 void split_holdout(const SpriteSet& all, double fraction, uint64_t seed, SpriteSet* train, SpriteSet* held) {
   train->canvas = held->canvas = all.canvas;
   train->pixels.clear(), train->names.clear(), held->pixels.clear(), held->names.clear();
   const size_t per = size_t(all.canvas) * all.canvas * 4;
   for (int64_t i = 0; i < all.size(); ++i) {
-    uint64_t h = seed;  // a hash of the sprite's pixels: the split follows the sprite, not its index
-    for (size_t k = 0; k < per; k += 4) {
-      uint32_t px;
-      std::memcpy(&px, &all.pixels[size_t(i) * per + k], 4);
-      h = kernels::mix64(h ^ px);
-    }
-    SpriteSet* dst = (double(h >> 11) * (1.0 / 9007199254740992.0)) < fraction ? held : train;
+    SpriteSet* dst = held_out_sprite(all, i, seed, fraction) ? held : train;
     dst->pixels.insert(dst->pixels.end(), all.pixels.begin() + i * per, all.pixels.begin() + (i + 1) * per);
     dst->names.push_back(all.names[size_t(i)]);
   }
@@ -242,11 +247,11 @@ bool held_out_image(const Sprite& img, uint64_t seed, double fraction) {
   return double(h >> 11) * (1.0 / 9007199254740992.0) < fraction;
 }
 
-int64_t init_holdout_in_training(const std::string& init, const std::vector<Sprite>& train, uint64_t* seed, double* fraction) {
-  std::map<std::string, std::string> meta;
-  load_upscaler(init, Device::CPU, nullptr, &meta);
-  if (!meta.count("train_config")) return 0;
-  const json::Value cfg = json::parse(meta.at("train_config"), init + " (train_config)");
+bool trained_split(const std::string& model_path, uint64_t* seed, double* fraction) {
+  const SafeTensors st = load_safetensors(model_path);
+  const auto it = st.metadata.find("train_config");
+  if (it == st.metadata.end()) return false;
+  const json::Value cfg = json::parse(it->second, model_path + " (train_config)");
   auto number = [&](const char* key, double* out) {
     const json::Value* v = cfg.find(key);
     if (!v) return false;
@@ -257,12 +262,10 @@ int64_t init_holdout_in_training(const std::string& init, const std::vector<Spri
     }
     return true;
   };
-  double s = 0, f = 0;
-  if (!number("seed", &s) || !number("holdout", &f)) return 0;
-  *seed = uint64_t(s), *fraction = f;
-  int64_t n = 0;
-  for (const Sprite& img : train) n += held_out_image(img, *seed, *fraction);
-  return n;
+  double s = 0;
+  if (!number("seed", &s) || !number("holdout", fraction)) return false;
+  *seed = uint64_t(s);
+  return true;
 }
 
 // ---- the shared loop ---------------------------------------------------------------------------

@@ -154,6 +154,16 @@ run(0 train upscale ${tiny} --holdout 0 --seed 2 --init ${WORK}/half/model.safet
 if(NOT last_out MATCHES "warning: .*held out [0-9]+ of this run's training images")
   message(FATAL_ERROR "--holdout 0 from a model with a held-out split gave no warning: ${last_out}")
 endif()
+# The same for the restorer, on sprites restored from the rendered pairs by the shipped model
+# (procedural sprites are drawn from the seed, so another seed draws others: not refused).
+run(0 restore ${WORK}/pairs -o ${WORK}/spr --device cpu)
+set(tinyr --widths 4,8,8,8 --batch 2 --steps 1 --device cpu)
+run(0 train restore ${tinyr} --holdout 0.7 --data ${WORK}/spr --out ${WORK}/rhalf)
+run(2 train restore ${tinyr} --holdout 0.3 --seed 2 --init ${WORK}/rhalf/model.safetensors --data ${WORK}/spr --out ${WORK}/rleak)
+if(NOT last_out MATCHES "held out [0-9]+ of this run's training sprites \\(--seed 1 --holdout 0.7\\)")
+  message(FATAL_ERROR "training the restorer on a model's held-out sprites was not refused: ${last_out}")
+endif()
+run(0 train restore ${tinyr} --holdout 0.3 --seed 2 --init ${WORK}/rhalf/model.safetensors --data gen:20 --out ${WORK}/rgen)
 run(0 plot ${WORK}/run/metrics.jsonl -o ${WORK}/curves_again.png)
 need(${WORK}/curves_again.png)
 run(0 plot ${WORK}/run/metrics.jsonl ${WORK}/up/metrics.jsonl --key loss -o ${WORK}/compare.png)

@@ -80,15 +80,16 @@ double learning_rate(const TrainConfig& c, int64_t step);
 // Splits a set by sprite: each sprite goes to the held-out part with probability `fraction`,
 // decided by hash(seed, sprite content), so the split survives reordering and re-packing.
 void split_holdout(const SpriteSet& all, double fraction, uint64_t seed, SpriteSet* train, SpriteSet* held);
+bool held_out_sprite(const SpriteSet& set, int64_t i, uint64_t seed, double fraction);  // sprite i's side of it
 
 // The upscaler's split, image by image: held out with probability `fraction`, decided by
 // hash(seed, a sample of the image's pixels).
 bool held_out_image(const Sprite& img, uint64_t seed, double fraction);
 
-// For `train upscale --init MODEL`: how many of `train` images MODEL's own run held out (by the
-// seed and fraction in its train_config), 0 if it records none. Training on them would leak
-// MODEL's held-out images into the new model, and figures on them would flatter it.
-int64_t init_holdout_in_training(const std::string& init, const std::vector<Sprite>& train, uint64_t* seed, double* fraction);
+// The held-out split of the run that trained a model file (--seed and --holdout, from the
+// train_config in its metadata); false if it records none. For `train --init MODEL`: a run with
+// another split would train on MODEL's held-out images, and figures on them would flatter it.
+bool trained_split(const std::string& model_path, uint64_t* seed, double* fraction);
 
 // The plateau rule on a sequence of logged losses: an exponential moving average (0.8); when it
 // has not improved by 0.1% for `patience` updates, the scale is multiplied by `factor`.

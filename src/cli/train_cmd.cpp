@@ -54,6 +54,31 @@ double psnr(const Tensor& a, const Tensor& b) {
   return se == 0 ? 99.0 : 10.0 * std::log10(double(x.size()) / se);
 }
 
+namespace {
+// `train --init MODEL` with another split than MODEL's run would train on its held-out data:
+// refused while this run holds data out (figures on MODEL's held-out set would be flattered),
+// a warning with --holdout 0 (training on everything, knowingly). `leaked(seed, fraction)`
+// counts this run's training data that MODEL's split held out.
+template <class Count>
+void refuse_init_leak(const TrainConfig& cfg, Count leaked) {
+  uint64_t seed = 0;
+  double fraction = 0;
+  if (cfg.init.empty() || !trained_split(cfg.init, &seed, &fraction)) return;
+  const int64_t leak = leaked(seed, fraction);
+  if (leak == 0) return;
+  const std::string num = (std::ostringstream() << fraction).str();
+  const std::string what = cfg.init + " held out " + std::to_string(leak) + " of this run's training " +
+                           (cfg.task == "restore" ? "sprites" : "images") + " (--seed " + std::to_string(seed) +
+                           " --holdout " + num + ")";
+  if (cfg.holdout > 0)
+    throw Error("train " + cfg.task + ": " + what + ": training on them would leak its held-out data into the new model and "
+                "flatter every figure on it; train on with --seed " + std::to_string(seed) + " --holdout " + num +
+                " (the same split), or with --holdout 0 to train on everything knowingly",
+                ErrorKind::Usage);
+  std::fprintf(stderr, "warning: %s; --holdout 0 trains on them: figures on its held-out data no longer hold\n", what.c_str());
+}
+}  // namespace
+
 int run_train(const std::vector<std::string>& argv) {
   if (argv.empty() || (argv[0] != "restore" && argv[0] != "upscale"))
     throw Error("usage: pixelart train restore|upscale [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]\n"
@@ -96,6 +121,12 @@ int run_train(const std::vector<std::string>& argv) {
     SpriteSet train, held;
     split_holdout(all, cfg.holdout, cfg.seed, &train, &held);
     if (train.size() == 0) throw Error("training: no training sprites left after the held-out split", ErrorKind::BadInput);
+    refuse_init_leak(cfg, [&](uint64_t seed, double fraction) {
+      int64_t n = 0;  // procedural sprites are drawn from the seed: another seed draws others, none leak
+      for (int64_t i = 0; i < train.size(); ++i)
+        n += train.names[size_t(i)].rfind("generated#", 0) != 0 && held_out_sprite(train, i, seed, fraction);
+      return n;
+    });
     if (held.size()) held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + " by seed " + std::to_string(cfg.seed));
     data_desc = std::to_string(train.size()) + " training sprites, " + std::to_string(held.size()) + " held out";
     trainer = std::make_unique<RestorerTrainer>(cfg, train, dev);
@@ -106,22 +137,11 @@ int run_train(const std::vector<std::string>& argv) {
     for (const Sprite& img : images)  // held out by a hash of the content, fixed by seed
       (held_out_image(img, cfg.seed, cfg.holdout) ? held_images : train).push_back(img);
     if (train.empty()) throw Error("training: no training images left after the held-out split", ErrorKind::BadInput);
-    if (!cfg.init.empty()) {  // another seed or fraction than the --init model's run: its held-out images leak
-      uint64_t seed = 0;
-      double fraction = 0;
-      if (const int64_t leak = init_holdout_in_training(cfg.init, train, &seed, &fraction)) {
-        const std::string num = (std::ostringstream() << fraction).str();
-        const std::string what = cfg.init + " held out " + std::to_string(leak) + " of this run's training images (--seed " +
-                                 std::to_string(seed) + " --holdout " + num + ")";
-        if (cfg.holdout > 0)
-          throw Error("train upscale: " + what + ": training on them would leak its held-out images into the new model and "
-                      "flatter every figure on them; train on with --seed " + std::to_string(seed) + " --holdout " +
-                      num + " (the same split), or with --holdout 0 to train on everything knowingly",
-                      ErrorKind::Usage);
-        std::fprintf(stderr, "warning: %s; --holdout 0 trains on them: figures on its held-out images no longer hold\n",
-                     what.c_str());
-      }
-    }
+    refuse_init_leak(cfg, [&](uint64_t seed, double fraction) {
+      int64_t n = 0;
+      for (const Sprite& img : train) n += held_out_image(img, seed, fraction);
+      return n;
+    });
     {
       std::ofstream list(cfg.out + "/holdout.txt");
       for (const Sprite& img : held_images) list << img.name << "\n";
