@@ -161,7 +161,8 @@ void keep_flat(const Tensor& pad, int m, int S, Tensor* out, std::vector<uint8_t
 }
 
 // Back-projection (Irani & Peleg's constraint): at a whole factor f, each f x f block of the
-// output [1, h f, w f, 4] is moved so that its mean is the input pixel it came from (src
+// output (the top left h f x w f of out, which may be wider and taller: whole --unshuffle blocks)
+// is moved so that its mean is the input pixel it came from (src
 // [1, h, w, 4], premultiplied), i.e. the output shrunk by area averaging gives the input back.
 // Alpha always; colour where the input pixel is opaque or empty. (Under a partly transparent pixel
 // the constraint depends on how the input was shrunk: averaging premultiplied colour, as this
@@ -175,7 +176,7 @@ void keep_flat(const Tensor& pad, int m, int S, Tensor* out, std::vector<uint8_t
 // mean inside the bounds; where the input is itself an area-averaged shrink, the true image is such
 // a point, so the output only comes closer to it.
 void back_project(const Tensor& src, int f, const std::vector<uint8_t>& kept, Tensor* out) {
-  const int64_t h = src.size(1), w = src.size(2), W = w * f;
+  const int64_t h = src.size(1), w = src.size(2), W = out->size(2);  // W: out's and kept's row stride
   const float* y = src.data<float>();
   float* o = out->data<float>();
 #pragma omp parallel for schedule(static)
@@ -326,16 +327,13 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, const UpscaleOptions&
     }
     std::vector<uint8_t> kept;
     keep_flat(pad, m, S, &out, &kept);
+    if (opt.back_project && whole) back_project(pm, whole, kept, &out);
     if (HS != H || WS != W) {  // the whole blocks' extra rows and columns go
       Tensor crop = Tensor::empty({1, H, W, 4});
-      std::vector<uint8_t> kcrop(size_t(H * W));
-      for (int64_t y = 0; y < H; ++y) {
+      for (int64_t y = 0; y < H; ++y)
         std::copy(out.data<float>() + y * WS * 4, out.data<float>() + (y * WS + W) * 4, crop.data<float>() + y * W * 4);
-        std::copy(kept.begin() + y * WS, kept.begin() + y * WS + W, kcrop.begin() + y * W);
-      }
-      out = crop, kept = std::move(kcrop);
+      out = crop;
     }
-    if (opt.back_project && whole) back_project(pm, whole, kept, &out);
     cur = unpremultiply(out);
   }
   Sprite s;
