@@ -35,6 +35,9 @@ template <class T> void add_center_crop_cpu(const T* h, const T* x, T* y, int64_
 // writes d, otherwise reads d and writes x; `accumulate` adds instead of storing (gradients).
 template <class T>
 void space_depth_cpu(const T* src, T* dst, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool to_depth, bool accumulate);
+// y = a less the S x S block means of a - b (b may be null), over [n, H, W, C] (project_block_unit).
+template <class T>
+void project_blocks_cpu(const T* a, const T* b, T* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool accumulate);
 // In place over `pixels` RGBA pixels.
 void premultiply_cpu(float* v, int64_t pixels);
 void unpremultiply_cpu(float* v, int64_t pixels);

@@ -44,6 +44,8 @@ void weighted_sum(const float* x, const float* w, float* out, int64_t n);
 void add_center_crop(const float* h, const float* x, float* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m);
 // Between x [n, H*S, W*S, C] and d [n, H, W, S*S*C] (kernels::unshuffle_index), as space_depth_cpu.
 void space_depth(const float* src, float* dst, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool to_depth, bool accumulate);
+// y = a less the S x S block means of a - b (b may be null), as project_blocks_cpu.
+void project_blocks(const float* a, const float* b, float* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool accumulate);
 void premultiply(float* v, int64_t pixels);
 void unpremultiply(float* v, int64_t pixels);
 // (synth.cu) n RGBA images [sh, sw] -> [dh, dw], a kernels::Filter.

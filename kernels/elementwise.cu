@@ -31,6 +31,11 @@ __global__ void k_space_depth(const float* src, float* dst, int64_t total, int64
     dst[to] = accumulate ? dst[to] + src[from] : src[from];
   }
 }
+// One thread per block and channel (the block's S*S reads and writes are its own).
+__global__ void k_project_blocks(const float* a, const float* b, float* y, int64_t units, int64_t H, int64_t W, int64_t C,
+                                 int64_t S, bool accumulate) {
+  PA_GRID_STRIDE(u, units) project_block_unit(a, b, y, u, H, W, C, S, accumulate);
+}
 __global__ void k_premul(float* v, int64_t n) { PA_GRID_STRIDE(i, n) premultiply_px(v + i * 4); }
 __global__ void k_unpremul(float* v, int64_t n) { PA_GRID_STRIDE(i, n) unpremultiply_px(v + i * 4); }
 __global__ void k_sum_rows(const float* dy, float* db, int64_t rows, int64_t cols) {
@@ -74,6 +79,11 @@ void add_center_crop(const float* h, const float* x, float* y, int64_t n, int64_
 void space_depth(const float* src, float* dst, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool to_depth, bool accumulate) {
   const int64_t total = n * H * W * C * S * S;
   k_space_depth<<<grid_for(total), kThreads>>>(src, dst, total, H, W, C, S, to_depth, accumulate);
+  PA_CUDA_CHECK_LAUNCH();
+}
+void project_blocks(const float* a, const float* b, float* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool accumulate) {
+  const int64_t units = n * (H / S) * (W / S) * C;
+  k_project_blocks<<<grid_for(units), kThreads>>>(a, b, y, units, H, W, C, S, accumulate);
   PA_CUDA_CHECK_LAUNCH();
 }
 void premultiply(float* v, int64_t pixels) { k_premul<<<grid_for(pixels), kThreads>>>(v, pixels); PA_CUDA_CHECK_LAUNCH(); }

@@ -42,6 +42,29 @@ PA_HD int64_t unshuffle_index(int64_t i, int64_t H, int64_t W, int64_t C, int64_
   return ((n * H * S + Y * S + dy) * (W * S) + X * S + dx) * C + c;
 }
 
+// Block projection by S on [n, H, W, C] (H, W multiples of S): unit u = ((n * H/S + Y) * W/S + X) * C + c
+// is channel c of the S x S block (Y, X); it sets y to a less the block's mean of a - b (b may be
+// null: the mean of a), so that y's block mean is b's. Linear in a, symmetric, idempotent: its own
+// adjoint, so the gradient (b null) is the same unit. `accumulate` adds to y instead of storing.
+template <class T>
+PA_HD void project_block_unit(const T* a, const T* b, T* y, int64_t u, int64_t H, int64_t W, int64_t C, int64_t S,
+                              bool accumulate) {
+  const int64_t c = u % C, X = (u / C) % (W / S), Y = (u / (C * (W / S))) % (H / S), n = u / (C * (W / S) * (H / S));
+  const int64_t origin = ((n * H + Y * S) * W + X * S) * C + c;
+  T mean = T(0);
+  for (int64_t dy = 0; dy < S; ++dy)
+    for (int64_t dx = 0; dx < S; ++dx) {
+      const int64_t i = origin + (dy * W + dx) * C;
+      mean += b ? a[i] - b[i] : a[i];
+    }
+  mean /= T(S * S);
+  for (int64_t dy = 0; dy < S; ++dy)
+    for (int64_t dx = 0; dx < S; ++dx) {
+      const int64_t i = origin + (dy * W + dx) * C;
+      y[i] = (accumulate ? y[i] : T(0)) + a[i] - mean;
+    }
+}
+
 // Premultiplied alpha (RGBA, 4 values): colour is learnt and resampled as c * a, so transparent
 // pixels carry no colour into their neighbours (no fringes); un-premultiplying divides back where
 // alpha is above 1/512 and leaves transparent pixels black.

@@ -90,6 +90,15 @@ void space_depth_cpu(const T* src, T* dst, int64_t n, int64_t H, int64_t W, int6
 template void space_depth_cpu<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool);
 template void space_depth_cpu<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool);
 
+template <class T>
+void project_blocks_cpu(const T* a, const T* b, T* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool accumulate) {
+  const int64_t units = n * (H / S) * (W / S) * C;
+#pragma omp parallel for schedule(static)
+  for (int64_t u = 0; u < units; ++u) project_block_unit(a, b, y, u, H, W, C, S, accumulate);  // blocks are disjoint
+}
+template void project_blocks_cpu<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, bool);
+template void project_blocks_cpu<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, int64_t, int64_t, bool);
+
 void premultiply_cpu(float* v, int64_t pixels) {
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < pixels; ++i) premultiply_px(v + i * 4);

@@ -96,6 +96,35 @@ Tensor space_depth(const Tensor& x, int S, bool to_depth) {
 Tensor pixel_unshuffle(const Tensor& x, int S) { return space_depth(x, S, true); }
 Tensor pixel_shuffle(const Tensor& x, int S) { return space_depth(x, S, false); }
 
+Tensor project_blocks(const Tensor& pred, const Tensor& target, int S) {
+  detail::check_rank("project_blocks", "pred", pred, 4);
+  detail::check_float("project_blocks", "pred", pred);
+  detail::check_same("project_blocks", "target", target, pred);
+  PA_CHECK(target.shape() == pred.shape(), "project_blocks: target " << target.describe() << " is not pred's shape " << pred.describe());
+  PA_CHECK(S >= 1 && S <= 16 && pred.size(1) % S == 0 && pred.size(2) % S == 0,
+           "project_blocks: " << pred.describe() << " is not a whole number of " << S << "x" << S << " blocks");
+  const int64_t n = pred.size(0), H = pred.size(1), W = pred.size(2), C = pred.size(3);
+  auto run = [=](const Tensor& a, const Tensor* b, Tensor& y, bool acc) {
+    if (a.device() == Device::CPU) {
+      PA_DISPATCH_FLOAT(a.dtype(), kernels::project_blocks_cpu<T>(a.data<T>(), b ? b->data<T>() : nullptr, y.data<T>(), n, H, W, C, S, acc));
+    } else {
+      PA_ON_CUDA(cuda::project_blocks(a.data<float>(), b ? b->data<float>() : nullptr, y.data<float>(), n, H, W, C, S, acc));
+    }
+  };
+  Tensor y = Tensor::empty(pred.shape(), pred.dtype(), pred.device());
+  run(pred, &target, y, false);
+  if (Tape* tape = recording_tape({&pred})) {
+    y.set_requires_grad(true);
+    tape->record([pred, y, run] {  // dpred += dy less its block means
+      const Tensor dy = y.grad();
+      if (!dy.defined()) return;
+      Tensor dp = pred.grad_or_zeros();
+      run(dy, nullptr, dp, true);
+    });
+  }
+  return y;
+}
+
 namespace {
 // A copy of x with an in-place per-pixel kernel applied (CPU loop or CUDA kernel).
 Tensor per_pixel(const Tensor& x, const char* op, void (*cpu)(float*, int64_t), void (*gpu)(float*, int64_t)) {

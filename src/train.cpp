@@ -65,6 +65,7 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
   else if (k == "patch") patch = int(to_int(k, v));
   else if (k == "augment") augment = v;
   else if (k == "sampling") sampling = v;
+  else if (k == "back-project") back_project = v;
   else if (k == "canvas") canvas = int(to_int(k, v));
   else if (k == "batch") batch = int(to_int(k, v));
   else if (k == "steps") steps = to_int(k, v);
@@ -99,7 +100,8 @@ std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
           {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
           {"kernels", join(kernels)}, {"unshuffle", std::to_string(unshuffle)}, {"factor", num(factor)},
           {"patch", std::to_string(patch)},
-          {"augment", augment}, {"sampling", sampling}, {"batch", std::to_string(batch)},
+          {"augment", augment}, {"sampling", sampling},
+          {"back-project", back_project}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", schedule}, {"patience", std::to_string(patience)},
           {"plateau-factor", num(plateau_factor)}, {"precision", precision}, {"weight-decay", num(weight_decay)},
@@ -170,6 +172,7 @@ void TrainConfig::validate() const {
     need(augment == "none" && sampling == "image",
          "--augment and --sampling are settings of the upscaler (the restorer's damage synthesis has its own)");
     need(unshuffle == 1, "--unshuffle is a setting of the upscaler");
+    need(back_project == "off", "--back-project is a setting of the upscaler");
     DamageConfig::preset(damage).validate();
   } else {
     upscaler().validate();
@@ -188,6 +191,14 @@ void TrainConfig::validate() const {
     need(double(f) != factor || patch % f == 0,
          "--patch " + std::to_string(patch) + " does not shrink by --factor " + std::to_string(f) + " to whole pixels (use " +
              std::to_string(patch / f * f) + " or " + std::to_string(patch / f * f + f) + ")");
+    need(back_project == "off" || back_project == "on", "--back-project must be on or off, got '" + back_project + "'");
+    if (back_project == "on") {
+      const int m = upscaler().margin();
+      need(double(f) == factor && f >= 2,
+           "--back-project on needs a whole --factor of 2 or more (the output's blocks average to input pixels), got " + num(factor));
+      need(m % f == 0, "--back-project on at --factor " + std::to_string(f) + ": the convolutions' margin of " + std::to_string(m) +
+                           " px is not a whole number of " + std::to_string(f) + " px blocks, so the target's blocks are not the input's pixels");
+    }
   }
   need(batch > 0 && batch <= 65536, "--batch must be positive");
   need(steps > 0, "--steps must be positive");
@@ -383,13 +394,15 @@ RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_
 namespace {
 // One step of either trainer: the pairs of this step (sample k of step s is index s*batch+k of
 // the counter-based stream, so resuming continues it), forward, the composite loss, AdamW.
+// `project` > 1: the loss scores the output back-projected onto the target's project x project blocks.
 template <class Pairs, class Model>
-void step_on_pairs(TrainLoop& loop, Pairs& pairs, const Model& model, const TrainConfig& cfg, StepLog* log) {
+void step_on_pairs(TrainLoop& loop, Pairs& pairs, const Model& model, const TrainConfig& cfg, StepLog* log, int project = 1) {
   loop.step(
       [&] {
         Tensor x, t;
         pairs.generate(cfg.seed, uint64_t(loop.steps_done()) * uint64_t(cfg.batch), cfg.batch, &x, &t);
-        return composite_loss(model.forward(x), t, cfg.loss);
+        const Tensor y = model.forward(x);
+        return composite_loss(project > 1 ? project_blocks(y, t, project) : y, t, cfg.loss);
       },
       cfg.batch, log);
 }
@@ -415,7 +428,9 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
   }
 }
 
-void UpscalerTrainer::step(StepLog* log) { step_on_pairs(loop_, sampler_, model_, cfg_, log); }
+void UpscalerTrainer::step(StepLog* log) {
+  step_on_pairs(loop_, sampler_, model_, cfg_, log, cfg_.back_project == "on" ? int(cfg_.factor) : 1);
+}
 
 void UpscalerTrainer::export_model(const std::string& path, const std::map<std::string, std::string>& meta) const {
   save_upscaler(path, model_, cfg_.factor, meta);

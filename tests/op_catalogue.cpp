@@ -154,6 +154,23 @@ std::vector<OpCase> op_catalogue(CatalogueSize size) {
       cases.push_back(k);
     }
   }
+  {
+    // The upscaler's --back-project: its output moved onto the target's 2x2 block means.
+    OpCase c;
+    c.name = "project_blocks";
+    const Shape ps = t ? Shape{2, 4, 6, 3} : Shape{32, 32, 32, 4};
+    c.inputs = {{ps}, {ps, 0.0, 1.0, false}};
+    c.fn = [](const std::vector<Tensor>& in) { return project_blocks(in[0], in[1], 2); };
+    c.bytes = 12.0 * shape_numel(ps);
+    cases.push_back(c);
+    if (t) {
+      OpCase k = c;
+      k.name = "project_blocks_x3";
+      k.inputs = {{{1, 6, 3, 2}}, {{1, 6, 3, 2}, 0.0, 1.0, false}};
+      k.fn = [](const std::vector<Tensor>& in) { return project_blocks(in[0], in[1], 3); };
+      cases.push_back(k);
+    }
+  }
   const Shape ls = t ? Shape{2, 4, 5, 4} : Shape{256, 16, 16, 4};
   cases.push_back(loss_case("loss_mse", ls, only(kLossMse)));
   cases.push_back(loss_case("loss_l1", ls, only(kLossL1)));

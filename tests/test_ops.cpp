@@ -115,6 +115,21 @@ TYPED_TEST(Ops, PixelUnshuffleStacksEachBlockPixelByPixelAndShuffleUndoesIt) {
   EXPECT_THROW(pixel_shuffle(on(dev, {1, 2, 3}, {1, 1, 1, 3}), 2), Error);    // not 4 channels per pixel
 }
 
+TYPED_TEST(Ops, ProjectBlocksMovesEachBlockOntoTheTargetsMean) {
+  const Device dev = TestFixture::dev;
+  // one 2x4 image, 1 channel: blocks {1, 2, 3, 6} (mean 3) and {0, 0, 0, 4} (mean 1); targets'
+  // block means 5 and 0, so the first moves up by 2 and the second down by 1
+  const Tensor p = on(dev, {1, 2, 0, 0, 3, 6, 0, 4}, {1, 2, 4, 1});
+  const Tensor t = on(dev, {5, 5, 0, 0, 5, 5, 0, 0}, {1, 2, 4, 1});
+  const Tensor y = project_blocks(p, t, 2);
+  EXPECT_EQ(y.to_vector(), (std::vector<double>{3, 4, -1, -1, 5, 8, -1, 3}));
+  // projecting again changes nothing (idempotent), and a target of the output's own means neither
+  EXPECT_EQ(project_blocks(y, t, 2).to_vector(), y.to_vector());
+  EXPECT_EQ(project_blocks(p, p, 2).to_vector(), p.to_vector());
+  EXPECT_THROW(project_blocks(on(dev, {1, 2, 3}, {1, 1, 3, 1}), on(dev, {1, 2, 3}, {1, 1, 3, 1}), 2), Error);  // not whole blocks
+  EXPECT_THROW(project_blocks(p, on(dev, {1, 2, 3, 4}, {1, 2, 2, 1}), 2), Error);                             // shapes differ
+}
+
 TYPED_TEST(Ops, BadShapesAreClearErrors) {
   const Device dev = TestFixture::dev;
   const Tensor x = Tensor::zeros({1, 8, 8, 4}, DType::F32, dev);

@@ -83,6 +83,14 @@ Tensor add_center_crop(const Tensor& h, const Tensor& x);
 Tensor pixel_unshuffle(const Tensor& x, int S);
 Tensor pixel_shuffle(const Tensor& x, int S);
 
+// Back-projection for training (the upscaler's --back-project): y = pred less, over each S x S
+// block (aligned at the top left) and channel, the block's mean of pred - target, so that y
+// averages to target block by block (shrinking y by S with area averaging gives target's shrink).
+// pred, target: [N, H, W, C], H and W multiples of S. The gradient flows to pred only: dpred +=
+// dy less dy's block means (the projection is its own adjoint). A loss on y scores only what the
+// block means leave free, which is all an upscaler must add once its output is back-projected.
+Tensor project_blocks(const Tensor& pred, const Tensor& target, int S);
+
 // ---- losses --------------------------------------------------------------------------------
 // One composite loss, each term weighted (a weight of 0 switches a term off). All terms are
 // means over the elements they touch, so weights are comparable across image sizes.

@@ -38,6 +38,11 @@ struct TrainConfig {
   int patch = 64;               // training patch size (input pixels)
   std::string augment = "none";  // none | dihedral: each patch flipped and transposed one of 8 ways
   std::string sampling = "image";  // image: each image equally often | area: each patch position
+  // on: the loss scores the output back-projected onto the target's block means (project_blocks,
+  // ops.h), as `upscale` back-projects at whole factors; the network learns only what the
+  // projection leaves free. Needs a whole factor f that divides the margin (the target's blocks
+  // must be the input pixels').
+  std::string back_project = "off";
   // both
   int batch = 32;
   int64_t steps = 2000;

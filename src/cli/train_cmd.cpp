@@ -91,7 +91,8 @@ int run_train(const std::vector<std::string>& argv) {
                 "            folders, gen:COUNT)\n"
                 "  upscale:  filters, kernels, unshuffle (S: the convolutions on S x S blocks), factor, patch,\n"
                 "            augment (none|dihedral: patches flipped and transposed), sampling (image: each\n"
-                "            image equally often|area: each place)\n"
+                "            image equally often|area: each place), back-project (off|on: the loss scores the\n"
+                "            output back-projected as `upscale` does; whole factors)\n"
                 "            (data: images and folders of images)\n"
                 "lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1",
                 ErrorKind::Usage);
@@ -211,6 +212,7 @@ int run_train(const std::vector<std::string>& argv) {
     {
       NoGradGuard ng;
       y = up.model().forward(x);
+      if (cfg.back_project == "on") y = project_blocks(y, t, int(cfg.factor));  // as `upscale` will
     }
     // bicubic alone: the centre of the interpolated input
     const Tensor xc = [&] {
