@@ -124,6 +124,14 @@ TEST(Holdout, SplitsBySpriteReproducibly) {
   for (const auto& n : he.names) EXPECT_EQ(std::count(tr.names.begin(), tr.names.end(), n), 0) << n;
 }
 
+// The key of held-out records (train.h): pinned, since tools/record_held_out.py computes it too.
+TEST(Holdout, ContentKeysAreFnv1aOfSizeAndPixelsWithTransparentPixelsAsZero) {
+  const uint8_t shown[8] = {1, 2, 3, 255, 9, 9, 9, 0}, zero[8] = {1, 2, 3, 255, 0, 0, 0, 0};
+  EXPECT_EQ(key_hex(content_key(shown, 2, 1)), "77a47a255656fe57");
+  EXPECT_EQ(content_key(shown, 2, 1), content_key(zero, 2, 1));  // the stored colour of a transparent pixel
+  EXPECT_NE(content_key(shown, 2, 1), content_key(shown, 1, 2));  // the shape counts
+}
+
 TEST(ModelFile, RoundTripsAndRejectsOtherFiles) {
   Restorer m(RestorerConfig::narrow(), 11);
   const std::string path = ::testing::TempDir() + "/model.safetensors";

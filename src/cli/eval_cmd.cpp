@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <sstream>
 
 #include <opencv2/imgproc.hpp>
@@ -12,6 +13,7 @@
 #include "pixelart/image_io.h"
 #include "pixelart/metrics.h"
 #include "pixelart/postprocess.h"
+#include "pixelart/train.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/train.h"
 #include "rng.h"
@@ -45,7 +47,7 @@ struct Worst {
 }  // namespace
 
 int run_eval(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "data", "n", "device", "seed", "batch", "sheet", "families"}, {"json", "no-refine"});
+  Args a(argv, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from"}, {"json", "no-refine"});
   a.no_positional("eval");
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
@@ -53,7 +55,21 @@ int run_eval(const std::vector<std::string>& argv) {
   std::map<std::string, std::string> meta;
   Restorer model = load_restorer(model_path, dev, &canvas, &meta);
   if (!a.has("data")) throw Error("eval: --data is required (held-out sprites, e.g. RUN/holdout.sprites)", ErrorKind::Usage);
-  const SpriteSet held = load_sprite_sources(a.get("data", ""), canvas, 1);
+  const SpriteSet held = [&] {
+    SpriteSet all = load_sprite_sources(a.get("data", ""), canvas, 1);
+    if (!a.has("holdout-from")) return all;
+    // only what a run held out (a model file's record or a .sprites file), found in --data by content
+    const std::string from = a.get("holdout-from", "");
+    const std::set<uint64_t> keys = holdout_keys(from);
+    SpriteSet rest, out;
+    split_holdout(all, keys, &rest, &out);
+    if (out.size() == 0)
+      throw Error("eval: none of the " + std::to_string(keys.size()) + " sprites " + from + " held out are in --data " + a.get("data", ""),
+                  ErrorKind::BadInput);
+    std::fprintf(stderr, "eval: %lld of --data's %lld sprites, those %s held out (%zu recorded)\n", (long long)out.size(),
+                 (long long)all.size(), from.c_str(), keys.size());
+    return out;
+  }();
   const int n = int(a.get_int("n", 256, 1, 1 << 20));
   const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 16, 1, 4096));
   const uint64_t seed = uint64_t(a.get_int("seed", 20261121, 0, 1LL << 62));

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <cstdio>
 #include <filesystem>
@@ -57,26 +59,27 @@ double psnr(const Tensor& a, const Tensor& b) {
 namespace {
 // `train --init MODEL` with another split than MODEL's run would train on its held-out data:
 // refused while this run holds data out (figures on MODEL's held-out set would be flattered),
-// a warning with --holdout 0 (training on everything, knowingly). `leaked(seed, fraction)`
-// counts this run's training data that MODEL's split held out.
+// a warning with --holdout 0 (training on everything, knowingly). `leaked(split)` counts this
+// run's training data that MODEL's split held out (by its recorded keys where it has them).
 template <class Count>
 void refuse_init_leak(const TrainConfig& cfg, Count leaked) {
-  uint64_t seed = 0;
-  double fraction = 0;
-  if (cfg.init.empty() || !trained_split(cfg.init, &seed, &fraction)) return;
-  const int64_t leak = leaked(seed, fraction);
+  TrainedSplit split;
+  if (cfg.init.empty() || !trained_split(cfg.init, &split)) return;
+  const int64_t leak = leaked(split);
   if (leak == 0) return;
-  const std::string num = (std::ostringstream() << fraction).str();
+  const std::string num = (std::ostringstream() << split.fraction).str();
+  const std::string how = split.holdout_from.empty() ? "--seed " + std::to_string(split.seed) + " --holdout " + num
+                                                     : "--holdout-from " + split.holdout_from;
   const std::string what = cfg.init + " held out " + std::to_string(leak) + " of this run's training " +
-                           (cfg.task == "restore" ? "sprites" : "images") + " (--seed " + std::to_string(seed) +
-                           " --holdout " + num + ")";
-  if (cfg.holdout > 0)
+                           (cfg.task == "restore" ? "sprites" : "images") + " (" + how + ")";
+  if (cfg.holdout > 0 || !cfg.holdout_from.empty())
     throw Error("train " + cfg.task + ": " + what + ": training on them would leak its held-out data into the new model and "
-                "flatter every figure on it; train on with --seed " + std::to_string(seed) + " --holdout " + num +
+                "flatter every figure on it; train on with " + (split.has_keys ? "--holdout-from " + cfg.init : how) +
                 " (the same split), or with --holdout 0 to train on everything knowingly",
                 ErrorKind::Usage);
   std::fprintf(stderr, "warning: %s; --holdout 0 trains on them: figures on its held-out data no longer hold\n", what.c_str());
 }
+
 }  // namespace
 
 int run_train(const std::vector<std::string>& argv) {
@@ -85,7 +88,7 @@ int run_train(const std::vector<std::string>& argv) {
                 "settings (also the keys of the JSON file):\n"
                 "  both:     batch, steps, lr, final-lr, warmup, schedule (cosine|constant|plateau), patience,\n"
                 "            plateau-factor, precision (fp32|tf32|bf16), weight-decay, clip, loss (mse,l1,edge,alpha),\n"
-                "            seed, holdout, log-every, checkpoint-every, data, out, device, init (a trained model\n"
+                "            seed, holdout, holdout-from (a model file or .sprites: hold out what it held out), log-every, checkpoint-every, data, out, device, init (a trained model\n"
                 "            to start from: its parameters replace those of the same name and shape)\n"
                 "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
                 "            folders, gen:COUNT)\n"
@@ -117,32 +120,40 @@ int run_train(const std::vector<std::string>& argv) {
   std::unique_ptr<Trainer> trainer;
   std::vector<Sprite> held_images, train_images;
   std::string data_desc;
+  std::optional<std::set<uint64_t>> from;  // --holdout-from: hold out exactly these
+  if (!cfg.holdout_from.empty()) from = holdout_keys(cfg.holdout_from);
+  std::vector<uint64_t> held_keys;  // recorded in the model file (metadata "held_out")
   if (cfg.task == "restore") {
     const SpriteSet all = load_sprite_sources(cfg.data, cfg.canvas, cfg.seed);
     SpriteSet train, held;
-    split_holdout(all, cfg.holdout, cfg.seed, &train, &held);
+    if (from) split_holdout(all, *from, &train, &held);
+    else split_holdout(all, cfg.holdout, cfg.seed, &train, &held);
     if (train.size() == 0) throw Error("training: no training sprites left after the held-out split", ErrorKind::BadInput);
-    refuse_init_leak(cfg, [&](uint64_t seed, double fraction) {
-      int64_t n = 0;  // procedural sprites are drawn from the seed: another seed draws others, none leak
+    refuse_init_leak(cfg, [&](const TrainedSplit& split) {
+      int64_t n = 0;  // procedural sprites are drawn from the seed: another seed draws others
       for (int64_t i = 0; i < train.size(); ++i)
-        n += train.names[size_t(i)].rfind("generated#", 0) != 0 && held_out_sprite(train, i, seed, fraction);
+        n += split.has_keys ? split.keys.count(sprite_key(train, i))
+                            : train.names[size_t(i)].rfind("generated#", 0) != 0 && held_out_sprite(train, i, split.seed, split.fraction);
       return n;
     });
-    if (held.size()) held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + " by seed " + std::to_string(cfg.seed));
+    for (int64_t i = 0; i < held.size(); ++i) held_keys.push_back(sprite_key(held, i));
+    if (held.size())
+      held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + (from ? " as " + cfg.holdout_from : " by seed " + std::to_string(cfg.seed)));
     data_desc = std::to_string(train.size()) + " training sprites, " + std::to_string(held.size()) + " held out";
     trainer = std::make_unique<RestorerTrainer>(cfg, train, dev);
   } else {
     if (cfg.data.empty()) throw Error("train upscale: --data IMAGES|FOLDERS is required", ErrorKind::Usage);
     std::vector<Sprite> images = load_images(cfg.data);
     std::vector<Sprite>& train = train_images;
-    for (const Sprite& img : images)  // held out by a hash of the content, fixed by seed
-      (held_out_image(img, cfg.seed, cfg.holdout) ? held_images : train).push_back(img);
+    for (const Sprite& img : images)  // held out by a hash of the content, fixed by seed (or as --holdout-from)
+      ((from ? from->count(content_key(img)) > 0 : held_out_image(img, cfg.seed, cfg.holdout)) ? held_images : train).push_back(img);
     if (train.empty()) throw Error("training: no training images left after the held-out split", ErrorKind::BadInput);
-    refuse_init_leak(cfg, [&](uint64_t seed, double fraction) {
+    refuse_init_leak(cfg, [&](const TrainedSplit& split) {
       int64_t n = 0;
-      for (const Sprite& img : train) n += held_out_image(img, seed, fraction);
+      for (const Sprite& img : train) n += split.has_keys ? split.keys.count(content_key(img)) : held_out_image(img, split.seed, split.fraction);
       return n;
     });
+    for (const Sprite& img : held_images) held_keys.push_back(content_key(img));
     {
       std::ofstream list(cfg.out + "/holdout.txt");
       for (const Sprite& img : held_images) list << img.name << "\n";
@@ -202,6 +213,8 @@ int run_train(const std::vector<std::string>& argv) {
   if (tty) std::fprintf(stderr, "\n");
   std::map<std::string, std::string> meta{{"command", command}, {"train_config", cfg.to_json()},
                                           {"steps", std::to_string(trainer->steps_done())}};
+  for (uint64_t k : held_keys) meta["held_out"] += key_hex(k) + "\n";
+  if (held_keys.empty()) meta["held_out"] = "";
   if (cfg.task == "upscale") {  // held-out figure: the model against its own starting point, bicubic
     auto& up = static_cast<UpscalerTrainer&>(*trainer);
     const int m = cfg.upscaler().margin();

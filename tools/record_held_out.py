@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Records a run's held-out sprites in a restorer model file that predates the record.
+
+    tools/record_held_out.py MODEL.safetensors HOLDOUT.sprites
+
+Since session 10 `pixelart train` writes the keys of what it held out into the model file (metadata
+"held_out", one 16-digit hex key per line), and `train --init`, `train --holdout-from` and
+`eval --holdout-from` read them. A model trained before that has only its seed, and a seed names
+another split once the data are packed differently (data/models/README.md). This writes the keys
+of a saved holdout.sprites into MODEL, leaving its tensors and every other metadata entry as they
+are; the file is replaced whole (a temporary file, then a rename).
+
+The key is train.h's content_key: FNV-1a 64 over the width and height (4 bytes each,
+little-endian) and the RGBA bytes, a transparent pixel counted as (0, 0, 0, 0). Pure Python, no
+third-party modules.
+"""
+import json
+import os
+import struct
+import sys
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        blob = f.read()
+    (n,) = struct.unpack("<Q", blob[:8])
+    return json.loads(blob[8:8 + n]), blob[8 + n:]
+
+
+def content_key(rgba, width, height):
+    h = 0xCBF29CE484222325
+    data = struct.pack("<II", width, height)
+    for k in range(0, len(rgba), 4):
+        px = rgba[k:k + 4]
+        data += px if px[3] else b"\0\0\0\0"
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def main(argv):
+    if len(argv) != 3:
+        sys.exit(__doc__)
+    model_path, sprites_path = argv[1], argv[2]
+    header, data = read_safetensors(sprites_path)
+    meta = header.get("__metadata__", {})
+    if meta.get("format") != "pixelart-sprites-v1" or "sprites" not in header:
+        sys.exit(f"{sprites_path}: not a pixelart sprite set")
+    t = header["sprites"]
+    count, canvas = t["shape"][0], t["shape"][1]
+    begin, _ = t["data_offsets"]
+    per = canvas * canvas * 4
+    keys = [content_key(data[begin + i * per:begin + (i + 1) * per], canvas, canvas) for i in range(count)]
+
+    mheader, mdata = read_safetensors(model_path)
+    mmeta = mheader.setdefault("__metadata__", {})
+    if not mmeta.get("format", "").startswith("pixelart-"):
+        sys.exit(f"{model_path}: not a pixelart model")
+    mmeta["held_out"] = "".join(f"{k:016x}\n" for k in keys)
+    text = json.dumps(mheader, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the tensors stay 8-byte aligned
+    tmp = model_path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + mdata)
+    os.replace(tmp, model_path)
+    print(f"{model_path}: recorded {len(keys)} held-out sprites of {sprites_path}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
