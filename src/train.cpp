@@ -448,6 +448,32 @@ void warm_start(ParamArena& to, const ParamArena& from, const std::string& path,
 }
 }  // namespace
 
+bool grow_upscaler(ParamArena& to, const UpscalerConfig& tc, const Upscaler& from, const std::string& path) {
+  const UpscalerConfig& fc = from.config();
+  const size_t k = fc.filters.size(), K = tc.filters.size();
+  if (K <= k || fc.unshuffle != tc.unshuffle || fc.channels != tc.channels || tc.kernels[K] != fc.kernels[k]) return false;
+  for (size_t j = 0; j < k; ++j)
+    if (tc.filters[j] != fc.filters[j] || tc.kernels[j] != fc.kernels[j]) return false;
+  for (size_t j = k; j < K; ++j)
+    if (tc.filters[j] != fc.filters[k - 1]) return false;  // the identity needs as many channels out as in
+  auto copy = [&](size_t src, size_t dst) {
+    for (const char* part : {".weight", ".bias"})
+      to.param("conv" + std::to_string(dst) + part).copy_from(from.params().param("conv" + std::to_string(src) + part));
+  };
+  for (size_t j = 0; j < k; ++j) copy(j, j);
+  copy(k, K);
+  for (size_t j = k; j < K; ++j) {  // [c, kh, kw, c]: the centre tap of each channel to itself
+    const int64_t c = tc.filters[j], kh = tc.kernels[j];
+    std::vector<double> w(size_t(c * kh * kh * c), 0.0);
+    for (int64_t o = 0; o < c; ++o) w[size_t(((o * kh + kh / 2) * kh + kh / 2) * c + o)] = 1.0;
+    to.param("conv" + std::to_string(j) + ".weight").copy_from(Tensor::from_vector(w, {c, kh, kh, c}));
+    to.param("conv" + std::to_string(j) + ".bias").copy_from(Tensor::zeros({c}));
+  }
+  std::fprintf(stderr, "init: grew %s from %s into %s: its %zu convolutions kept, %zu new ones start as the identity\n",
+               path.c_str(), fc.describe().c_str(), tc.describe().c_str(), k + 1, K - k);
+  return true;
+}
+
 RestorerTrainer::RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev)
     : cfg_((cfg.validate(), cfg)),
       model_(cfg.model(), cfg.seed, DType::F32, dev),
@@ -495,8 +521,9 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
   model_.set_precision(parse_precision(cfg.precision));
   if (!cfg.init.empty()) {
     const Upscaler from = load_upscaler(cfg.init, Device::CPU);
-    warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.upscaler().describe(),
-               "the same filters, kernels and unshuffle");
+    if (!grow_upscaler(model_.params(), cfg.upscaler(), from, cfg.init))
+      warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.upscaler().describe(),
+                 "the same filters, kernels and unshuffle, or more layers of its last width");
   }
 }
 

@@ -449,6 +449,26 @@ TEST(Upscaler, BackProjectedTrainingScoresLessThanTheRawOutput) {
   EXPECT_THROW(c.validate(), Error);
 }
 
+TEST(Upscaler, AGrownUpscalerComputesWhatItGrewFrom) {
+  const Upscaler from = busy(blocks(), 3);
+  UpscalerConfig deeper = blocks();
+  deeper.filters = {8, 8, 8, 8};
+  deeper.kernels = {3, 3, 3, 3, 3};
+  Upscaler grown(deeper, 9);
+  ASSERT_TRUE(grow_upscaler(grown.params(), deeper, from, "from"));
+  Tensor x = Tensor::empty({2, 40, 40, 4});
+  for (int64_t k = 0; k < x.numel(); ++k) x.data<float>()[k] = float(kernels::uniform01(5, 0, uint64_t(k)));
+  const auto a = from.forward(x).to_vector(), b = grown.forward(x).to_vector();  // 28 and 20 px: 2 blocks less each side
+  for (int i = 0; i < 2; ++i)
+    for (int y = 0; y < 20; ++y)
+      for (int c = 0; c < 20 * 4; ++c)
+        ASSERT_NEAR(b[size_t(((i * 20 + y) * 20) * 4 + c)], a[size_t(((i * 28 + y + 4) * 28 + 4) * 4 + c)], 1e-5);
+  UpscalerConfig wider = deeper;  // the new layers must keep the last hidden width
+  wider.filters = {8, 8, 16, 8};
+  EXPECT_FALSE(grow_upscaler(Upscaler(wider, 1).params(), wider, from, "from"));
+  EXPECT_FALSE(grow_upscaler(grown.params(), blocks(), from, "from"));  // not deeper
+}
+
 // Pixel (x, y) of patch i of [n, S, S, 4] seen through flip/transpose t (bit 2 transposes, bit 0
 // flips x, bit 1 flips y), as the sampler defines it.
 const double* through(const std::vector<double>& v, int S, int i, int t, int x, int y) {

@@ -210,6 +210,13 @@ class UpscalerTrainer : public Trainer {
   PatchSampler sampler_;
 };
 
+// `train upscale --init` from a shallower upscaler (the same first layers, then more of its last
+// hidden width, the same last kernel): its convolutions keep their places, its last one becomes
+// the new last, and the layers between start as the identity (centre tap 1, bias 0: on ReLU
+// features they pass everything through, and a valid convolution only crops), so the grown model
+// computes exactly what `from` did, on a centre crop. False where `from` is not such a model.
+bool grow_upscaler(ParamArena& to, const UpscalerConfig& to_config, const Upscaler& from, const std::string& path);
+
 // Model files: weights by parameter name (f32) and metadata: format, widths, canvas, and what
 // the caller adds (the training command, configuration and evaluation figures).
 void save_restorer(const std::string& path, const Restorer& model, int canvas,
