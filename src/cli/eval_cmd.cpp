@@ -13,7 +13,6 @@
 #include "pixelart/image_io.h"
 #include "pixelart/metrics.h"
 #include "pixelart/postprocess.h"
-#include "pixelart/train.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/train.h"
 #include "rng.h"

@@ -79,7 +79,6 @@ void refuse_init_leak(const TrainConfig& cfg, Count leaked) {
                 ErrorKind::Usage);
   std::fprintf(stderr, "warning: %s; --holdout 0 trains on them: figures on its held-out data no longer hold\n", what.c_str());
 }
-
 }  // namespace
 
 int run_train(const std::vector<std::string>& argv) {
@@ -215,8 +214,8 @@ int run_train(const std::vector<std::string>& argv) {
   if (tty) std::fprintf(stderr, "\n");
   std::map<std::string, std::string> meta{{"command", command}, {"train_config", cfg.to_json()},
                                           {"steps", std::to_string(trainer->steps_done())}};
-  for (uint64_t k : held_keys) meta["held_out"] += key_hex(k) + "\n";
-  if (held_keys.empty()) meta["held_out"] = "";
+  std::string& record = meta["held_out"];  // empty with --holdout 0: nothing held out
+  for (uint64_t k : held_keys) record += key_hex(k) + "\n";
   if (cfg.task == "upscale") {  // held-out figure: the model against its own starting point, bicubic
     auto& up = static_cast<UpscalerTrainer&>(*trainer);
     const int m = cfg.upscaler().margin();
