@@ -4,7 +4,8 @@ PyTorch (4-64-128-256-512-4, channels-last, fp32 with TF32 off, as our cuDNN/cuB
 timed with CUDA events after warm-up: forward at batch 1 and 256, one training step (forward,
 loss, backward, AdamW) at batch 64, also with TF32 allowed and under bf16 autocast; and the
 SRCNN-style upscaler (valid convolutions, 64@9-32@5-4@5, 64@7-64@5-64@3-4@1 and eight 3x3
-convolutions 32@3x7-4@3, and the same at twice the width on 2x2 blocks, 2x2:64@3x7-16@3):
+convolutions 32@3x7-4@3, and the same at twice the width on 2x2 blocks, 2x2:64@3x7-16@3, and
+with eleven hidden layers, 2x2:64@3x11-16@3):
 forward on 16 tiles of 256 x 256, a training step on 256 patches of
 48 x 48 (MSE). Prints one line per case
 and writes JSON to argv[1]. Run by tools/gpu_check.sh beside build/bench/pixelart_bench's
@@ -114,7 +115,8 @@ def main():
 
     deep = "32@3x7-4@3"  # UpscalerConfig::describe()
     for name, filters, kernels, s in (("64@9-32@5-4@5", (64, 32), (9, 5, 5), 1), ("64@7-64@5-64@3-4@1", (64, 64, 64), (7, 5, 3, 1), 1),
-                                      (deep, (32,) * 7, (3,) * 8, 1), ("2x2:64@3x7-16@3", (64,) * 7, (3,) * 8, 2)):
+                                      (deep, (32,) * 7, (3,) * 8, 1), ("2x2:64@3x7-16@3", (64,) * 7, (3,) * 8, 2),
+                                      ("2x2:64@3x11-16@3", (64,) * 11, (3,) * 12, 2)):
         up = Upscaler(filters, kernels, s).to(dev).to(memory_format=torch.channels_last)
         x = torch.rand(16, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
         with torch.no_grad():
