@@ -132,6 +132,24 @@ TEST(Holdout, ContentKeysAreFnv1aOfSizeAndPixelsWithTransparentPixelsAsZero) {
   EXPECT_NE(content_key(shown, 2, 1), content_key(shown, 1, 2));  // the shape counts
 }
 
+TEST(Holdout, AModelFileRecordsItsHeldOutKeysOrSaysItHasNone) {
+  const std::string path = ::testing::TempDir() + "/rec.safetensors";
+  UpscalerConfig u;
+  u.filters = {4};
+  u.kernels = {3, 1};
+  save_upscaler(path, Upscaler(u, 1), 2.0, {{"held_out", "00000000000000ff\n0123456789abcdef\n"}});
+  EXPECT_EQ(holdout_keys(path), (std::set<uint64_t>{0xff, 0x0123456789abcdefull}));
+  save_upscaler(path, Upscaler(u, 1), 2.0, {});  // a file from before the record
+  try {
+    holdout_keys(path);
+    FAIL() << "a model without a record gave keys";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("records no held-out set"), std::string::npos) << e.what();
+  }
+  save_upscaler(path, Upscaler(u, 1), 2.0, {{"held_out", "xyz\n"}});
+  EXPECT_THROW(holdout_keys(path), Error);
+}
+
 TEST(ModelFile, RoundTripsAndRejectsOtherFiles) {
   Restorer m(RestorerConfig::narrow(), 11);
   const std::string path = ::testing::TempDir() + "/model.safetensors";
