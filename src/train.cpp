@@ -252,6 +252,11 @@ std::string key_hex(uint64_t key) {
   return buf;
 }
 
+namespace {
+// A split's decision: the hash's top 53 bits as a number in [0, 1) against the held-out fraction.
+bool below(uint64_t h, double fraction) { return double(h >> 11) * (1.0 / 9007199254740992.0) < fraction; }
+}  // namespace
+
 bool held_out_sprite(const SpriteSet& set, int64_t i, uint64_t seed, double fraction) {
   const size_t per = size_t(set.canvas) * set.canvas * 4;
   uint64_t h = seed;  // a hash of the sprite's pixels: the split follows the sprite, not its index
@@ -261,7 +266,7 @@ bool held_out_sprite(const SpriteSet& set, int64_t i, uint64_t seed, double frac
     if (set.pixels[size_t(i) * per + k + 3] == 0) px = 0;  // a transparent pixel's stored colour shows nowhere
     h = kernels::mix64(h ^ px);
   }
-  return double(h >> 11) * (1.0 / 9007199254740992.0) < fraction;
+  return below(h, fraction);
 }
 
 namespace {
@@ -288,7 +293,7 @@ void split_holdout(const SpriteSet& all, const std::set<uint64_t>& keys, SpriteS
 bool held_out_image(const Sprite& img, uint64_t seed, double fraction) {
   uint64_t h = seed;
   for (size_t k = 0; k < img.rgba.size(); k += 97) h = kernels::mix64(h ^ img.rgba[k] ^ (uint64_t(k) << 8));
-  return double(h >> 11) * (1.0 / 9007199254740992.0) < fraction;
+  return below(h, fraction);
 }
 
 namespace {
@@ -333,8 +338,6 @@ bool trained_split(const std::string& model_path, TrainedSplit* split) {
   if (split->has_keys) split->keys = parse_keys(held->second, model_path);
   const json::Value cfg = json::parse(it->second, model_path + " (train_config)");
   if (const json::Value* v = cfg.find("holdout-from")) split->holdout_from = v->s;
-  uint64_t* seed = &split->seed;
-  double* fraction = &split->fraction;
   auto number = [&](const char* key, double* out) {
     const json::Value* v = cfg.find(key);
     if (!v) return false;
@@ -346,8 +349,8 @@ bool trained_split(const std::string& model_path, TrainedSplit* split) {
     return true;
   };
   double s = 0;
-  if (!number("seed", &s) || !number("holdout", fraction)) return false;
-  *seed = uint64_t(s);
+  if (!number("seed", &s) || !number("holdout", &split->fraction)) return false;
+  split->seed = uint64_t(s);
   return true;
 }
 
