@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Records a run's held-out sprites in a restorer model file that predates the record.
+"""Records a run's held-out data in a model file that predates the record.
 
-    tools/record_held_out.py MODEL.safetensors HOLDOUT.sprites
+    tools/record_held_out.py MODEL.safetensors HOLDOUT.sprites     a restorer: its run's held-out sprites
+    tools/record_held_out.py MODEL.safetensors OTHER.safetensors   any model: the record of another model
+                                                                   whose run held out the same data
 
 Since session 10 `pixelart train` writes the keys of what it held out into the model file (metadata
 "held_out", one 16-digit hex key per line), and `train --init`, `train --holdout-from` and
 `eval --holdout-from` read them. A model trained before that has only its seed, and a seed names
 another split once the data are packed differently (data/models/README.md). This writes the keys
 of a saved holdout.sprites into MODEL, leaving its tensors and every other metadata entry as they
-are; the file is replaced whole (a temporary file, then a rename).
+are; the file is replaced whole (a temporary file, then a rename). The second form copies the
+record of a later model trained on the same split (for upscalers, whose runs list their held-out
+images in holdout.txt: check first that the two runs' lists are the same, `cmp`).
 
 The key is train.h's content_key: FNV-1a 64 over the width and height (4 bytes each,
 little-endian) and the RGBA bytes, a transparent pixel counted as (0, 0, 0, 0). Pure Python, no
@@ -41,16 +45,21 @@ def content_key(rgba, width, height):
 def main(argv):
     if len(argv) != 3:
         sys.exit(__doc__)
-    model_path, sprites_path = argv[1], argv[2]
-    header, data = read_safetensors(sprites_path)
+    model_path, source_path = argv[1], argv[2]
+    header, data = read_safetensors(source_path)
     meta = header.get("__metadata__", {})
-    if meta.get("format") != "pixelart-sprites-v1" or "sprites" not in header:
-        sys.exit(f"{sprites_path}: not a pixelart sprite set")
-    t = header["sprites"]
-    count, canvas = t["shape"][0], t["shape"][1]
-    begin, _ = t["data_offsets"]
-    per = canvas * canvas * 4
-    keys = [content_key(data[begin + i * per:begin + (i + 1) * per], canvas, canvas) for i in range(count)]
+    if meta.get("format") == "pixelart-sprites-v1" and "sprites" in header:
+        t = header["sprites"]
+        count, canvas = t["shape"][0], t["shape"][1]
+        begin, _ = t["data_offsets"]
+        per = canvas * canvas * 4
+        keys = [content_key(data[begin + i * per:begin + (i + 1) * per], canvas, canvas) for i in range(count)]
+        what = "held-out sprites"
+    elif meta.get("format", "").startswith("pixelart-") and meta.get("held_out"):
+        keys = [int(k, 16) for k in meta["held_out"].split()]
+        what = "held-out keys"
+    else:
+        sys.exit(f"{source_path}: neither a pixelart sprite set nor a model with a held-out record")
 
     mheader, mdata = read_safetensors(model_path)
     mmeta = mheader.setdefault("__metadata__", {})
@@ -63,7 +72,7 @@ def main(argv):
     with open(tmp, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + mdata)
     os.replace(tmp, model_path)
-    print(f"{model_path}: recorded {len(keys)} held-out sprites of {sprites_path}")
+    print(f"{model_path}: recorded {len(keys)} {what} of {source_path}")
 
 
 if __name__ == "__main__":
