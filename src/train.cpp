@@ -124,7 +124,10 @@ std::string TrainConfig::to_json() const {
 void TrainConfig::load_json_file(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error(path + ": cannot open the configuration file", ErrorKind::BadInput);
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  load_json(std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>()), path);
+}
+
+void TrainConfig::load_json(const std::string& text, const std::string& path) {
   const json::Value root = json::parse(text, path);
   if (root.kind != json::Value::Obj) throw Error(path + ": the configuration must be a JSON object", ErrorKind::BadInput);
   for (const auto& [k, v] : root.o) {
@@ -313,7 +316,7 @@ std::set<uint64_t> parse_keys(const std::string& text, const std::string& where)
 }  // namespace
 
 std::set<uint64_t> holdout_keys(const std::string& path) {
-  const SafeTensors st = load_safetensors(path);
+  const SafeTensors st = load_model_file(path);
   const auto fmt = st.metadata.find("format");
   if (fmt != st.metadata.end() && fmt->second == "pixelart-sprites-v1") {
     const SpriteSet set = SpriteSet::load(path);
@@ -330,7 +333,7 @@ std::set<uint64_t> holdout_keys(const std::string& path) {
 }
 
 bool trained_split(const std::string& model_path, TrainedSplit* split) {
-  const SafeTensors st = load_safetensors(model_path);
+  const SafeTensors st = load_model_file(model_path);
   const auto it = st.metadata.find("train_config");
   if (it == st.metadata.end()) return false;
   const auto held = st.metadata.find("held_out");
@@ -386,8 +389,9 @@ void TrainLoop::step(const std::function<LossResult()>& compute, int64_t batch, 
   }
 }
 
-void TrainLoop::save_checkpoint(const std::string& path) const {
+void TrainLoop::save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra) const {
   SafeTensors st;
+  st.metadata = extra;
   for (size_t i = 0; i < arena_.size(); ++i) st.tensors["param/" + arena_.spec(i).name] = arena_.param(i).to(Device::CPU);
   st.tensors["adam/m"] = opt_.m().to(Device::CPU);
   st.tensors["adam/v"] = opt_.v().to(Device::CPU);
@@ -550,8 +554,16 @@ void save_arena(const std::string& path, const ParamArena& a, std::map<std::stri
   st.metadata["layout"] = "NHWC activations; conv weights [out, kh, kw, in]; proj.weight [out, in]";
   save_safetensors(path, st);
 }
+std::map<std::string, std::string> restorer_meta(const RestorerConfig& c, int canvas) {
+  return {{"widths", join(c.widths)}, {"context", std::to_string(c.context)}, {"in_channels", std::to_string(c.in_channels)},
+          {"out_channels", std::to_string(c.out_channels)}, {"canvas", std::to_string(canvas)}};
+}
+std::map<std::string, std::string> upscaler_meta(const UpscalerConfig& c, double factor) {
+  return {{"filters", join(c.filters)}, {"kernels", join(c.kernels)}, {"channels", std::to_string(c.channels)},
+          {"unshuffle", std::to_string(c.unshuffle)}, {"factor", num(factor)}};
+}
 SafeTensors load_checked(const std::string& path, const std::string& format) {
-  SafeTensors st = load_safetensors(path);
+  SafeTensors st = load_model_file(path);
   auto fmt = st.metadata.find("format");
   if (fmt == st.metadata.end() || fmt->second != format)
     throw Error(path + ": not a " + format + " model (its format is '" + (fmt == st.metadata.end() ? std::string("none") : fmt->second) + "')",
@@ -576,14 +588,34 @@ std::vector<int> ints(const std::string& s) {
 }
 }  // namespace
 
+SafeTensors load_model_file(const std::string& path) {
+  SafeTensors st = load_safetensors(path);
+  const auto fmt = st.metadata.find("format");
+  if (fmt == st.metadata.end() || fmt->second != "pixelart-checkpoint-v1") return st;
+  const auto config = st.metadata.find("config");
+  if (config == st.metadata.end()) throw Error(path + ": a checkpoint without its configuration ('config')", ErrorKind::BadInput);
+  TrainConfig cfg;
+  try {
+    cfg.load_json(config->second, path + " (config)");
+  } catch (const Error& e) {
+    throw Error(e.what(), ErrorKind::BadInput);
+  }
+  SafeTensors view;
+  for (auto& [name, t] : st.tensors)
+    if (name.rfind("param/", 0) == 0) view.tensors[name.substr(6)] = std::move(t);
+  view.metadata = cfg.task == "upscale" ? upscaler_meta(cfg.upscaler(), cfg.factor) : restorer_meta(cfg.model(), cfg.canvas);
+  view.metadata["format"] = cfg.task == "upscale" ? "pixelart-upscaler-v1" : "pixelart-restorer-v1";
+  view.metadata["train_config"] = config->second;
+  view.metadata["steps"] = st.metadata.count("step") ? st.metadata.at("step") : "";
+  view.metadata["command"] = "checkpoint " + path + " at step " + view.metadata["steps"];
+  if (st.metadata.count("held_out")) view.metadata["held_out"] = st.metadata.at("held_out");
+  return view;
+}
+
 void save_restorer(const std::string& path, const Restorer& model, int canvas,
                    const std::map<std::string, std::string>& metadata) {
   auto meta = metadata;
-  meta["widths"] = join(model.config().widths);
-  meta["context"] = std::to_string(model.config().context);
-  meta["in_channels"] = std::to_string(model.config().in_channels);
-  meta["out_channels"] = std::to_string(model.config().out_channels);
-  meta["canvas"] = std::to_string(canvas);
+  for (auto& [k, v] : restorer_meta(model.config(), canvas)) meta[k] = v;
   save_arena(path, model.params(), meta, "pixelart-restorer-v1");
 }
 
@@ -608,11 +640,7 @@ Restorer load_restorer(const std::string& path, Device dev, int* canvas, std::ma
 void save_upscaler(const std::string& path, const Upscaler& model, double factor,
                    const std::map<std::string, std::string>& metadata) {
   auto meta = metadata;
-  meta["filters"] = join(model.config().filters);
-  meta["kernels"] = join(model.config().kernels);
-  meta["channels"] = std::to_string(model.config().channels);
-  meta["unshuffle"] = std::to_string(model.config().unshuffle);
-  meta["factor"] = num(factor);
+  for (auto& [k, v] : upscaler_meta(model.config(), factor)) meta[k] = v;
   save_arena(path, model.params(), meta, "pixelart-upscaler-v1");
 }
 

@@ -51,6 +51,26 @@ TEST(Trainer, ResumingFromACheckpointIsBitExactOnTheCpu) {
   EXPECT_EQ(resumed.model().params().data().to_vector(), straight.model().params().data().to_vector());
 }
 
+// The restorer's checkpoint read as a model (load_model_file): the same parameters and canvas as
+// the model file the run exports. Older checkpoints have no held-out record; they still read.
+TEST(Trainer, ACheckpointReadsAsTheRestorerItHolds) {
+  const SpriteSet set = some_sprites(6);
+  RestorerTrainer t(tiny(), set, Device::CPU);
+  t.step(nullptr);
+  const std::string ckpt = ::testing::TempDir() + "/r_ckpt.safetensors", model = ::testing::TempDir() + "/r_model.safetensors";
+  t.save_checkpoint(ckpt);
+  t.export_model(model, {});
+  int canvas_ckpt = 0, canvas_model = 0;
+  std::map<std::string, std::string> meta;
+  const Restorer a = load_restorer(ckpt, Device::CPU, &canvas_ckpt, &meta), b = load_restorer(model, Device::CPU, &canvas_model);
+  EXPECT_EQ(canvas_ckpt, canvas_model);
+  EXPECT_EQ(a.config().describe(), b.config().describe());
+  EXPECT_EQ(a.params().data().to_vector(), b.params().data().to_vector());
+  EXPECT_EQ(meta.at("steps"), "1");
+  EXPECT_EQ(meta.count("held_out"), 0u);
+  EXPECT_THROW(load_upscaler(ckpt, Device::CPU), Error);
+}
+
 TEST(Trainer, ResumeRefusesAnotherModelShape) {
   const SpriteSet set = some_sprites(4);
   const std::string ckpt = ::testing::TempDir() + "/ckpt2.safetensors";

@@ -422,6 +422,38 @@ TEST(Upscaler, TargetBlocksAverageToTheShrunkPatch) {
   for (size_t k = 0; k < target.size(); ++k) ASSERT_NEAR(projected[k], target[k], 1e-6);  // t1 == t2
 }
 
+// A checkpoint is also a model: every reader (upscale, eval-upscale, --init, --holdout-from)
+// takes it, so a run can be evaluated while it trains; the model file it will export, the same.
+TEST(Upscaler, ACheckpointReadsAsTheModelItHolds) {
+  TrainConfig c;
+  c.task = "upscale", c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.factor = 3, c.patch = 36;
+  c.batch = 2, c.steps = 2, c.seed = 5, c.holdout = 0.25;
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2)};
+  UpscalerTrainer t(c, imgs, Device::CPU);
+  t.step(nullptr);
+  t.step(nullptr);
+  const std::string ckpt = ::testing::TempDir() + "/up_ckpt.safetensors", model = ::testing::TempDir() + "/up_model.safetensors";
+  t.save_checkpoint(ckpt, {{"held_out", "00000000000000ff\n"}});
+  t.export_model(model, {{"train_config", c.to_json()}});
+  double f_ckpt = 0, f_model = 0;
+  const Upscaler a = load_upscaler(ckpt, Device::CPU, &f_ckpt), b = load_upscaler(model, Device::CPU, &f_model);
+  EXPECT_EQ(a.config().describe(), "2x2:8@3x2-16@3");
+  EXPECT_EQ(a.config().describe(), b.config().describe());
+  EXPECT_EQ(f_ckpt, 3.0);
+  EXPECT_EQ(f_ckpt, f_model);
+  EXPECT_EQ(a.params().data().to_vector(), b.params().data().to_vector());
+  EXPECT_NE(a.params().data().to_vector(), Upscaler(a.config(), 5).params().data().to_vector());  // trained, not fresh
+  const SafeTensors view = load_model_file(ckpt);
+  EXPECT_EQ(view.metadata.at("steps"), "2");
+  EXPECT_EQ(holdout_keys(ckpt), std::set<uint64_t>{0xff});
+  TrainedSplit split;
+  ASSERT_TRUE(trained_split(ckpt, &split));
+  EXPECT_EQ(split.seed, 5u);
+  EXPECT_EQ(split.fraction, 0.25);
+  EXPECT_TRUE(split.has_keys);
+  EXPECT_THROW(load_restorer(ckpt, Device::CPU), Error);  // an upscaler's checkpoint is no restorer
+}
+
 TEST(Upscaler, BackProjectedTrainingScoresLessThanTheRawOutput) {
   TrainConfig c;
   c.task = "upscale", c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.patch = 32, c.batch = 4, c.steps = 2;

@@ -14,6 +14,7 @@
 #include "pixelart/ops.h"
 #include "pixelart/optim.h"
 #include "pixelart/restorer.h"
+#include "pixelart/safetensors.h"
 #include "pixelart/sprites.h"
 #include "pixelart/synth.h"
 #include "pixelart/upscaler.h"
@@ -78,6 +79,7 @@ struct TrainConfig {
   std::vector<std::pair<std::string, std::string>> items() const;
   std::string to_json() const;
   void load_json_file(const std::string& path);
+  void load_json(const std::string& text, const std::string& where);  // `where` names it in errors
   RestorerConfig model() const;
   UpscalerConfig upscaler() const;
   void validate() const;
@@ -146,7 +148,9 @@ class TrainLoop {
   // Zero the gradients; under a tape, loss = compute(); backward; AdamW at the scheduled rate.
   // Fills *log (reading the loss back) when `log` is non-null.
   void step(const std::function<LossResult()>& compute, int64_t batch, StepLog* log);
-  void save_checkpoint(const std::string& path) const;
+  // `extra`: more metadata (the command line's held-out record, so that a checkpoint read as a
+  // model names its split as the model file will)
+  void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra = {}) const;
   void resume(const std::string& path);  // the checkpoint must be of the same model
   int64_t steps_done() const { return step_; }
 
@@ -165,7 +169,7 @@ class Trainer {
   virtual ~Trainer() = default;
   virtual void step(StepLog* log) = 0;
   virtual int64_t steps_done() const = 0;
-  virtual void save_checkpoint(const std::string& path) const = 0;
+  virtual void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra = {}) const = 0;
   virtual void resume(const std::string& path) = 0;
   virtual void export_model(const std::string& path, const std::map<std::string, std::string>& meta) const = 0;
   virtual std::string describe() const = 0;
@@ -177,7 +181,9 @@ class RestorerTrainer : public Trainer {
   RestorerTrainer(const TrainConfig& cfg, const SpriteSet& train_set, Device dev);
   void step(StepLog* log) override;
   int64_t steps_done() const override { return loop_.steps_done(); }
-  void save_checkpoint(const std::string& path) const override { loop_.save_checkpoint(path); }
+  void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra = {}) const override {
+    loop_.save_checkpoint(path, extra);
+  }
   void resume(const std::string& path) override { loop_.resume(path); }
   void export_model(const std::string& path, const std::map<std::string, std::string>& meta) const override;
   std::string describe() const override { return "restorer " + model_.config().describe(); }
@@ -196,7 +202,9 @@ class UpscalerTrainer : public Trainer {
   UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprite>& images, Device dev);
   void step(StepLog* log) override;
   int64_t steps_done() const override { return loop_.steps_done(); }
-  void save_checkpoint(const std::string& path) const override { loop_.save_checkpoint(path); }
+  void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra = {}) const override {
+    loop_.save_checkpoint(path, extra);
+  }
   void resume(const std::string& path) override { loop_.resume(path); }
   void export_model(const std::string& path, const std::map<std::string, std::string>& meta) const override;
   std::string describe() const override { return "upscaler " + model_.config().describe(); }
@@ -228,5 +236,9 @@ void save_upscaler(const std::string& path, const Upscaler& model, double factor
                    const std::map<std::string, std::string>& metadata);
 Upscaler load_upscaler(const std::string& path, Device dev, double* factor = nullptr,
                        std::map<std::string, std::string>* metadata = nullptr);
+// Every reader above (and --init, --holdout-from) takes a trainer's checkpoint too: read as the
+// model it holds, its parameters and the metadata a model file of its configuration has
+// (train_config, steps, and since session 11 the held-out record). A model file comes back as is.
+SafeTensors load_model_file(const std::string& path);
 
 }  // namespace pixelart

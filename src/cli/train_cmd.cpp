@@ -166,6 +166,8 @@ int run_train(const std::vector<std::string>& argv) {
       data_desc += " (" + std::to_string(int64_t(train.size()) - used) + " training images smaller than the " +
                    std::to_string(cfg.patch) + " px patch are not used)";
   }
+  std::string held_record;  // empty with --holdout 0: nothing held out
+  for (uint64_t k : held_keys) held_record += key_hex(k) + "\n";
   {
     std::ofstream(cfg.out + "/config.json") << cfg.to_json() << "\n";
   }
@@ -204,7 +206,7 @@ int run_train(const std::vector<std::string>& argv) {
                    hms(per_step * double(cfg.steps - log.step)).c_str(), tty ? "   " : "\n");
     }
     if (trainer->steps_done() % cfg.checkpoint_every == 0 || trainer->steps_done() == cfg.steps) {
-      trainer->save_checkpoint(cfg.out + "/checkpoint.safetensors");
+      trainer->save_checkpoint(cfg.out + "/checkpoint.safetensors", {{"held_out", held_record}});
       std::vector<Series> shown;
       for (const auto& s : curves)
         if (!s.points.empty()) shown.push_back(s);
@@ -213,9 +215,7 @@ int run_train(const std::vector<std::string>& argv) {
   }
   if (tty) std::fprintf(stderr, "\n");
   std::map<std::string, std::string> meta{{"command", command}, {"train_config", cfg.to_json()},
-                                          {"steps", std::to_string(trainer->steps_done())}};
-  std::string& record = meta["held_out"];  // empty with --holdout 0: nothing held out
-  for (uint64_t k : held_keys) record += key_hex(k) + "\n";
+                                          {"steps", std::to_string(trainer->steps_done())}, {"held_out", held_record}};
   if (cfg.task == "upscale") {  // held-out figure: the model against its own starting point, bicubic
     auto& up = static_cast<UpscalerTrainer&>(*trainer);
     const int m = cfg.upscaler().margin();
