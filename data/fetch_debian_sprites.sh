@@ -7,6 +7,9 @@
 #                     drawn game art for the upscaler (sprites, ground pieces, backgrounds, tile
 #                     sets), flattened into data/debian/art/<package>/ with names from their paths;
 #                     teeworlds' tile sets are never trained on: the upscaler's unseen-package test
+#   wesnoth-1.16-data painted art for the upscaler since session 11: Wesnoth's 238 character
+#                     portraits (RGBA, 400-500 px), flattened into data/debian/art/wesnoth-portraits/
+#                     (a 146 MB package; the portraits are 44 MB of it)
 # Downloads with `apt-get download`, unpacks with `dpkg -x` into data/debian/ (git-ignored), and
 # packs data/debian/nethack16.sprites and data/debian/crawl32.sprites with contact sheets beside
 # them. Needs the built tool (tools/setup.sh). Prints what it found.
@@ -18,7 +21,7 @@ out=data/debian
 mkdir -p "$out/debs" "$out/root"
 (
   cd "$out/debs"
-  pkgs=(nethack-common crawl-tiles-data pingus-data frozen-bubble-data teeworlds-data)
+  pkgs=(nethack-common crawl-tiles-data pingus-data frozen-bubble-data teeworlds-data wesnoth-1.16-data)
   missing=()
   for p in "${pkgs[@]}"; do ls "${p}"_*.deb >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -57,3 +60,4 @@ echo "== Drawn art for the upscaler"
 flatten "$out/art/pingus" "$games/pingus/data/images"
 flatten "$out/art/frozen-bubble" "$games/frozen-bubble/gfx" -not -path '*/pinguins/*' -not -path '*/anims/*' -not -path '*/flags/*'
 flatten "$out/art/teeworlds-mapres" "$games/teeworlds/data/mapres"
+flatten "$out/art/wesnoth-portraits" "$games/wesnoth/1.16/data/core/images/portraits"
