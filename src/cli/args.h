@@ -1,6 +1,7 @@
 // src/cli/args.h — a small flag parser for the `pixelart` subcommands: --flag value, --flag=value,
 // boolean --switch, list flags (--filters 64 64 64 and --filters 64,64,64 alike), and positional
-// arguments. Unknown flags are usage errors (exit code 2).
+// arguments. Unknown flags are usage errors (exit code 2) that list the command's options;
+// -h/--help anywhere asks for the command's usage text (HelpRequest, printed by main, exit 0).
 #pragma once
 #include <map>
 #include <set>
@@ -12,68 +13,25 @@
 
 namespace pixelart::cli {
 
+// `pixelart CMD --help`: the command's usage text, for main to print on stdout (exit code 0).
+struct HelpRequest {
+  std::string text;
+};
+
 class Args {
  public:
-  // `flags`: flags taking a value; `switches`: boolean flags; `lists`: those of `flags` whose value
-  // is a list of numbers and may be given as several words: the words after the flag that read
-  // as numbers are joined with commas ("--kernels 7 5 3 1" is "--kernels 7,5,3,1").
-  Args(const std::vector<std::string>& argv, std::set<std::string> flags, std::set<std::string> switches,
-       std::set<std::string> lists = {}) {
-    for (size_t i = 0; i < argv.size(); ++i) {
-      std::string a = argv[i];
-      if (a == "-o") a = "--output";  // the short aliases
-      if (a == "-n") a = "--n";
-      if (a == "-f") a = "--factor";
-      if (a.rfind("--", 0) != 0 || a == "--") {
-        positional_.push_back(a);
-        continue;
-      }
-      std::string value;
-      const size_t eq = a.find('=');
-      const bool inline_value = eq != std::string::npos;
-      if (inline_value) {
-        value = a.substr(eq + 1);
-        a = a.substr(0, eq);
-      }
-      const std::string name = a.substr(2);
-      if (switches.count(name)) {
-        if (inline_value) throw Error("--" + name + " takes no value", ErrorKind::Usage);
-        values_[name] = "1";
-      } else if (flags.count(name)) {
-        if (!inline_value) {
-          if (i + 1 >= argv.size()) throw Error("--" + name + " needs a value", ErrorKind::Usage);
-          value = argv[++i];
-        }
-        if (lists.count(name))
-          while (i + 1 < argv.size() && numeric_word(argv[i + 1])) value += "," + argv[++i];
-        values_[name] = value;
-      } else {
-        throw Error("unknown option --" + name + " (see --help)", ErrorKind::Usage);
-      }
-    }
-  }
+  // `usage`: the command's usage text (for --help); `flags`: flags taking a value; `switches`:
+  // boolean flags; `lists`: those of `flags` whose value is a list of numbers and may be given as
+  // several words: the words after the flag that read as numbers are joined with commas
+  // ("--kernels 7 5 3 1" is "--kernels 7,5,3,1").
+  Args(const std::vector<std::string>& argv, const char* usage, std::set<std::string> flags,
+       std::set<std::string> switches, std::set<std::string> lists = {});
   bool has(const std::string& k) const { return values_.count(k) > 0; }
   std::string get(const std::string& k, const std::string& def) const {
     auto it = values_.find(k);
     return it == values_.end() ? def : it->second;
   }
-  long long get_int(const std::string& k, long long def, long long lo, long long hi) const {
-    if (!has(k)) return def;
-    const std::string v = get(k, "");
-    size_t used = 0;
-    long long x = 0;
-    try {
-      x = std::stoll(v, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used != v.size() || v.empty())
-      throw Error("--" + k + " must be an integer, got '" + v + "'", ErrorKind::Usage);
-    if (x < lo || x > hi)
-      throw Error("--" + k + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                      "], got " + v, ErrorKind::Usage);
-    return x;
-  }
+  long long get_int(const std::string& k, long long def, long long lo, long long hi) const;
   const std::vector<std::string>& positional() const { return positional_; }
   // For commands that take no positional arguments.
   void no_positional(const char* cmd) const {
@@ -83,15 +41,7 @@ class Args {
 
  private:
   // A word that can only be a list's next number: digits, with '.', 'e', '+', '-' and ','.
-  static bool numeric_word(const std::string& w) {
-    if (w.empty() || w.rfind("--", 0) == 0) return false;
-    bool digit = false;
-    for (char c : w) {
-      if (c >= '0' && c <= '9') digit = true;
-      else if (c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-' && c != ',') return false;
-    }
-    return digit;
-  }
+  static bool numeric_word(const std::string& w);
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };

@@ -15,6 +15,18 @@
 namespace pixelart::cli {
 namespace {
 
+constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--size 256] [--runs 20] [--ref-runs 3] [--batch 1]
+       [--narrow] [--no-ref]
+       pixelart bench synth [--device D] [--size 256] [--batch B] [--runs 5]
+  forward: the median time of the restorer's forward pass on --batch inputs of --size pixels,
+           the production convolution (im2col + BLAS on the CPU, cuDNN on CUDA) beside the
+           direct-loop reference (on the CPU; --ref-runs of them, --no-ref skips it), in one run;
+           --narrow: the narrow CPU-training widths instead of the full-size model
+  synth:   samples/s of each damage preset for --size inputs, batches of B (default 1024 on
+           CUDA, 32 on the CPU)
+  --device D   auto (default), cpu or cuda
+  (the kernel-level benchmarks are build/bench/pixelart_bench, Google Benchmark))";
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
@@ -36,7 +48,7 @@ std::vector<double> time_runs(int warmup, int runs, Device dev, F&& f) {
 }
 
 int bench_forward(const std::vector<std::string>& argv) {
-  Args a(argv, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "no-ref"});
+  Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "no-ref"});
   a.no_positional("bench forward");
   const Device dev = parse_device(a.get("device", "auto"));
   const int size = int(a.get_int("size", 256, 16, 8192));
@@ -73,7 +85,7 @@ int bench_forward(const std::vector<std::string>& argv) {
 
 // Synthesis throughput: samples/s of each damage preset for S x S inputs.
 int bench_synth(const std::vector<std::string>& argv) {
-  Args a(argv, {"device", "size", "batch", "runs"}, {});
+  Args a(argv, kUsage, {"device", "size", "batch", "runs"}, {});
   a.no_positional("bench synth");
   const Device dev = parse_device(a.get("device", "auto"));
   const int size = int(a.get_int("size", 256, 16, 4096));
@@ -106,9 +118,8 @@ int run_bench(const std::vector<std::string>& argv) {
   const std::vector<std::string> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
   if (what == "forward") return bench_forward(rest);
   if (what == "synth") return bench_synth(rest);
-  throw Error("usage: pixelart bench forward [--device D] [--size 256] [--runs N] [--batch B] [--narrow]\n"
-              "       pixelart bench synth [--device D] [--size 256] [--batch B] [--runs N]",
-              ErrorKind::Usage);
+  if (what == "-h" || what == "--help") throw HelpRequest{kUsage};
+  throw Error(kUsage, ErrorKind::Usage);
 }
 
 }  // namespace pixelart::cli

@@ -45,15 +45,33 @@ struct Worst {
 
 }  // namespace
 
+constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M] [--holdout-from M|HOLDOUT.sprites] [-n 256]
+       [--families clean,original,hard,outside] [--seed 20261121] [--batch B] [--device D]
+       [--no-refine] [--json] [--sheet PNG]
+  restoration quality per damage family: pixel accuracy (alpha right and, where opaque, every
+  channel within 8/255), perfect-sprite rate, alpha IoU, RGB error and palette size ratio
+  --data SPRITES     held-out sprites: RUN/holdout.sprites, .sprites files, folders, gen:COUNT
+  --model M          a restorer model or checkpoint (default: the shipped restorer16)
+  --holdout-from M   only the sprites of --data that M's training run held out (its record)
+  -n N               damaged renders per family (default 256)
+  --families LIST    clean, original, hard (our synthesis) and outside (OpenCV's resize and
+                     JPEG encoder over a noisy background); default all four
+  --seed S           the damage drawn (default 20261121: the figures in the README)
+  --batch B          renders per forward pass (default 256 on CUDA, 16 on the CPU)
+  --device D         auto (default), cpu or cuda
+  --no-refine        score the network's output without the colour refinement
+  --json             the figures as JSON on stdout instead of the table
+  --sheet PNG        a contact sheet of the worst sprites: input, restored, original)";
+
 int run_eval(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from"}, {"json", "no-refine"});
+  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from"}, {"json", "no-refine"});
   a.no_positional("eval");
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
   int canvas = 16;
   std::map<std::string, std::string> meta;
   Restorer model = load_restorer(model_path, dev, &canvas, &meta);
-  if (!a.has("data")) throw Error("eval: --data is required (held-out sprites, e.g. RUN/holdout.sprites)", ErrorKind::Usage);
+  if (!a.has("data")) throw Error(std::string("--data is required (held-out sprites, e.g. RUN/holdout.sprites)\n") + kUsage, ErrorKind::Usage);
   const SpriteSet held = [&] {
     SpriteSet all = load_sprite_sources(a.get("data", ""), canvas, 1);
     if (!a.has("holdout-from")) return all;

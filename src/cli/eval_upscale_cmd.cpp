@@ -74,18 +74,29 @@ Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
   return c;
 }
 
+constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]
+       [--ensemble] [--per-image] [--no-back-projection] [--sheet PNG] [--json] [--device D]
+  PSNR, SSIM and alpha PSNR of the upscaler against bicubic and Lanczos: each image's centre
+  crop is shrunk by the factor (area) and enlarged back by each method
+  --data D               RUN/holdout.txt (a training run's held-out images), or images and
+                         folders, comma-separated
+  --model M              an upscaler model or checkpoint for every factor (default: per factor
+                         the shipped model trained for it)
+  --factors LIST         whole factors in 2..8 (default 2,3,4)
+  --crop C               the centre crop's side, at most (default 240; rounded down to a
+                         multiple of 12)
+  --ensemble             also the self-ensemble's row (the mean over 8 flips and transposes)
+  --per-image            each image's PSNR by method, worst gain first
+  --no-back-projection   the upscaler without back-projection, as `upscale --no-back-projection`
+  --sheet PNG            crops of the first image at each factor: bicubic, upscaler, original
+  --json                 the figures as JSON on stdout instead of the table
+  --device D             auto (default), cpu or cuda)";
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image", "no-back-projection"});
+  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image", "no-back-projection"});
   a.no_positional("eval-upscale");
-  if (!a.has("data"))
-    throw Error("usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]\n"
-                "       [--sheet PNG] [--ensemble] [--per-image] [--no-back-projection] [--json]   (RUN/holdout.txt lists a training run's\n"
-                "       held-out images; no --model: per factor the shipped model trained for it; --ensemble adds the\n"
-                "       self-ensemble's row; --per-image adds each image's PSNR by method, worst gain first; --no-back-projection:\n"
-                "       the upscaler without back-projection, as `upscale --no-back-projection`)",
-                ErrorKind::Usage);
+  if (!a.has("data")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   std::vector<int> factors;
   {

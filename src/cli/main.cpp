@@ -38,13 +38,19 @@ commands:
 
 common options:
   --device auto|cpu|cuda   where to run (default auto: CUDA when a GPU is usable)
-  -h, --help               this text
+  -h, --help               this text; `pixelart COMMAND --help`: the command's options
 
 exit codes: 0 ok, 1 runtime error, 2 usage error, 3 no usable GPU for --device cuda,
             4 bad input file, 5 batch finished with some failed inputs
 )";
 
-int cmd_info() {
+constexpr const char* kInfoUsage = R"(usage: pixelart info
+  whether the CUDA backend is built in, the GPU it would use (or why none is usable), and the
+  number of CPU threads)";
+
+int cmd_info(const std::vector<std::string>& argv) {
+  Args a(argv, kInfoUsage, {}, {});
+  a.no_positional("info");
   std::printf("pixelart: CUDA backend %s\n",
 #if defined(PIXELART_WITH_CUDA)
               "built in"
@@ -61,8 +67,15 @@ int cmd_info() {
   return kExitOk;
 }
 
+constexpr const char* kForwardUsage = R"(usage: pixelart forward [--device auto|cpu|cuda] [--size 16] [--batch 1] [--seed 1] [--narrow]
+  one forward pass of a fresh (untrained) restorer on --batch generated sprites of --size
+  sprite pixels (each input 16 times larger, 256 x 256 for 16): prints the input and output
+  shapes, the median time of 5 passes and GFLOP/s. --narrow: the CPU-friendly narrow widths
+  (4-8-16-32-32-4) instead of the full-size model. A smoke test of the build and the device;
+  `pixelart bench forward` is the benchmark)";
+
 int cmd_forward(const std::vector<std::string>& argv) {
-  Args a(argv, {"device", "size", "batch", "seed"}, {"narrow"});
+  Args a(argv, kForwardUsage, {"device", "size", "batch", "seed"}, {"narrow"});
   a.no_positional("forward");
   const Device dev = parse_device(a.get("device", "auto"));
   const int size = int(a.get_int("size", 16, 1, 4096));
@@ -104,19 +117,18 @@ int cmd_forward(const std::vector<std::string>& argv) {
 int main(int argc, char** argv) {
   using namespace pixelart;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || (args[0] == "help" && args.size() == 1)) {
     std::fputs(cli::kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitUsage : kExitOk;
   }
-  const std::string cmd = args[0];
+  std::string cmd = args[0];
   args.erase(args.begin());
-  for (const auto& s : args)
-    if (s == "-h" || s == "--help") {
-      std::fputs(cli::kUsage, stdout);
-      return kExitOk;
-    }
+  if (cmd == "help") {  // `pixelart help CMD` is `pixelart CMD --help`
+    cmd = args[0];
+    args = {"--help"};
+  }
   try {
-    if (cmd == "info") return cli::cmd_info();
+    if (cmd == "info") return cli::cmd_info(args);
     if (cmd == "forward") return cli::cmd_forward(args);
     if (cmd == "bench") return cli::run_bench(args);
     if (cmd == "sprites") return cli::run_sprites(args);
@@ -129,6 +141,9 @@ int main(int argc, char** argv) {
     if (cmd == "eval-upscale") return cli::run_eval_upscale(args);
     std::fprintf(stderr, "pixelart: unknown command '%s' (see pixelart --help)\n", cmd.c_str());
     return kExitUsage;
+  } catch (const cli::HelpRequest& h) {
+    std::printf("%s\n", h.text.c_str());
+    return kExitOk;
   } catch (const Error& e) {
     std::fprintf(stderr, "pixelart %s: error: %s\n", cmd.c_str(), e.what());
     switch (e.kind()) {

@@ -11,10 +11,17 @@
 
 namespace pixelart::cli {
 
+namespace {
+constexpr const char* kUsage = R"(usage: pixelart plot RUN/metrics.jsonl [MORE.jsonl ...] -o curves.png [--key loss] [--linear]
+  training curves as a PNG: one file plots each of its loss terms (loss, mse, l1, edge, alpha);
+  several files plot one key per run, to compare runs
+  --key K      the metrics.jsonl key to plot (default loss)
+  --linear     a linear y axis (default logarithmic))";
+}  // namespace
+
 int run_plot(const std::vector<std::string>& argv) {
-  Args a(argv, {"output", "key"}, {"linear"});
-  if (a.positional().empty() || !a.has("output"))
-    throw Error("usage: pixelart plot RUN/metrics.jsonl [MORE.jsonl ...] -o curves.png [--key loss] [--linear]", ErrorKind::Usage);
+  Args a(argv, kUsage, {"output", "key"}, {"linear"});
+  if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const std::vector<std::string> keys = a.positional().size() == 1 && !a.has("key")
                                             ? std::vector<std::string>{"loss", "mse", "l1", "edge", "alpha"}
                                             : std::vector<std::string>{a.get("key", "loss")};

@@ -93,12 +93,27 @@ class Worker {
 
 }  // namespace
 
+constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o OUT [--model M] [--size 16|32|WxH] [--device D]
+       [--palette K|auto] [--no-refine] [--preview N] [--sheet PNG] [--overwrite] [--batch B]
+  damaged images (PNG, JPEG, WebP, BMP; grey, RGB or RGBA; any size) to RGBA sprites
+  -o OUT             a folder (OUT/NAME.png per input), or a .png file for a single input
+  --model M          a restorer model or training checkpoint (default: the shipped
+                     data/models/restorer16.safetensors)
+  --size N|WxH       the output sprite size (default: the model's canvas, 16); with N the
+                     longer side gets N sprite pixels and non-square inputs are padded
+  --device D         auto (default: CUDA when a GPU is usable), cpu or cuda
+  --palette K|auto   snap each sprite's colours to a palette of at most K colours (auto: its size
+                     chosen per sprite)
+  --no-refine        the network's output as it is, without the colour refinement
+  --preview N        also write NAME_xN.png, the sprite enlarged N times (nearest neighbour)
+  --sheet PNG        a before/after contact sheet of the inputs and their sprites
+  --overwrite        replace existing outputs (default: skip them); inputs are never overwritten
+  --batch B          images per forward pass (default 256 on CUDA, 8 on the CPU)
+exit codes: 0 all restored, 4 every input failed, 5 some inputs failed (each named on stderr))";
+
 int run_restore(const std::vector<std::string>& argv) {
-  Args a(argv, {"output", "model", "size", "device", "preview", "sheet", "palette", "batch"}, {"overwrite", "no-refine"});
-  if (a.positional().empty() || !a.has("output"))
-    throw Error("usage: pixelart restore IMAGE|DIR|GLOB... -o OUT [--model M] [--size 16|32|WxH] [--device D]\n"
-                "       [--palette K|auto] [--no-refine] [--preview N] [--sheet PNG] [--overwrite] [--batch B]",
-                ErrorKind::Usage);
+  Args a(argv, kUsage, {"output", "model", "size", "device", "preview", "sheet", "palette", "batch"}, {"overwrite", "no-refine"});
+  if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
   int canvas = 16;

@@ -45,7 +45,7 @@ std::pair<int, int> parse_tile(const std::string& v) {
 }  // namespace
 
 int run_sprites(const std::vector<std::string>& argv) {
-  Args a(argv, {"mode", "output", "tile", "margin", "spacing", "key", "max", "min-pixels", "count", "size", "seed", "canvas", "preview"}, {});
+  Args a(argv, kUsage, {"mode", "output", "tile", "margin", "spacing", "key", "max", "min-pixels", "count", "size", "seed", "canvas", "preview"}, {});
   const std::string mode = a.get("mode", "");
   const std::string out = a.get("output", "");
   if (mode.empty() || out.empty()) throw Error(std::string("--mode and -o are required\n") + kUsage, ErrorKind::Usage);

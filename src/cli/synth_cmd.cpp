@@ -50,13 +50,21 @@ SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed
   return all;
 }
 
+constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none] [--seed 1] [--size 256]
+       [--canvas 16] [--device D]
+  damaged/clean training pairs as PNGs in DIR, damage.txt (what was done to each) and contact.png
+  --data SRC     packed .sprites files (pixelart sprites), folders of sprite images and gen:COUNT,
+                 comma-separated (default gen:256)
+  -n N           pairs (default 16)
+  --preset P     the damage: hard (default), original or none
+  --seed S       the sprites and damage drawn (default 1)
+  --size S       the damaged image's side in pixels (default 256)
+  --canvas C     the sprite canvas, 16 or 32 (default 16)
+  --device D     auto (default), cpu or cuda)";
+
 int run_synth(const std::vector<std::string>& argv) {
-  Args a(argv, {"data", "n", "output", "preset", "seed", "size", "canvas", "device"}, {});
-  if (!a.has("output")) throw Error("usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none] "
-                                    "[--seed 1] [--size 256] [--canvas 16] [--device auto]\n"
-                                    "  SRC: packed .sprites files (pixelart sprites), folders of sprite images and gen:COUNT,\n"
-                                    "       comma-separated",
-                                    ErrorKind::Usage);
+  Args a(argv, kUsage, {"data", "n", "output", "preset", "seed", "size", "canvas", "device"}, {});
+  if (!a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   a.no_positional("synth");
   const Device dev = parse_device(a.get("device", "auto"));
   const int n = int(a.get_int("n", 16, 1, 100000));

@@ -81,31 +81,57 @@ void refuse_init_leak(const TrainConfig& cfg, Count leaked) {
 }
 }  // namespace
 
+constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]
+  trains a model: RUN/model.safetensors, checkpoint.safetensors (also a model: evaluate it while
+  it trains), metrics.jsonl, curves.png, config.json and the held-out list (holdout.sprites or
+  holdout.txt). Every setting is also a key of the JSON file of --config; flags override it.
+  --config F.json       settings from a JSON object
+  --resume CKPT         continue a run where its checkpoint stopped (bit-exact on the CPU)
+ both:
+  --data D              restore: .sprites files, folders, gen:COUNT (default gen:2000);
+                        upscale: images and folders of images; comma-separated
+  --out DIR             the run's folder (default runs/restore, runs/upscale)
+  --device D            auto (default: CUDA when a GPU is usable), cpu or cuda
+  --batch 32  --steps 2000  --lr 2e-3  --final-lr 1e-4  --warmup 100 (linear warm-up steps)
+  --schedule cosine|constant|plateau   (plateau: --patience 10 logging steps without improvement,
+                        then the rate times --plateau-factor 0.5, down to --final-lr)
+  --precision fp32|tf32|bf16  --weight-decay 1e-4  --clip 1 (global gradient norm; 0: off)
+  --loss MSE,L1,EDGE,ALPHA   loss weights (restore 1,0.5,0.5,0.05; upscale 1,0,0.5,0)
+  --seed 1              the data order, the split and the initial weights
+  --holdout 0.1         the fraction held out, by sprite or by image, fixed by the seed
+  --holdout-from M      hold out what model M's run held out (its record; for restore also a
+                        .sprites file), whatever the seed
+  --init M              start from a trained model of the task's kind (or a checkpoint): its
+                        parameters replace those of the same name and shape; added --context
+                        layers, or an upscaler's added layers of its last width, start as the
+                        identity. Refused if M held out images this run would train on
+  --log-every 20  --checkpoint-every 250
+ restore:
+  --widths 64,128,256,512   encoder widths (--device cpu: try 8,16,32,32)
+  --context 0           context layers at the sprite resolution
+  --canvas 16|32        the sprite size; inputs are canvas x 2^depth pixels
+  --damage hard|original|none   the damage preset of the synthesis
+ upscale:
+  --factor 2            the factor the model is trained for, whole or not (1.5, 1.75, 2, 3 ...)
+  --filters 64,64,64    the widths of the ReLU convolutions
+  --kernels 7,5,3,1     their kernel sizes, then the last convolution's (all valid, unpadded)
+  --unshuffle 1|2|3|4   the convolutions on S x S blocks of pixels
+  --patch 64            training patch side in pixels (checked against the convolutions' margin)
+  --augment none|dihedral    patches also flipped and transposed
+  --sampling image|area      each image equally often, or each place of the set
+  --back-project off|on      the loss scores the output back-projected as `upscale` does
+lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1)";
+
 int run_train(const std::vector<std::string>& argv) {
-  if (argv.empty() || (argv[0] != "restore" && argv[0] != "upscale"))
-    throw Error("usage: pixelart train restore|upscale [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]\n"
-                "settings (also the keys of the JSON file):\n"
-                "  both:     batch, steps, lr, final-lr, warmup, schedule (cosine|constant|plateau), patience,\n"
-                "            plateau-factor, precision (fp32|tf32|bf16), weight-decay, clip, loss (mse,l1,edge,alpha),\n"
-                "            seed, holdout, holdout-from (a model file or .sprites: hold out what it held out),\n"
-                "            log-every, checkpoint-every, data, out, device, init (a trained model to start from:\n"
-                "            its parameters replace those of the same name and shape; an upscaler may also be\n"
-                "            grown: more layers of its last width start as the identity)\n"
-                "  restore:  widths, context, canvas, damage (data: .sprites files,\n"
-                "            folders, gen:COUNT)\n"
-                "  upscale:  filters, kernels, unshuffle (S: the convolutions on S x S blocks), factor, patch,\n"
-                "            augment (none|dihedral: patches flipped and transposed), sampling (image: each\n"
-                "            image equally often|area: each place), back-project (off|on: the loss scores the\n"
-                "            output back-projected as `upscale` does; whole factors)\n"
-                "            (data: images and folders of images)\n"
-                "lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1",
-                ErrorKind::Usage);
+  if (!argv.empty() && (argv[0] == "-h" || argv[0] == "--help")) throw HelpRequest{kUsage};
+  if (argv.empty() || (argv[0] != "restore" && argv[0] != "upscale")) throw Error(kUsage, ErrorKind::Usage);
   TrainConfig cfg;
   cfg.task = argv[0];
   if (cfg.task == "upscale") cfg.out = "runs/upscale", cfg.data = "", cfg.loss = LossWeights{{1.0, 0.0, 0.5, 0.0}};
   std::set<std::string> keys{"config", "resume"};
-  for (const auto& [k, v] : cfg.items()) keys.insert(k);
-  Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), keys, {}, {"widths", "filters", "kernels", "loss"});
+  for (const auto& [k, v] : cfg.items())
+    if (k != "task") keys.insert(k);  // the task is the first word
+  Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), kUsage, keys, {}, {"widths", "filters", "kernels", "loss"});
   a.no_positional("train");
   if (a.has("config")) cfg.load_json_file(a.get("config", ""));
   for (const auto& [k, v] : cfg.items())

@@ -18,18 +18,36 @@
 namespace pixelart::cli {
 namespace fs = std::filesystem;
 
+namespace {
+constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]
+       [--ensemble] [--no-back-projection] [--device D] [--overwrite]
+       pixelart upscale SPRITE... -o OUT --pixel-art nearest|restore [-f 2] [--edges smooth|hard]
+       [--restorer M] [--size 16]
+  -o OUT                 a folder (OUT/NAME.png per input), or a .png file for a single input
+  -f, --factor F         the scale factor in [1, 8], whole or not (default 2)
+  --model M              an upscaler model or training checkpoint (default: the shipped model
+                         trained for the factor nearest to F: x2, x3 or x4)
+  --passes N             upscale and refine N times (default 1); with -f 1, passes that sharpen
+  --tile T               output tile size (default 256); tiles overlap by the receptive field, so
+                         the seams are exact
+  --ensemble             the mean over the 8 flips and transposes (8x the work, a little better)
+  --no-back-projection   at whole factors each F x F block of the output averages to its input
+                         pixel; this turns that off
+  --device D             auto (default: CUDA when a GPU is usable), cpu or cuda
+  --overwrite            replace existing outputs (default: skip them); inputs are never overwritten
+ pixel-art mode, for small sprites (whole -f):
+  --pixel-art nearest    take the sprite as it is
+  --pixel-art restore    first restore the damaged sprite (--restorer M, default the shipped
+                         restorer; --size 16|32 sprite pixels, default its canvas)
+  --edges smooth|hard    then enlarge keeping hard edges and the palette: smooth (default) refines
+                         staircases into diagonals (Scale2x/Scale3x), hard keeps square blocks
+exit codes: 0 all written, 4 every input failed, 5 some inputs failed (each named on stderr))";
+}  // namespace
+
 int run_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"}, {"overwrite", "ensemble", "no-back-projection"});
-  if (a.positional().empty() || !a.has("output"))
-    throw Error("usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]\n"
-                "       [--ensemble] [--no-back-projection] [--device D] [--overwrite]   (no --model: the shipped model trained for\n"
-                "       the factor nearest to -f; --ensemble: the mean over the 8 flips and transposes, 8x the work; at whole\n"
-                "       factors each f x f block of the output averages to its input pixel, unless --no-back-projection)\n"
-                "       pixel-art mode for small sprites: --pixel-art nearest|restore [-f INTEGER] [--edges smooth|hard]\n"
-                "         nearest: take the sprite as it is; restore: first restore the damaged sprite (--restorer M,\n"
-                "         --size 16|32); then enlarge by a whole factor keeping hard edges and the palette:\n"
-                "         smooth (default) refines staircases into diagonals (Scale2x/Scale3x), hard keeps square blocks",
-                ErrorKind::Usage);
+  Args a(argv, kUsage, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"},
+         {"overwrite", "ensemble", "no-back-projection"});
+  if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string mode = a.get("pixel-art", "");
   if (!mode.empty() && mode != "nearest" && mode != "restore")
