@@ -183,9 +183,8 @@ TEST(Holdout, EveryShippedModelRecordsItsHeldOutData) {
   for (const TrainedSplit* s : {&restorer, &x2, &x3, &x4}) EXPECT_TRUE(s->has_keys);
   EXPECT_EQ(restorer.keys.size(), 430u);
   EXPECT_EQ(x2.keys.size(), 141u);
-  EXPECT_EQ(x3.keys.size(), 118u);
-  EXPECT_EQ(x4.keys, x3.keys);
-  EXPECT_TRUE(std::includes(x2.keys.begin(), x2.keys.end(), x3.keys.begin(), x3.keys.end()));
+  EXPECT_EQ(x3.keys, x2.keys);  // the three upscalers were trained on one split (seed 1, same data)
+  EXPECT_EQ(x4.keys, x2.keys);
 }
 
 TEST(ModelFile, RoundTripsAndRejectsOtherFiles) {
