@@ -7,9 +7,8 @@
 
 #include "internal.h"
 #include "json.h"
+#include "pixelart/files.h"
 #include "pixelart/safetensors.h"
-
-#include <unistd.h>
 
 namespace pixelart {
 
@@ -58,26 +57,11 @@ void save_safetensors(const std::string& path, const SafeTensors& st) {
   std::string header = h.str();
   while (header.size() % 8) header += ' ';  // align the data, as the reference writer does
 
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw Error("cannot write " + tmp + ": " + std::strerror(errno));
-    uint64_t n = header.size();
-    uint8_t len[8];
-    for (int i = 0; i < 8; ++i) len[i] = uint8_t(n >> (8 * i));
-    bool ok = std::fwrite(len, 1, 8, f) == 8 && std::fwrite(header.data(), 1, header.size(), f) == header.size();
-    for (const Tensor& t : host) ok = ok && std::fwrite(t.raw(), 1, t.nbytes(), f) == t.nbytes();
-    ok = ok && std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
-    ok = (std::fclose(f) == 0) && ok;
-    if (!ok) {
-      std::remove(tmp.c_str());
-      throw Error("cannot write " + path + ": " + std::strerror(errno));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-  }
+  uint8_t len[8];
+  for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(header.size()) >> (8 * i));
+  std::vector<std::string_view> parts{{reinterpret_cast<const char*>(len), 8}, header};
+  for (const Tensor& t : host) parts.emplace_back(static_cast<const char*>(t.raw()), t.nbytes());
+  write_file_whole(path, parts);
 }
 
 SafeTensors load_safetensors(const std::string& path) {

@@ -1,10 +1,13 @@
 // tests/test_sprites.cpp — sprite sources on generated data: sheet slicing with key colours,
 // margins and spacing, wrong tile sizes; XPM files; alpha components; de-duplication; the packed
 // set and its safetensors file, including malformed files.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
+#include "pixelart/files.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/sprites.h"
 #include "testing.h"
@@ -136,6 +139,41 @@ TEST(SpriteSet, PacksCentredAndRoundTripsThroughSafetensors) {
   EXPECT_EQ(back.names, set.names);
   const Tensor t = back.tensor(Device::CPU);
   EXPECT_EQ(t.describe(), "u8[2,16,16,4]@cpu");
+}
+
+// Files the program writes appear whole or not at all: written beside, then renamed over; a write
+// that fails names the file and leaves no temporary behind (nor touches what is there).
+TEST(Files, AppearWholeOrNotAtAll) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) / "whole";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string path = (dir / "list.txt").string();
+  auto read = [](const std::string& p) {
+    std::ifstream f(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  };
+  write_file_whole(path, "old\n");
+  EXPECT_EQ(read(path), "old\n");
+  write_file_whole(path, std::vector<std::string_view>{"a", "", "bc\n"});
+  EXPECT_EQ(read(path), "abc\n");
+  // a directory where the file should go: the rename fails, the directory stays, no temporary
+  fs::create_directories(dir / "taken");
+  try {
+    write_file_whole((dir / "taken").string(), "x");
+    FAIL() << "writing over a directory must fail";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "taken").string()), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(fs::is_directory(dir / "taken"));
+  // a folder that does not exist: nothing is created
+  EXPECT_THROW(write_file_whole((dir / "missing" / "x.txt").string(), "x"), Error);
+  EXPECT_FALSE(fs::exists(dir / "missing"));
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"list.txt", "taken"}));
+  EXPECT_EQ(read(path), "abc\n");
 }
 
 TEST(Safetensors, MalformedFilesAreClearErrorsNeverCrashes) {

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "cli/args.h"
+#include "pixelart/files.h"
 #include "pixelart/image_io.h"
 #include "pixelart/postprocess.h"
 #include "pixelart/synth.h"
@@ -82,7 +82,7 @@ int run_synth(const std::vector<std::string>& argv) {
   synth.generate(seed, 0, n, &in, &tg);
   synchronize(dev);
   const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::ofstream log(dir + "/damage.txt");
+  std::string log;  // damage.txt
   const auto iv = in.to_vector(), tv = tg.to_vector();
   std::vector<Sprite> sheet;
   for (int i = 0; i < n; ++i) {
@@ -91,12 +91,13 @@ int run_synth(const std::vector<std::string>& argv) {
     const Sprite input = image_from_values(iv, i, size, size), target = image_from_values(tv, i, canvas, canvas);
     write_png(dir + "/" + name + "_input.png", input);
     write_png(dir + "/" + name + "_target.png", target);
-    log << name << ": " << synth.describe(i) << " (" << set.names[size_t(synth.sample_sprite(i))] << ")\n";
+    log += std::string(name) + ": " + synth.describe(i) + " (" + set.names[size_t(synth.sample_sprite(i))] + ")\n";
     if (sheet.size() < 64) {
       sheet.push_back(input);
       sheet.push_back(target);
     }
   }
+  write_file_whole(dir + "/damage.txt", log);
   write_png(dir + "/contact.png", make_contact_sheet(sheet, 8, 160));
   std::printf("synth: %d pairs (%dx%d inputs, %dx%d targets) from %lld sprites, preset %s, seed %llu, on %s in %.1f ms\n"
               "wrote %s/NNNNN_input.png, _target.png, damage.txt and contact.png\n",

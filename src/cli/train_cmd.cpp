@@ -15,6 +15,7 @@
 
 #include "cli/args.h"
 #include "pixelart/autograd.h"
+#include "pixelart/files.h"
 #include "pixelart/image_io.h"
 #include "pixelart/plot.h"
 #include "pixelart/train.h"
@@ -181,10 +182,9 @@ int run_train(const std::vector<std::string>& argv) {
       return n;
     });
     for (const Sprite& img : held_images) held_keys.push_back(content_key(img));
-    {
-      std::ofstream list(cfg.out + "/holdout.txt");
-      for (const Sprite& img : held_images) list << img.name << "\n";
-    }
+    std::string list;
+    for (const Sprite& img : held_images) list += img.name + "\n";
+    write_file_whole(cfg.out + "/holdout.txt", list);
     data_desc = std::to_string(train.size()) + " training images, " + std::to_string(held_images.size()) + " held out";
     trainer = std::make_unique<UpscalerTrainer>(cfg, train, dev);
     const int64_t used = static_cast<UpscalerTrainer&>(*trainer).images();
@@ -194,9 +194,7 @@ int run_train(const std::vector<std::string>& argv) {
   }
   std::string held_record;  // empty with --holdout 0: nothing held out
   for (uint64_t k : held_keys) held_record += key_hex(k) + "\n";
-  {
-    std::ofstream(cfg.out + "/config.json") << cfg.to_json() << "\n";
-  }
+  write_file_whole(cfg.out + "/config.json", cfg.to_json() + "\n");
   if (a.has("resume")) trainer->resume(a.get("resume", ""));
   std::fprintf(stderr, "training %s on %s: %s, batch %d, %lld steps%s\n", trainer->describe().c_str(), to_string(dev),
                data_desc.c_str(), cfg.batch, (long long)cfg.steps,

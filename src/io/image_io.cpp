@@ -1,16 +1,13 @@
 // src/io/image_io.cpp — image files through OpenCV (include/pixelart/image_io.h).
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <unistd.h>
 
+#include "pixelart/files.h"
 #include "pixelart/image_io.h"
 
 namespace pixelart {
@@ -68,16 +65,7 @@ void write_png(const std::string& path, const Sprite& img) {
            "write_png: malformed image for " << path);
   std::vector<uchar> buf;
   if (!cv::imencode(".png", to_bgra(img), buf)) throw Error(path + ": PNG encoding failed");
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) throw Error("cannot write " + tmp + ": " + std::strerror(errno));
-  bool ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size() && std::fflush(f) == 0;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(tmp.c_str());
-    throw Error("cannot write " + path + ": " + why);
-  }
+  write_file_whole(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
 }
 
 Sprite jpeg_roundtrip(const Sprite& img, int quality) {
