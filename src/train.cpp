@@ -20,7 +20,10 @@ namespace pixelart {
 namespace {
 std::string join(const std::vector<int>& v) {
   std::string s;
-  for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
   return s;
 }
 std::string num(double v) {
@@ -137,7 +140,8 @@ void TrainConfig::load_json(const std::string& text, const std::string& path) {
     else if (v.kind == json::Value::Arr) {
       for (size_t i = 0; i < v.a.size(); ++i) {
         if (v.a[i].kind != json::Value::Num) throw Error(path + ": '" + k + "' must be a list of numbers", ErrorKind::BadInput);
-        value += (i ? "," : "") + num(v.a[i].num);
+        if (i) value += ',';
+        value += num(v.a[i].num);
       }
     } else throw Error(path + ": '" + k + "' must be a string, a number or a list of numbers", ErrorKind::BadInput);
     try {
@@ -458,14 +462,36 @@ void warm_start(ParamArena& to, const ParamArena& from, const std::string& path,
 bool grow_upscaler(ParamArena& to, const UpscalerConfig& tc, const Upscaler& from, const std::string& path) {
   const UpscalerConfig& fc = from.config();
   const size_t k = fc.filters.size(), K = tc.filters.size();
-  if (K <= k || fc.unshuffle != tc.unshuffle || fc.channels != tc.channels || tc.kernels[K] != fc.kernels[k]) return false;
-  for (size_t j = 0; j < k; ++j)
-    if (tc.filters[j] != fc.filters[j] || tc.kernels[j] != fc.kernels[j]) return false;
+  if (K < k || fc.unshuffle != tc.unshuffle || fc.channels != tc.channels || tc.kernels[K] != fc.kernels[k]) return false;
+  bool wider = false;
+  for (size_t j = 0; j < k; ++j) {
+    if (tc.filters[j] < fc.filters[j] || tc.kernels[j] != fc.kernels[j]) return false;
+    wider = wider || tc.filters[j] > fc.filters[j];
+  }
+  if (K == k && !wider) return false;  // the same shape: a plain warm start
   for (size_t j = k; j < K; ++j)
-    if (tc.filters[j] != fc.filters[k - 1]) return false;  // the identity needs as many channels out as in
+    if (tc.filters[j] != tc.filters[k - 1]) return false;  // the identity needs as many channels out as in
+  // conv `src` of `from` into conv `dst`: its weights [O, kh, kw, I] into the corner [0:O, :, :, 0:I]
+  // of the (maybe wider) [O2, kh, kw, I2]. The old filters get zero weights on the new inputs, so
+  // they compute what they did; the new filters (o >= O) keep their random initialisation, and
+  // the next layer ignores them (zero weights) until training moves it.
   auto copy = [&](size_t src, size_t dst) {
-    for (const char* part : {".weight", ".bias"})
-      to.param("conv" + std::to_string(dst) + part).copy_from(from.params().param("conv" + std::to_string(src) + part));
+    const std::string fs = "conv" + std::to_string(src), ts = "conv" + std::to_string(dst);
+    const Tensor fw = from.params().param(fs + ".weight").to(Device::CPU), fb = from.params().param(fs + ".bias").to(Device::CPU);
+    Tensor tw = to.param(ts + ".weight");
+    Tensor tb = to.param(ts + ".bias");
+    const int64_t O = fw.size(0), I = fw.size(3), taps = fw.size(1) * fw.size(2), O2 = tw.size(0), I2 = tw.size(3);
+    std::vector<double> w = tw.to(Device::CPU).to_vector(), b = tb.to(Device::CPU).to_vector();
+    const auto fwv = fw.to_vector(), fbv = fb.to_vector();
+    for (int64_t o = 0; o < O2; ++o)
+      for (int64_t t = 0; t < taps; ++t)
+        for (int64_t i = 0; i < I2; ++i) {
+          double& v = w[size_t((o * taps + t) * I2 + i)];
+          if (o < O) v = i < I ? fwv[size_t((o * taps + t) * I + i)] : 0.0;
+        }
+    for (int64_t o = 0; o < O; ++o) b[size_t(o)] = fbv[size_t(o)];
+    tw.copy_from(Tensor::from_vector(w, tw.shape()));
+    tb.copy_from(Tensor::from_vector(b, tb.shape()));
   };
   for (size_t j = 0; j < k; ++j) copy(j, j);
   copy(k, K);
@@ -476,8 +502,9 @@ bool grow_upscaler(ParamArena& to, const UpscalerConfig& tc, const Upscaler& fro
     to.param("conv" + std::to_string(j) + ".weight").copy_from(Tensor::from_vector(w, {c, kh, kh, c}));
     to.param("conv" + std::to_string(j) + ".bias").copy_from(Tensor::zeros({c}));
   }
-  std::fprintf(stderr, "init: grew %s from %s into %s: its %zu convolutions kept, %zu new ones start as the identity\n",
-               path.c_str(), fc.describe().c_str(), tc.describe().c_str(), k + 1, K - k);
+  std::fprintf(stderr, "init: grew %s from %s into %s: its %zu convolutions kept%s, %zu new ones start as the identity\n",
+               path.c_str(), fc.describe().c_str(), tc.describe().c_str(), k + 1,
+               wider ? " (widened: the new filters start random, and the layer after each ignores them)" : "", K - k);
   return true;
 }
 
@@ -530,7 +557,7 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
     const Upscaler from = load_upscaler(cfg.init, Device::CPU);
     if (!grow_upscaler(model_.params(), cfg.upscaler(), from, cfg.init))
       warm_start(model_.params(), from.params(), cfg.init, from.config().describe(), cfg.upscaler().describe(),
-                 "the same filters, kernels and unshuffle, or more layers of its last width");
+                 "the same filters, kernels and unshuffle, or more filters per layer and more layers of its last width");
   }
 }
 

@@ -495,10 +495,63 @@ TEST(Upscaler, AGrownUpscalerComputesWhatItGrewFrom) {
     for (int y = 0; y < 20; ++y)
       for (int c = 0; c < 20 * 4; ++c)
         ASSERT_NEAR(b[size_t(((i * 20 + y) * 20) * 4 + c)], a[size_t(((i * 28 + y + 4) * 28 + 4) * 4 + c)], 1e-5);
-  UpscalerConfig wider = deeper;  // the new layers must keep the last hidden width
-  wider.filters = {8, 8, 16, 8};
-  EXPECT_FALSE(grow_upscaler(Upscaler(wider, 1).params(), wider, from, "from"));
-  EXPECT_FALSE(grow_upscaler(grown.params(), blocks(), from, "from"));  // not deeper
+  UpscalerConfig uneven = deeper;  // the new layers must keep the last hidden width
+  uneven.filters = {8, 8, 16, 8};
+  EXPECT_FALSE(grow_upscaler(Upscaler(uneven, 1).params(), uneven, from, "from"));
+  EXPECT_FALSE(grow_upscaler(grown.params(), blocks(), from, "from"));  // the same shape
+  UpscalerConfig narrower = blocks();
+  narrower.filters = {8, 4};
+  EXPECT_FALSE(grow_upscaler(Upscaler(narrower, 1).params(), narrower, from, "from"));
+}
+
+// Wider (more filters per layer), and wider and deeper at once: the old filters sit in the first
+// channels and ignore the new ones, the new filters start random, and the last convolution
+// ignores them, so the output is unchanged; then training moves the new filters' weights.
+TEST(Upscaler, AWidenedUpscalerComputesWhatItGrewFromAndTrainsItsNewFilters) {
+  const Upscaler from = busy(blocks(), 3);  // 2x2:8@3x2-16@3
+  Tensor x = Tensor::empty({2, 40, 40, 4});
+  for (int64_t k = 0; k < x.numel(); ++k) x.data<float>()[k] = float(kernels::uniform01(5, 0, uint64_t(k)));
+  const auto a = from.forward(x).to_vector();  // 28 x 28
+  for (const auto& [filters, kernels] : std::vector<std::pair<std::vector<int>, std::vector<int>>>{
+           {{12, 8}, {3, 3, 3}}, {{12, 16}, {3, 3, 3}}, {{8, 16, 16}, {3, 3, 3, 3}}}) {
+    UpscalerConfig c = blocks();
+    c.filters = filters, c.kernels = kernels;
+    Upscaler grown(c, 9);
+    ASSERT_TRUE(grow_upscaler(grown.params(), c, from, "from")) << c.describe();
+    const auto b = grown.forward(x).to_vector();
+    const int s = 28 - 4 * int(filters.size() - 2), off = (28 - s) / 2;
+    ASSERT_EQ(b.size(), size_t(2 * s * s * 4)) << c.describe();
+    for (int i = 0; i < 2; ++i)
+      for (int y = 0; y < s; ++y)
+        for (int q = 0; q < s * 4; ++q)
+          ASSERT_NEAR(b[size_t(((i * s + y) * s) * 4 + q)], a[size_t(((i * 28 + y + off) * 28 + off) * 4 + q)], 1e-5)
+              << c.describe();
+    // the new filters are random, not zero (else they could never learn: their gradient would be 0)
+    const Tensor w0 = grown.params().param("conv0.weight");
+    double new_rows = 0;
+    for (int64_t k = 8 * 9 * 16; k < w0.numel(); ++k) new_rows += std::abs(double(w0.data<float>()[k]));
+    if (filters[0] > 8) {
+      EXPECT_GT(new_rows, 0.0) << c.describe();
+    }
+  }
+  // through the trainer: --init from a narrower model's file, then a step moves the new weights
+  const std::string path = ::testing::TempDir() + "/narrow_upscaler.safetensors";
+  save_upscaler(path, from, 2.0, {});
+  TrainConfig cfg;
+  cfg.task = "upscale", cfg.filters = {12, 8}, cfg.kernels = {3, 3, 3}, cfg.unshuffle = 2, cfg.patch = 32, cfg.batch = 4;
+  cfg.init = path, cfg.lr = 1e-3, cfg.warmup = 0;
+  std::vector<Sprite> images{art(64, 64, 1), art(48, 56, 2)};
+  UpscalerTrainer t(cfg, images, Device::CPU);
+  const auto before = t.model().params().param("conv1.weight").to_vector();
+  t.step(nullptr);
+  const auto after = t.model().params().param("conv1.weight").to_vector();
+  double moved = 0;  // conv1's weights on conv0's new filters (inputs 8..11), zero at the start
+  for (size_t k = 0; k < before.size(); ++k)
+    if (k % 12 >= 8) {
+      EXPECT_EQ(before[k], 0.0);
+      moved += std::abs(after[k] - before[k]);
+    }
+  EXPECT_GT(moved, 0.0);
 }
 
 // Pixel (x, y) of patch i of [n, S, S, 4] seen through flip/transpose t (bit 2 transposes, bit 0

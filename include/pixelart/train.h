@@ -218,11 +218,14 @@ class UpscalerTrainer : public Trainer {
   PatchSampler sampler_;
 };
 
-// `train upscale --init` from a shallower upscaler (the same first layers, then more of its last
-// hidden width, the same last kernel): its convolutions keep their places, its last one becomes
-// the new last, and the layers between start as the identity (centre tap 1, bias 0: on ReLU
-// features they pass everything through, and a valid convolution only crops), so the grown model
-// computes exactly what `from` did, on a centre crop. False where `from` is not such a model.
+// `train upscale --init` from a smaller upscaler: deeper (the same first layers, then more of the
+// last hidden width, the same last kernel) and/or wider (at least as many filters in each of its
+// layers, the same kernels). Its convolutions keep their places, its last one becomes the new
+// last, and the layers between start as the identity (centre tap 1, bias 0: on ReLU features they
+// pass everything through, and a valid convolution only crops). Widened layers keep the old
+// filters in their first channels; the new filters start random and every old filter and the
+// last convolution weigh them by zero. So the grown model computes exactly what `from` did (on a
+// centre crop when deeper). False where `from` is not such a model (or has the same shape).
 bool grow_upscaler(ParamArena& to, const UpscalerConfig& to_config, const Upscaler& from, const std::string& path);
 
 // Model files: weights by parameter name (f32) and metadata: format, widths, canvas, and what

@@ -105,7 +105,9 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
   --init M              start from a trained model of the task's kind (or a checkpoint): its
                         parameters replace those of the same name and shape; added --context
                         layers, or an upscaler's added layers of its last width, start as the
-                        identity. Refused if M held out images this run would train on
+                        identity; an upscaler with more --filters per layer keeps M's filters
+                        and ignores its new ones until trained. Refused if M held out images
+                        this run would train on
   --log-every 20  --checkpoint-every 250
  restore:
   --widths 64,128,256,512   encoder widths (--device cpu: try 8,16,32,32)
