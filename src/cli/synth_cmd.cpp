@@ -59,7 +59,7 @@ constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DI
   --preset P     the damage: hard (default), original or none
   --seed S       the sprites and damage drawn (default 1)
   --size S       the damaged image's side in pixels (default 256)
-  --canvas C     the sprite canvas, 16 or 32 (default 16)
+  --canvas C     the sprite canvas in pixels (default 16)
   --device D     auto (default), cpu or cuda)";
 
 int run_synth(const std::vector<std::string>& argv) {
