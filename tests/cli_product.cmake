@@ -137,15 +137,24 @@ run(2 train upscale --kernels 3,4,1 --filters 4,4 --data ${WORK}/pairs --out ${W
 run(2 train upscale --filters 4 4 --kernels 3 3 1 --augment rotate --data ${WORK}/pairs --out ${WORK}/up2)
 run(2 train restore --augment dihedral --data gen:40 --out ${WORK}/aug)
 run(2 train upscale --sampling pixel --data ${WORK}/pairs --out ${WORK}/up2)
-# Train on from the tiny upscaler with a new schedule; other filters do not fit (usage error).
+# Train on from the tiny upscaler with a new schedule; fewer filters do not fit (usage error).
 run(0 train upscale --filters 4,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 2 --holdout 0 --lr 1e-4
       --init ${WORK}/up/model.safetensors --data ${WORK}/pairs --out ${WORK}/up_more --device cpu)
 if(NOT last_out MATCHES "init: 6 of 6 parameters")
   message(FATAL_ERROR "the upscaler was not warm-started: ${last_out}")
 endif()
 need(${WORK}/up_more/model.safetensors)
-run(2 train upscale --filters 8,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 1 --holdout 0
+# Wider fits (grown: the new filters start ignored); narrower does not.
+run(0 train upscale --filters 8,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 1 --holdout 0
+      --init ${WORK}/up/model.safetensors --data ${WORK}/pairs --out ${WORK}/up_wider --device cpu)
+if(NOT last_out MATCHES "init: grew .* into 8@3-4@3-4@1: its 3 convolutions kept \\(widened")
+  message(FATAL_ERROR "the upscaler was not grown wider: ${last_out}")
+endif()
+run(2 train upscale --filters 2,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 1 --holdout 0
       --init ${WORK}/up/model.safetensors --data ${WORK}/pairs --out ${WORK}/up_misfit --device cpu)
+if(NOT last_out MATCHES "has no place in")
+  message(FATAL_ERROR "a narrower upscaler was not refused with the parameter that does not fit: ${last_out}")
+endif()
 # Training on from a model with another split would train on its held-out images: refused, unless
 # the same split (--seed, --holdout) or, knowingly, none (--holdout 0: a warning).
 set(tiny --filters 4,4 --kernels 3,3,1 --patch 24 --batch 2 --steps 1 --data ${WORK}/pairs --device cpu)
