@@ -480,15 +480,12 @@ bool grow_upscaler(ParamArena& to, const UpscalerConfig& tc, const Upscaler& fro
     const Tensor fw = from.params().param(fs + ".weight").to(Device::CPU), fb = from.params().param(fs + ".bias").to(Device::CPU);
     Tensor tw = to.param(ts + ".weight");
     Tensor tb = to.param(ts + ".bias");
-    const int64_t O = fw.size(0), I = fw.size(3), taps = fw.size(1) * fw.size(2), O2 = tw.size(0), I2 = tw.size(3);
+    const int64_t O = fw.size(0), I = fw.size(3), taps = fw.size(1) * fw.size(2), I2 = tw.size(3);
     std::vector<double> w = tw.to(Device::CPU).to_vector(), b = tb.to(Device::CPU).to_vector();
     const auto fwv = fw.to_vector(), fbv = fb.to_vector();
-    for (int64_t o = 0; o < O2; ++o)
+    for (int64_t o = 0; o < O; ++o)  // rows o >= O (new filters) keep their initialisation
       for (int64_t t = 0; t < taps; ++t)
-        for (int64_t i = 0; i < I2; ++i) {
-          double& v = w[size_t((o * taps + t) * I2 + i)];
-          if (o < O) v = i < I ? fwv[size_t((o * taps + t) * I + i)] : 0.0;
-        }
+        for (int64_t i = 0; i < I2; ++i) w[size_t((o * taps + t) * I2 + i)] = i < I ? fwv[size_t((o * taps + t) * I + i)] : 0.0;
     for (int64_t o = 0; o < O; ++o) b[size_t(o)] = fbv[size_t(o)];
     tw.copy_from(Tensor::from_vector(w, tw.shape()));
     tb.copy_from(Tensor::from_vector(b, tb.shape()));
