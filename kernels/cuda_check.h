@@ -5,9 +5,13 @@
 #include <cstdio>
 #include <string>
 
+#if defined(PIXELART_CUDA_EMULATION)
+#include "cuda_emu.h"  // the tests' CPU emulation of the runtime (tests/cuda_emu): no cuDNN, no cuBLAS
+#else
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
+#endif
 
 #include "pixelart/error.h"
 

@@ -454,6 +454,29 @@ TEST(Upscaler, ACheckpointReadsAsTheModelItHolds) {
   EXPECT_THROW(load_restorer(ckpt, Device::CPU), Error);  // an upscaler's checkpoint is no restorer
 }
 
+// The upscaler's training on the device (patch cutting, interpolation, space-to-depth, the
+// back-projected loss, AdamW) follows the CPU step for step; bounds as for the restorer
+// (test_train.cpp).
+TEST(Upscaler, TrainingOnCudaFollowsTheCpu) {
+  PA_SKIP_WITHOUT_CUDA();
+  TrainConfig c;
+  c.task = "upscale", c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.patch = 32, c.batch = 4, c.steps = 5;
+  c.back_project = "on", c.augment = "dihedral", c.sampling = "area", c.seed = 6, c.warmup = 2;
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 40, 3)};
+  UpscalerTrainer cpu(c, imgs, Device::CPU), gpu(c, imgs, Device::CUDA);
+  for (int i = 0; i < 5; ++i) {
+    StepLog a, b;
+    cpu.step(&a);
+    gpu.step(&b);
+    EXPECT_NEAR(b.loss, a.loss, 1e-4 * a.loss) << "step " << i + 1;
+  }
+  const auto wc = cpu.model().params().data().to_vector(), wg = gpu.model().params().data().to(Device::CPU).to_vector();
+  double worst = 0;
+  for (size_t k = 0; k < wc.size(); ++k) worst = std::max(worst, std::abs(wg[k] - wc[k]));
+  EXPECT_LE(worst, c.lr * 5) << "weights after 5 steps";
+  EXPECT_NE(wc, Upscaler(cpu.model().config(), c.seed).params().data().to_vector());  // it trained
+}
+
 TEST(Upscaler, BackProjectedTrainingScoresLessThanTheRawOutput) {
   TrainConfig c;
   c.task = "upscale", c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.patch = 32, c.batch = 4, c.steps = 2;
