@@ -31,4 +31,14 @@ template <class T>
 void conv2d_fast_backward(const T* x, const T* w, const T* y, const T* dy, T* dx, T* dw, T* db,
                           const ConvShape& s, bool relu);
 
+// pixelart::Precision::BF16 on the CPU: the rounding points of cuDNN's bf16 convolution
+// (conv_cudnn.cu) around the fp32 kernels (`ref`: the direct loops, else im2col + GEMM).
+// xr, wr: the operands already rounded to bf16 values (kept as float). Forward: y = bf16(x * w),
+// then the fp32 bias and ReLU. Backward: dz = dy (masked by the ReLU), db += sum dz in fp32, dz
+// rounded to bf16, then dx and dw each rounded to bf16 before they are added (each may be null).
+void conv2d_bf16_forward_cpu(const float* xr, const float* wr, const float* b, float* y, const ConvShape& s, bool relu,
+                             bool ref);
+void conv2d_bf16_backward_cpu(const float* xr, const float* wr, const float* y, const float* dy, float* dx, float* dw,
+                              float* db, const ConvShape& s, bool relu, bool ref);
+
 }  // namespace pixelart::kernels

@@ -200,6 +200,44 @@ void conv2d_fast_backward(const T* x, const T* w, const T* y, const T* dy, T* dx
   }
 }
 
+// ---- Precision::BF16: the rounding points around the fp32 kernels (conv.h) ---------------------
+namespace {
+void round_bf16(float* p, int64_t n) {  // to the nearest bfloat16 (even on ties), kept as float
+  for (int64_t i = 0; i < n; ++i) p[i] = bf16_to_f32(f32_to_bf16(p[i]));
+}
+}  // namespace
+
+void conv2d_bf16_forward_cpu(const float* xr, const float* wr, const float* b, float* y, const ConvShape& s, bool relu,
+                             bool ref) {
+  if (ref) conv2d_ref_forward<float>(xr, wr, nullptr, y, s, false);
+  else conv2d_fast_forward<float>(xr, wr, nullptr, y, s, false);
+  const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
+  round_bf16(y, P * C);
+  if (b) add_bias_rows_cpu<float>(y, b, P, C);
+  if (relu) relu_forward_cpu<float>(y, y, P * C);
+}
+
+void conv2d_bf16_backward_cpu(const float* xr, const float* wr, const float* y, const float* dy, float* dx, float* dw,
+                              float* db, const ConvShape& s, bool relu, bool ref) {
+  const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
+  std::vector<float> dz(size_t(P * C), 0.f);
+  if (relu) relu_backward_cpu<float>(y, dy, dz.data(), P * C);
+  else axpy_cpu<float>(1.f, dy, dz.data(), P * C);
+  if (db) sum_rows_cpu<float>(dz.data(), db, P, C);
+  round_bf16(dz.data(), P * C);
+  auto part = [&](float* into, int64_t n, bool data) {  // one of dx, dw: rounded, then added
+    std::vector<float> t(size_t(n), 0.f);
+    float* tx = data ? t.data() : nullptr;
+    float* tw = data ? nullptr : t.data();
+    if (ref) conv2d_ref_backward<float>(xr, wr, y, dz.data(), tx, tw, nullptr, s, false);
+    else conv2d_fast_backward<float>(xr, wr, y, dz.data(), tx, tw, nullptr, s, false);
+    round_bf16(t.data(), n);
+    axpy_cpu<float>(1.f, t.data(), into, n);
+  };
+  if (dx) part(dx, s.N * s.H * s.W * s.Cin, true);
+  if (dw) part(dw, s.Cout * s.K(), false);
+}
+
 #define PA_INSTANTIATE(T)                                                                        \
   template void conv2d_ref_forward<T>(const T*, const T*, const T*, T*, const ConvShape&, bool); \
   template void conv2d_ref_backward<T>(const T*, const T*, const T*, const T*, T*, T*, T*,      \

@@ -1,10 +1,6 @@
 // src/ops_conv.cpp — conv2d's door: validation, dispatch (CPU im2col+BLAS or direct reference;
 // CUDA cuDNN), and its backward node. Kernels: kernels/conv_cpu.cpp, kernels/conv_cudnn.cu.
-#include <vector>
-
-#include "common.h"
 #include "conv.h"
-#include "cpu_ops.h"
 #include "internal.h"
 #include "pixelart/ops.h"
 
@@ -24,44 +20,7 @@ const char* precision_name(Precision p) {
 }
 
 namespace {
-// Values rounded to bfloat16 (round to nearest even, as the CUDA casts), kept as float32.
-void round_bf16(float* p, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) p[i] = kernels::bf16_to_f32(kernels::f32_to_bf16(p[i]));
-}
 Tensor bf16_values(const Tensor& t) { return t.to(DType::BF16).to(DType::F32); }
-
-// The CPU's bf16 convolution: the rounding points of Precision::BF16 around the fp32 kernels.
-void conv_bf16_forward_cpu(const Tensor& xr, const Tensor& wr, const Tensor& b, Tensor& y,
-                           const kernels::ConvShape& s, bool relu, bool ref) {
-  float* yp = y.data<float>();
-  if (ref) kernels::conv2d_ref_forward<float>(xr.data<float>(), wr.data<float>(), nullptr, yp, s, false);
-  else kernels::conv2d_fast_forward<float>(xr.data<float>(), wr.data<float>(), nullptr, yp, s, false);
-  const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
-  round_bf16(yp, P * C);
-  if (b.defined()) kernels::add_bias_rows_cpu<float>(yp, b.data<float>(), P, C);
-  if (relu) kernels::relu_forward_cpu<float>(yp, yp, P * C);
-}
-void conv_bf16_backward_cpu(const Tensor& xr, const Tensor& wr, const Tensor& y, const Tensor& dy, float* dx,
-                            float* dw, float* db, const kernels::ConvShape& s, bool relu, bool ref) {
-  const int64_t P = s.N * s.Ho() * s.Wo(), C = s.Cout;
-  const float* yp = y.data<float>();
-  std::vector<float> dz(size_t(P * C), 0.f);
-  if (relu) kernels::relu_backward_cpu<float>(yp, dy.data<float>(), dz.data(), P * C);
-  else kernels::axpy_cpu<float>(1.f, dy.data<float>(), dz.data(), P * C);
-  if (db) kernels::sum_rows_cpu<float>(dz.data(), db, P, C);
-  round_bf16(dz.data(), P * C);
-  auto part = [&](float* into, int64_t n, bool data) {  // one of dx, dw: rounded, then added
-    std::vector<float> t(size_t(n), 0.f);
-    float* tx = data ? t.data() : nullptr;
-    float* tw = data ? nullptr : t.data();
-    if (ref) kernels::conv2d_ref_backward<float>(xr.data<float>(), wr.data<float>(), yp, dz.data(), tx, tw, nullptr, s, false);
-    else kernels::conv2d_fast_backward<float>(xr.data<float>(), wr.data<float>(), yp, dz.data(), tx, tw, nullptr, s, false);
-    round_bf16(t.data(), n);
-    kernels::axpy_cpu<float>(1.f, t.data(), into, n);
-  };
-  if (dx) part(dx, xr.numel(), true);
-  if (dw) part(dw, wr.numel(), false);
-}
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
@@ -98,7 +57,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
     wr = x.device() == Device::CPU ? bf16_values(w) : w.to(DType::BF16);
   }
   if (bf16 && x.device() == Device::CPU) {
-    conv_bf16_forward_cpu(xr, wr, b, y, s, p.relu, ref);
+    kernels::conv2d_bf16_forward_cpu(xr.data<float>(), wr.data<float>(), b.defined() ? b.data<float>() : nullptr,
+                                     y.data<float>(), s, p.relu, ref);
   } else if (bf16) {
     PA_ON_CUDA(cuda::conv2d_forward_bf16(xr.data<uint16_t>(), wr.data<uint16_t>(), b.defined() ? b.data<float>() : nullptr,
                                          y.data<float>(), s, p.relu));
@@ -123,7 +83,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
       Tensor db = b.requires_grad() ? b.grad_or_zeros() : Tensor();
       auto f32 = [](Tensor& g) { return g.defined() ? g.data<float>() : nullptr; };  // bf16 implies float32
       if (bf16 && x.device() == Device::CPU) {
-        conv_bf16_backward_cpu(xr, wr, y, dy, f32(dx), f32(dw), f32(db), s, p.relu, ref);
+        kernels::conv2d_bf16_backward_cpu(xr.data<float>(), wr.data<float>(), y.data<float>(), dy.data<float>(), f32(dx),
+                                          f32(dw), f32(db), s, p.relu, ref);
       } else if (bf16) {
         PA_ON_CUDA(cuda::conv2d_backward_bf16(xr.data<uint16_t>(), wr.data<uint16_t>(), y.data<float>(), dy.data<float>(),
                                               f32(dx), f32(dw), f32(db), s, p.relu));

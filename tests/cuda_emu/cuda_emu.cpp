@@ -93,12 +93,15 @@ const char* cudaGetErrorString(cudaError_t e) {
 
 namespace pixelart::emu {
 
-thread_local Coords coords;
+constinit thread_local Coords coords;
 
 namespace {
 
 constexpr int kWarp = 32;
-constexpr size_t kStack = 64 * 1024;  // per thread of a block: the kernels keep small frames
+// Per thread of a block (virtual; pages are touched only as used): the kernels keep small frames,
+// but sanitizer builds pad every local with red zones. Below each stack a guard band of 64 KiB,
+// wider than any frame, so an overflow faults instead of landing in the neighbouring stack.
+constexpr size_t kStack = 256 * 1024, kGuard = 64 * 1024;
 
 enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
 
@@ -127,17 +130,16 @@ struct Block {
   void reserve(int threads) {
     if (int(fibers.size()) >= threads && stacks) return;
     if (stacks) munmap(stacks, mapped);
-    const size_t page = size_t(sysconf(_SC_PAGESIZE)), each = kStack + page;
+    const size_t each = kStack + kGuard;
     mapped = each * size_t(threads);
     void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED) std::abort();
     stacks = static_cast<char*>(m);
-    for (int t = 0; t < threads; ++t) mprotect(stacks + each * size_t(t), page, PROT_NONE);  // overflow faults
+    for (int t = 0; t < threads; ++t) mprotect(stacks + each * size_t(t), kGuard, PROT_NONE);  // overflow faults
     fibers.resize(size_t(threads));
   }
   char* stack_top(int t) const {
-    const size_t page = size_t(sysconf(_SC_PAGESIZE));
-    return stacks + (kStack + page) * size_t(t + 1);
+    return stacks + (kStack + kGuard) * size_t(t + 1);
   }
 };
 thread_local Block* running = nullptr;  // the block the current OS thread is running

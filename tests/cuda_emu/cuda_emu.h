@@ -53,7 +53,9 @@ struct Dim3 {
 struct Coords {
   Dim3 thread, block, block_dim, grid_dim;
 };
-extern thread_local Coords coords;
+// constinit: accessed without a thread_local init call (which also keeps GCC 12's -fsanitize=null from
+// misreading the address as null after one)
+extern constinit thread_local Coords coords;
 
 void sync_block();  // __syncthreads()
 // The warp exchange under __shfl_down_sync: lane L's `bytes` go in, lane L + delta's come out

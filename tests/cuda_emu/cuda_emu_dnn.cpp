@@ -2,9 +2,7 @@
 // by the CPU implementations under the emulation (cuda_emu.h). These are not tests of cuDNN or
 // cuBLAS (tools/gpu_check.sh is): they let everything around the convolutions and GEMMs (src/'s
 // CUDA dispatch, the hand-written kernels, the trainers) run on the emulated device. The bf16
-// convolutions keep conv_cudnn.cu's rounding points: operands bf16, fp32 compute, the output
-// rounded to bf16 before the fp32 bias and ReLU; dz rounded to bf16, dx and dw rounded to bf16
-// before they are added.
+// convolutions are the CPU's (conv.h), which keep conv_cudnn.cu's rounding points.
 #include <vector>
 
 #include "common.h"
@@ -44,41 +42,19 @@ std::vector<float> widen(const uint16_t* h, int64_t n) {
   for (int64_t i = 0; i < n; ++i) v[size_t(i)] = kernels::bf16_to_f32(h[i]);
   return v;
 }
-float bf16_round(float v) { return kernels::bf16_to_f32(kernels::f32_to_bf16(v)); }
 }  // namespace
 
 void conv2d_forward_bf16(const uint16_t* x, const uint16_t* w, const float* b, float* y, const ConvShape& s, bool relu) {
   emu::DeviceAccess open;
-  const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;
   const std::vector<float> xf = widen(x, s.N * s.H * s.W * s.Cin), wf = widen(w, s.Cout * s.K());
-  kernels::conv2d_fast_forward<float>(xf.data(), wf.data(), nullptr, y, s, false);
-  for (int64_t i = 0; i < ny; ++i) {
-    const float v = bf16_round(y[i]) + (b ? b[i % s.Cout] : 0.f);
-    y[i] = relu ? (v > 0.f ? v : 0.f) : v;
-  }
+  kernels::conv2d_bf16_forward_cpu(xf.data(), wf.data(), b, y, s, relu, false);
 }
 
 void conv2d_backward_bf16(const uint16_t* x, const uint16_t* w, const float* y, const float* dy, float* dx, float* dw,
                           float* db, const ConvShape& s, bool relu) {
   emu::DeviceAccess open;
-  const int64_t nx = s.N * s.H * s.W * s.Cin, nw = s.Cout * s.K(), ny = s.N * s.Ho() * s.Wo() * s.Cout;
-  std::vector<float> dz(dy, dy + ny);
-  if (relu)
-    for (int64_t i = 0; i < ny; ++i)
-      if (!(y[i] > 0.f)) dz[size_t(i)] = 0.f;
-  if (db) kernels::sum_rows_cpu<float>(dz.data(), db, ny / s.Cout, s.Cout);
-  for (float& v : dz) v = bf16_round(v);
-  const std::vector<float> xf = widen(x, nx), wf = widen(w, nw);
-  if (dw) {
-    std::vector<float> g(size_t(nw), 0.f);
-    kernels::conv2d_fast_backward<float>(xf.data(), wf.data(), nullptr, dz.data(), nullptr, g.data(), nullptr, s, false);
-    for (int64_t i = 0; i < nw; ++i) dw[i] += bf16_round(g[size_t(i)]);
-  }
-  if (dx) {
-    std::vector<float> g(size_t(nx), 0.f);
-    kernels::conv2d_fast_backward<float>(xf.data(), wf.data(), nullptr, dz.data(), g.data(), nullptr, nullptr, s, false);
-    for (int64_t i = 0; i < nx; ++i) dx[i] += bf16_round(g[size_t(i)]);
-  }
+  const std::vector<float> xf = widen(x, s.N * s.H * s.W * s.Cin), wf = widen(w, s.Cout * s.K());
+  kernels::conv2d_bf16_backward_cpu(xf.data(), wf.data(), y, dy, dx, dw, db, s, relu, false);
 }
 
 }  // namespace pixelart::cuda
