@@ -105,6 +105,21 @@ constexpr size_t kStack = 256 * 1024, kGuard = 64 * 1024;
 
 enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
 
+// PIXELART_EMU_ORDER=reverse runs the blocks of a grid, and the threads of a block between two
+// barriers, last first. A kernel correct on a GPU gives the same result in either order; one whose
+// threads race (two writing one place, a read of another thread's write without a barrier between)
+// changes it, and the tests that compare with the CPU see that (ctest: emu.reversed_order).
+bool reversed_impl() {
+  static const bool r = [] {
+    const char* e = std::getenv("PIXELART_EMU_ORDER");
+    return e && std::string(e) == "reverse";
+  }();
+  return r;
+}
+// The k-th of n in the order of this run.
+bool reversed() { return reversed_impl(); }
+inline long long nth(long long k, long long n) { return reversed() ? n - 1 - k : k; }
+
 struct Fiber {
   void* sp = nullptr;
   State state = State::Ready;
@@ -179,7 +194,8 @@ bool run_block_fibers(Block& b, int threads) {
   const int warps = (threads + kWarp - 1) / kWarp;
   for (;;) {
     bool ran = false;
-    for (int t = 0; t < threads; ++t) {
+    for (int k = 0; k < threads; ++k) {
+      const int t = int(nth(k, threads));
       if (b.fibers[size_t(t)].state != State::Ready) continue;
       ran = true;
       b.current = t;
@@ -240,6 +256,8 @@ thread_local bool direct = false;
 
 }  // namespace
 
+bool reversed_order() { return reversed(); }
+
 void sync_block() {
   if (direct) sync_outside_fiber();
   yield(State::AtBlockBarrier);
@@ -292,7 +310,8 @@ void launch(long long grid, long long block, Body body, void* closure, const cha
     {
       static thread_local Block bl;
 #pragma omp for schedule(dynamic, 64)
-      for (long long blk = 1; blk < grid; ++blk) {
+      for (long long k = 1; k < grid; ++k) {
+        const long long blk = reversed() ? grid - k : k;  // block 0 always first: it decides the mode
         if (failed) continue;
         coords = Coords{{}, Dim3{unsigned(blk), 0, 0}, bd, g};
         if (synced) {
@@ -303,8 +322,8 @@ void launch(long long grid, long long block, Body body, void* closure, const cha
           running = nullptr;
         } else {
           direct = true;
-          for (int t = 0; t < threads; ++t) {
-            coords.thread = Dim3{unsigned(t), 0, 0};
+          for (int k = 0; k < threads; ++k) {
+            coords.thread = Dim3{unsigned(nth(k, threads)), 0, 0};
             body(closure);
           }
           direct = false;

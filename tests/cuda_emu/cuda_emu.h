@@ -73,6 +73,9 @@ struct DeviceAccess {
   DeviceAccess& operator=(const DeviceAccess&) = delete;
 };
 
+// PIXELART_EMU_ORDER=reverse: blocks, and a block's threads between barriers, run last first.
+bool reversed_order();
+
 using Body = void (*)(void* closure);
 // Runs `body(closure)` once per thread of the grid; a bad configuration or a failed thread sets
 // the error that cudaGetLastError() returns.

@@ -123,6 +123,21 @@ TEST(CudaEmulation, ADeadlockIsALaunchErrorNotAHang) {
   }
 }
 
+// A race: every thread of every block writes one place. The last writer wins, and which thread
+// is last is the order's: the reversed run (ctest emu.reversed_order) changes the result, which is
+// how that run exposes a racing kernel to the tests that compare with the CPU.
+__global__ void k_race(int* out) { out[0] = int(blockIdx.x * blockDim.x + threadIdx.x); }
+
+TEST(CudaEmulation, ARacingKernelsResultDependsOnTheOrder) {
+  int out = -1;
+  k_race<<<4, 64>>>(&out);
+  PA_CUDA_CHECK_LAUNCH();
+  // forward: block 0 first, then 1..3 over OpenMP threads, so the winner is in one of blocks 1..3
+  // at thread 63; reversed: block 0 first, then 3..1, threads 63..0, so a thread 0 wins
+  if (pixelart::emu::reversed_order()) EXPECT_EQ(out % 64, 0) << out;
+  else EXPECT_EQ(out % 64, 63) << out;
+}
+
 __global__ void k_noop(float*) {}
 
 TEST(CudaEmulation, ABadLaunchConfigurationIsReportedAtTheLaunchSite) {
