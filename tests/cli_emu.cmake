@@ -3,8 +3,8 @@
 # what `--device cpu` gives. Under the emulation the float arithmetic of inference is the same
 # code on both sides (the hand-written kernels share their per-element math with the CPU loops,
 # and cuDNN and cuBLAS are stood in for by the CPU's), so any difference is a bug in the CUDA
-# path: a wrong index, size, copy or dispatch. Training is compared in pixelart_emu_tests
-# (reductions sum in another order there).
+# path: a wrong index, size, copy or dispatch. Both trainers also run and resume here; their
+# figures are compared with the CPU's in pixelart_emu_tests (reductions sum in another order).
 # cmake -DBIN=pixelart_emu -DSRC=source dir -DWORK=dir -P cli_emu.cmake
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
@@ -38,9 +38,11 @@ set(models ${SRC}/data/models)
 foreach(dev cpu cuda)
   # the damage pipeline
   run(synth --data gen:6 -n 6 -o ${WORK}/synth_${dev} --device ${dev})
-  # the shipped restorer (ten context layers, colour refinement) through the batched pipeline
-  run(restore ${SRC}/data/examples/damaged_0.png ${SRC}/data/examples/damaged_3.png -o ${WORK}/restore_${dev}
-      --model ${models}/restorer16.safetensors --batch 2 --preview 2 --palette auto --device ${dev})
+  # the shipped restorer (ten context layers, colour refinement) through the three-stage pipeline:
+  # six examples in batches of two, so decoding, the device and refinement overlap
+  file(GLOB examples ${SRC}/data/examples/damaged_*.png)
+  run(restore ${examples} -o ${WORK}/restore_${dev} --model ${models}/restorer16.safetensors --batch 2 --preview 2
+      --palette auto --device ${dev})
   # the shipped x2 upscaler on 2x2 blocks, in tiles, with the self-ensemble, and the x3 model
   run(upscale ${SRC}/data/examples/original_1.png -o ${WORK}/upscale_${dev}/x2.png -f 2 --tile 48 --ensemble
       --model ${models}/upscaler.safetensors --device ${dev})
@@ -51,6 +53,25 @@ foreach(dev cpu cuda)
   file(MAKE_DIRECTORY ${WORK}/eval_${dev})
   file(WRITE ${WORK}/eval_${dev}/eval.json "${last_out}")
 endforeach()
+# Both trainers from the command line on the device, resumed there (figures compared in
+# pixelart_emu_tests: reductions sum in another order than on the CPU)
+run(train restore --widths 4,8,8,8 --batch 2 --steps 2 --log-every 1 --checkpoint-every 2 --data gen:24
+    --out ${WORK}/train_restore --device cuda)
+run(train restore --widths 4,8,8,8 --batch 2 --steps 3 --log-every 1 --data gen:24 --out ${WORK}/train_restore
+    --device cuda --resume ${WORK}/train_restore/checkpoint.safetensors)
+if(NOT last_out MATCHES "resumed at step 2")
+  message(FATAL_ERROR "the restorer did not resume at step 2 on the device: ${last_out}")
+endif()
+run(train upscale --filters 8 8 --kernels 3 3 3 --unshuffle 2 --patch 32 --batch 2 --steps 2 --log-every 1
+    --back-project on --data ${SRC}/data/examples --out ${WORK}/train_upscale --device cuda)
+foreach(f model.safetensors checkpoint.safetensors metrics.jsonl curves.png)
+  foreach(run train_restore train_upscale)
+    if(NOT EXISTS ${WORK}/${run}/${f})
+      message(FATAL_ERROR "missing ${WORK}/${run}/${f}")
+    endif()
+  endforeach()
+endforeach()
+
 foreach(what synth restore upscale eval)
   same_files(${WORK}/${what}_cpu ${WORK}/${what}_cuda)
 endforeach()
