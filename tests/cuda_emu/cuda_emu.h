@@ -11,14 +11,18 @@
 //     and __shfl_down_sync() have their CUDA meaning: a barrier of the block's live threads, and
 //     a warp exchange that all 32 lanes must reach (a lane that has exited, or waits elsewhere,
 //     is reported as an error instead of hanging);
-//   - a kernel whose first thread reaches no barrier runs every other thread as a plain call.
-// __shared__ memory is per block; "device" memory is host memory, poisoned with 0xff bytes (NaN
-// for floats) when allocated, as cudaMalloc promises nothing about its contents.
+//   - a kernel whose first thread reaches no barrier runs every other thread as a plain call;
+//   - PIXELART_EMU_ORDER=reverse runs blocks, and threads between barriers, last first.
+// __shared__ memory is per block. Device memory (cuda::alloc) is a mapping per allocation,
+// poisoned with 0xff bytes (NaN for floats) as cudaMalloc promises no contents, with a guard page
+// right after the buffer and closed to the host outside kernels, copies and the cuDNN/cuBLAS
+// stand-ins: a kernel running off its buffer and host code dereferencing device memory both
+// fault, and the fault handler says which.
 //
 // What it is not: the GPU. cuDNN and cuBLAS are stood in for by the CPU implementations
-// (cuda_emu_dnn.cpp), device libm (sinf, expf) is the host's, and every thread of a block runs
-// one after another, so races and the memory model are not tested; a host pointer passed to a
-// kernel is not caught. The real thing is tools/gpu_check.sh on a GPU machine.
+// (cuda_emu_dnn.cpp), device libm (sinf, expf) is the host's, a block's threads run one after
+// another (races show only where the two orders differ; the memory model is not tested), and a
+// host pointer passed to a kernel is not caught. The real thing is tools/gpu_check.sh on a GPU.
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -33,10 +37,8 @@
 // One copy per OS thread, and each OS thread runs one block at a time: per block, as on the GPU.
 #define __shared__ static thread_local
 
-enum cudaError_t : int {
+enum cudaError_t : int {  // the runtime's values, for the errors a launch can report here
   cudaSuccess = 0,
-  cudaErrorInvalidValue = 1,
-  cudaErrorMemoryAllocation = 2,
   cudaErrorInvalidConfiguration = 9,
   cudaErrorLaunchFailure = 719,
 };
