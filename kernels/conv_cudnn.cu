@@ -94,6 +94,28 @@ class PlanCache {
 
  private:
   static void build(Plan& p, const ConvShape& s, ConvMath math) {
+    describe(p, s, math);
+    constexpr int kMax = 16;
+    int found = 0;
+    cudnnConvolutionFwdAlgoPerf_t fperf[kMax];
+    PA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(handle(), p.x, p.w, p.conv, p.y, kMax, &found, fperf));
+    p.fwd = pick(fperf, found, "forward").algo;
+    PA_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle(), p.x, p.w, p.conv, p.y, p.fwd, &p.ws_fwd));
+  }
+  template <class Perf>
+  static const Perf& pick(const Perf* perf, int found, const char* what) {
+    for (int i = 0; i < found; ++i)  // sorted fastest first
+      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC)
+        return perf[i];
+    for (int i = 0; i < found; ++i)
+      if (perf[i].status == CUDNN_STATUS_SUCCESS) return perf[i];
+    fail(__FILE__, __LINE__, std::string("cuDNN found no usable ") + what + " convolution algorithm");
+  }
+
+ public:
+  // The plan's descriptors (tensors, filter, convolution, activation), checked against ConvShape.
+  // cuDNN builds descriptors on the host, so this runs without a GPU (tests/test_cudnn_descriptors.cpp).
+  static void describe(Plan& p, const ConvShape& s, ConvMath math) {
     const int n = int(s.N), h = int(s.H), w = int(s.W), ci = int(s.Cin), co = int(s.Cout);
     const cudnnDataType_t dt = math == ConvMath::BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
     const cudnnMathType_t mt = math == ConvMath::BF16   ? CUDNN_TENSOR_OP_MATH
@@ -121,25 +143,7 @@ class PlanCache {
     }
     PA_CUDNN_CHECK(cudnnSetTensor4dDescriptor(p.bias, CUDNN_TENSOR_NHWC, CUDNN_DATA_FLOAT, 1, co, 1, 1));
     PA_CUDNN_CHECK(cudnnSetActivationDescriptor(p.relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0));
-
-    constexpr int kMax = 16;
-    int found = 0;
-    cudnnConvolutionFwdAlgoPerf_t fperf[kMax];
-    PA_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithm(handle(), p.x, p.w, p.conv, p.y, kMax, &found, fperf));
-    p.fwd = pick(fperf, found, "forward").algo;
-    PA_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(handle(), p.x, p.w, p.conv, p.y, p.fwd, &p.ws_fwd));
   }
-  template <class Perf>
-  static const Perf& pick(const Perf* perf, int found, const char* what) {
-    for (int i = 0; i < found; ++i)  // sorted fastest first
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC)
-        return perf[i];
-    for (int i = 0; i < found; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS) return perf[i];
-    fail(__FILE__, __LINE__, std::string("cuDNN found no usable ") + what + " convolution algorithm");
-  }
-
- public:
   static void build_backward(Plan& p) {
     constexpr int kMax = 16;
     int found = 0;
@@ -180,6 +184,11 @@ __global__ void k_add_bf16(const uint16_t* src, float* dst, int64_t n) {
 }
 
 }  // namespace
+
+void check_conv_descriptors(const ConvShape& s, ConvMath math) {
+  Plan p;
+  PlanCache::describe(p, s, math);
+}
 
 // Precision::BF16 (the file's comment): cuDNN on the caller's bf16 copies of x and w.
 void conv2d_forward_bf16(const uint16_t* x, const uint16_t* w, const float* b, float* y, const ConvShape& s, bool relu) {

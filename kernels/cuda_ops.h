@@ -80,6 +80,10 @@ void conv2d_forward(const float* x, const float* w, const float* b, float* y,
 void conv2d_backward(const float* x, const float* w, const float* y, const float* dy, float* dx,
                      float* dw, float* db, const kernels::ConvShape& s, bool relu,
                      kernels::ConvMath math = kernels::ConvMath::FP32);
+// The cuDNN descriptors a plan for this convolution would use, built and their output size
+// checked against the shape; throws where cuDNN rejects one. Needs no GPU: cuDNN builds
+// descriptors on the host (tests/test_cudnn_descriptors.cpp).
+void check_conv_descriptors(const kernels::ConvShape& s, kernels::ConvMath math);
 // pixelart::Precision::BF16: x and w are bf16 (the caller's casts, kept for backward), b, y, dy
 // and the gradients fp32. cuDNN on bf16 tensors (fp32 compute, tensor cores), then the fp32 bias
 // and ReLU; backward rounds dz to bf16, and dx and dw come back as bf16 and are added.
