@@ -70,9 +70,7 @@ TEST(Trainer, TrainingOnCudaFollowsTheCpuAndResumesBitExactly) {
     EXPECT_NEAR(b.grad_norm, a.grad_norm, 1e-3 * a.grad_norm) << "step " << i + 1;
   }
   const auto wc = cpu.model().params().data().to_vector(), wg = gpu.model().params().data().to(Device::CPU).to_vector();
-  double worst = 0;
-  for (size_t k = 0; k < wc.size(); ++k) worst = std::max(worst, std::abs(wg[k] - wc[k]));
-  EXPECT_LE(worst, cfg.lr * 6) << "weights after 6 steps";
+  EXPECT_LE(max_abs_error(wg, wc), cfg.lr * 6) << "weights after 6 steps";
 
   const std::string ckpt = ::testing::TempDir() + "/ckpt_cuda.safetensors";
   {

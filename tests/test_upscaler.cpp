@@ -471,9 +471,7 @@ TEST(Upscaler, TrainingOnCudaFollowsTheCpu) {
     EXPECT_NEAR(b.loss, a.loss, 1e-4 * a.loss) << "step " << i + 1;
   }
   const auto wc = cpu.model().params().data().to_vector(), wg = gpu.model().params().data().to(Device::CPU).to_vector();
-  double worst = 0;
-  for (size_t k = 0; k < wc.size(); ++k) worst = std::max(worst, std::abs(wg[k] - wc[k]));
-  EXPECT_LE(worst, c.lr * 5) << "weights after 5 steps";
+  EXPECT_LE(max_abs_error(wg, wc), c.lr * 5) << "weights after 5 steps";
   EXPECT_NE(wc, Upscaler(cpu.model().config(), c.seed).params().data().to_vector());  // it trained
 }
 

@@ -10,15 +10,20 @@
 
 namespace pixelart::testing {
 
-double rel_error(const std::vector<double>& a, const std::vector<double>& ref) {
+double max_abs_error(const std::vector<double>& a, const std::vector<double>& ref) {
   if (a.size() != ref.size()) return INFINITY;
-  double scale = 1e-30, err = 0;
-  for (double r : ref) scale = std::max(scale, std::abs(r));
+  double err = 0;
   for (size_t i = 0; i < a.size(); ++i) {
     const double d = std::abs(a[i] - ref[i]);
     if (!(d <= err)) err = d;  // also catches NaN
   }
-  return err / scale;
+  return err;
+}
+
+double rel_error(const std::vector<double>& a, const std::vector<double>& ref) {
+  double scale = 1e-30;
+  for (double r : ref) scale = std::max(scale, std::abs(r));
+  return max_abs_error(a, ref) / scale;
 }
 
 void expect_close(const std::vector<double>& a, const std::vector<double>& ref, double rel,

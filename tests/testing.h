@@ -39,6 +39,8 @@ constexpr double kResampleVsOpenCV = 1e-4;
 // fp64 implementation against the fp64 twin: only summation order differs.
 constexpr double kF64Rel = 1e-9;
 
+// max |a - b| (NaN where either has one; infinity where the sizes differ).
+double max_abs_error(const std::vector<double>& a, const std::vector<double>& ref);
 // max |a - b| / max(max |b|, tiny): the error relative to the reference tensor's scale.
 double rel_error(const std::vector<double>& a, const std::vector<double>& ref);
 // EXPECT that a matches ref within rel (scale-relative as above); names `what` on failure.
