@@ -108,7 +108,14 @@ class PlanCache {
       if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].determinism == CUDNN_DETERMINISTIC)
         return perf[i];
     for (int i = 0; i < found; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS) return perf[i];
+      if (perf[i].status == CUDNN_STATUS_SUCCESS) {
+        static std::once_flag warned;  // said once: training goes on, only its repeatability is lost
+        std::call_once(warned, [what] {
+          std::fprintf(stderr, "pixelart: cuDNN has no deterministic %s convolution algorithm for a shape; using a "
+                               "non-deterministic one, so runs and resumed runs may differ in the last bits\n", what);
+        });
+        return perf[i];
+      }
     fail(__FILE__, __LINE__, std::string("cuDNN found no usable ") + what + " convolution algorithm");
   }
 
