@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tools/gpu_pack.sh — run HERE before a device call: builds for Hopper and gathers into .gpu/
-# (git-ignored) what the GPU machine lacks: the test and benchmark binaries and the shared
+# (git-ignored, .gitignore) what the GPU machine lacks: the test and benchmark binaries and the shared
 # libraries they load that are neither CUDA's (cuDNN and cuBLAS come from PyTorch's pip packages
 # there) nor the C runtime's. Then: device run with carry [".gpu"] and `bash tools/gpu_check.sh`.
 # NOT YET RUN ON A GPU MACHINE (none was lent to the session that wrote it).
@@ -15,5 +15,4 @@ for bin in .gpu/pixelart_tests .gpu/pixelart_bench; do
   ldd "$bin" | awk '/=>/ {print $3}' | grep -v -E 'libc\.so|libm\.so|libstdc|libgcc_s|libpthread|libdl|librt|ld-linux|libcudnn|libcublas' \
     | xargs -r -I{} cp -L {} .gpu/lib/
 done
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
 du -sh .gpu
