@@ -93,6 +93,18 @@ namespace pixelart::emu {
 
 constinit thread_local Coords coords;
 
+// PIXELART_EMU_ORDER=reverse runs the blocks of a grid, and the threads of a block between two
+// barriers, last first. A kernel correct on a GPU gives the same result in either order; one whose
+// threads race (two writing one place, a read of another thread's write without a barrier between)
+// changes it, and the tests that compare with the CPU see that (ctest: emu.reversed_order).
+bool reversed_order() {
+  static const bool r = [] {
+    const char* e = std::getenv("PIXELART_EMU_ORDER");
+    return e && std::string(e) == "reverse";
+  }();
+  return r;
+}
+
 namespace {
 
 constexpr int kWarp = 32;
@@ -103,20 +115,8 @@ constexpr size_t kStack = 256 * 1024, kGuard = 64 * 1024;
 
 enum class State { Ready, AtBlockBarrier, AtWarpBarrier, Done };
 
-// PIXELART_EMU_ORDER=reverse runs the blocks of a grid, and the threads of a block between two
-// barriers, last first. A kernel correct on a GPU gives the same result in either order; one whose
-// threads race (two writing one place, a read of another thread's write without a barrier between)
-// changes it, and the tests that compare with the CPU see that (ctest: emu.reversed_order).
-bool reversed_impl() {
-  static const bool r = [] {
-    const char* e = std::getenv("PIXELART_EMU_ORDER");
-    return e && std::string(e) == "reverse";
-  }();
-  return r;
-}
 // The k-th of n in the order of this run.
-bool reversed() { return reversed_impl(); }
-inline long long nth(long long k, long long n) { return reversed() ? n - 1 - k : k; }
+long long nth(long long k, long long n) { return reversed_order() ? n - 1 - k : k; }
 
 struct Fiber {
   void* sp = nullptr;
@@ -200,13 +200,11 @@ bool run_block_fibers(Block& b, int threads) {
       coords.thread = Dim3{unsigned(t), 0, 0};
       pa_emu_switch(&b.scheduler_sp, b.fibers[size_t(t)].sp);
     }
-    if (!b.failure.empty()) return false;
     // Release what can be released: whole warps at a shuffle, the whole block at a barrier.
     int live = 0, at_block = 0;
-    for (const Fiber& f : b.fibers) {
-      if (&f - b.fibers.data() >= threads) break;
-      live += f.state != State::Done;
-      at_block += f.state == State::AtBlockBarrier;
+    for (int t = 0; t < threads; ++t) {
+      live += b.fibers[size_t(t)].state != State::Done;
+      at_block += b.fibers[size_t(t)].state == State::AtBlockBarrier;
     }
     if (live == 0) return true;
     bool released = false;
@@ -254,8 +252,6 @@ thread_local bool direct = false;
 
 }  // namespace
 
-bool reversed_order() { return reversed(); }
-
 void sync_block() {
   if (direct) sync_outside_fiber();
   yield(State::AtBlockBarrier);
@@ -290,43 +286,35 @@ void launch(long long grid, long long block, Body body, void* closure, const cha
     if (!failed.exchange(true)) why = s;
   };
 
-  // Block 0 on fibers tells whether this kernel synchronises at all.
-  bool synced = false;
-  {
-    static thread_local Block b0;
-    running = &b0;
-    b0.body = body;
-    b0.closure = closure;
-    b0.synced = false;
-    coords = Coords{{}, Dim3{0, 0, 0}, bd, g};
-    if (!run_block_fibers(b0, threads)) fail("block 0: " + b0.failure);
-    synced = b0.synced;
+  // Block `blk` on this OS thread's fibers; returns whether some thread synchronised.
+  auto on_fibers = [&](long long blk) {
+    static thread_local Block b;
+    running = &b;
+    b.body = body;
+    b.closure = closure;
+    b.synced = false;
+    coords = Coords{{}, Dim3{unsigned(blk), 0, 0}, bd, g};
+    if (!run_block_fibers(b, threads)) fail("block " + std::to_string(blk) + ": " + b.failure);
     running = nullptr;
-  }
+    return b.synced;
+  };
+  const bool synced = on_fibers(0);  // block 0 tells whether this kernel synchronises at all
   if (!failed) {
-#pragma omp parallel
-    {
-      static thread_local Block bl;
-#pragma omp for schedule(dynamic, 64)
-      for (long long k = 1; k < grid; ++k) {
-        const long long blk = reversed() ? grid - k : k;  // block 0 always first: it decides the mode
-        if (failed) continue;
-        coords = Coords{{}, Dim3{unsigned(blk), 0, 0}, bd, g};
-        if (synced) {
-          running = &bl;
-          bl.body = body;
-          bl.closure = closure;
-          if (!run_block_fibers(bl, threads)) fail("block " + std::to_string(blk) + ": " + bl.failure);
-          running = nullptr;
-        } else {
-          direct = true;
-          for (int k = 0; k < threads; ++k) {
-            coords.thread = Dim3{unsigned(nth(k, threads)), 0, 0};
-            body(closure);
-          }
-          direct = false;
-        }
+#pragma omp parallel for schedule(dynamic, 64)
+    for (long long k = 1; k < grid; ++k) {
+      const long long blk = reversed_order() ? grid - k : k;  // block 0 always first: it decides the mode
+      if (failed) continue;
+      if (synced) {
+        on_fibers(blk);
+        continue;
       }
+      coords = Coords{{}, Dim3{unsigned(blk), 0, 0}, bd, g};
+      direct = true;
+      for (int t = 0; t < threads; ++t) {
+        coords.thread = Dim3{unsigned(nth(t, threads)), 0, 0};
+        body(closure);
+      }
+      direct = false;
     }
   }
   if (failed) set_error(cudaErrorLaunchFailure, std::string(kernel) + ": " + why);
