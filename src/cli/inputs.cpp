@@ -78,19 +78,33 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
 
 OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite) {
   OutputPlan plan;
-  const bool single = inputs.size() == 1 && fs::path(out).extension() == ".png" && !fs::is_directory(out);
-  if (!single) fs::create_directories(out);
-  else if (fs::path(out).has_parent_path()) fs::create_directories(fs::path(out).parent_path());
+  // -o names one PNG file when it ends in an image extension and is not a folder already;
+  // otherwise it is the folder the outputs go to.
+  std::error_code ec;
+  const bool names_file = is_image(out) && !fs::is_directory(out, ec);
+  if (names_file) {
+    std::string e = fs::path(out).extension().string();
+    std::transform(e.begin(), e.end(), e.begin(), ::tolower);
+    if (e != ".png")
+      throw Error("-o " + out + ": outputs are RGBA PNG files; name the file .png, or give a folder", ErrorKind::Usage);
+    if (inputs.size() > 1)
+      throw Error("-o " + out + " names one file, but there are " + std::to_string(inputs.size()) +
+                  " inputs; give a folder", ErrorKind::Usage);
+  } else if (fs::exists(out, ec) && !fs::is_directory(out, ec)) {
+    throw Error("-o " + out + ": exists and is not a folder", ErrorKind::Usage);
+  }
+  const fs::path folder = names_file ? fs::path(out).parent_path() : fs::path(out);
+  if (!folder.empty() && !fs::is_directory(folder, ec) && !fs::create_directories(folder, ec))
+    throw Error("-o " + out + ": cannot create the folder " + folder.string() + ": " + ec.message());
   std::set<std::string> used;
   for (const auto& in : inputs) {
     std::string dst = out;
-    if (!single) {
+    if (!names_file) {
       std::string stem = fs::path(in).stem().string(), name = stem + ".png";
       for (int k = 1; used.count(name); ++k) name = stem + "_" + std::to_string(k) + ".png";
       used.insert(name);
       dst = (fs::path(out) / name).string();
     }
-    std::error_code ec;
     if (fs::exists(dst, ec) && fs::exists(in, ec) && fs::equivalent(dst, in, ec)) {
       plan.errors.push_back(in + ": the output would overwrite the input; choose another -o");
       continue;
