@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 #include <cmath>
+#include <numeric>
 #include <sstream>
 
 #include "internal.h"
@@ -244,7 +245,8 @@ Tensor dihedral(const Tensor& src, int t, bool inverse) {
 
 // The network over `pad` [1, H + 2m, W + 2m, 4] in tiles of up to `tile` output pixels; each input
 // tile carries the margin, so the seams are exact. Returns [1, H, W, 4] on the host.
-Tensor Upscaler::run_tiles(const Tensor& pad, int64_t H, int64_t W, int tile) const {
+Tensor Upscaler::run_tiles(const Tensor& pad, int64_t H, int64_t W, int tile,
+                           const std::function<void(size_t, size_t)>& on_batch) const {
   const int m = cfg_.margin();
   const int64_t PW = W + 2 * m;
   const Device dev = arena_.device();
@@ -276,6 +278,7 @@ Tensor Upscaler::run_tiles(const Tensor& pad, int64_t H, int64_t W, int tile) co
         std::copy(y.data<float>() + ((i * th + r) * tw) * 4, y.data<float>() + ((i * th + r) * tw + tw) * 4,
                   out.data<float>() + ((y0 + r) * W + x0) * 4);
     }
+    if (on_batch) on_batch(b + size_t(nb), origins.size());
   }
   return out;
 }
@@ -291,9 +294,21 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, const UpscaleOptions&
   std::vector<double> v(img.rgba.size());
   for (size_t k = 0; k < v.size(); ++k) v[k] = img.rgba[k] / 255.0;
   Tensor cur = Tensor::from_vector(v, {1, img.height, img.width, 4});
+  // Progress: the work of a pass is about its output's area, each of the ensemble's runs alike.
+  auto pass_size = [factor](int64_t n) { return std::max<int64_t>(1, std::llround(double(n) * factor)); };
+  std::vector<double> pass_work;
+  for (int64_t h = img.height, w = img.width; int(pass_work.size()) < opt.passes;)
+    h = pass_size(h), w = pass_size(w), pass_work.push_back(double(h) * double(w) * (opt.ensemble ? 8 : 1));
+  const double total_work = std::accumulate(pass_work.begin(), pass_work.end(), 0.0);
+  double work_done = 0;
   for (int pass = 0; pass < opt.passes; ++pass) {
-    const int64_t H = std::max<int64_t>(1, std::llround(double(cur.size(1)) * factor));
-    const int64_t W = std::max<int64_t>(1, std::llround(double(cur.size(2)) * factor));
+    const int64_t H = pass_size(cur.size(1)), W = pass_size(cur.size(2));
+    const int runs = opt.ensemble ? 8 : 1;
+    int run = 0;  // of the ensemble's eight
+    const auto on_batch = [&](size_t done, size_t tiles) {
+      if (opt.progress)
+        opt.progress((work_done + pass_work[size_t(pass)] * (double(run) + double(done) / double(tiles)) / runs) / total_work);
+    };
     // premultiply, then interpolate: resampling straight RGBA would pull the hidden colour of
     // transparent pixels into the edges
     const Tensor pm = premultiply(cur);
@@ -315,11 +330,11 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, const UpscaleOptions&
     }
     Tensor out;
     if (!opt.ensemble) {
-      out = run_tiles(pad, HS, WS, tile);
+      out = run_tiles(pad, HS, WS, tile, on_batch);
     } else {  // the mean over the eight flips and transposes, each undone on the output
       out = Tensor::zeros({1, HS, WS, 4});
-      for (int t = 0; t < 8; ++t) {
-        const Tensor o = dihedral(run_tiles(dihedral(pad, t, false), t & 4 ? WS : HS, t & 4 ? HS : WS, tile), t, true);
+      for (int t = 0; t < 8; ++t, ++run) {
+        const Tensor o = dihedral(run_tiles(dihedral(pad, t, false), t & 4 ? WS : HS, t & 4 ? HS : WS, tile, on_batch), t, true);
         float* d = out.data<float>();
         const float* q = o.data<float>();
         for (int64_t k = 0; k < out.numel(); ++k) d[k] += q[k] * 0.125f;
@@ -335,6 +350,7 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, const UpscaleOptions&
       out = crop;
     }
     cur = unpremultiply(out);
+    work_done += pass_work[size_t(pass)];
   }
   Sprite s;
   s.width = int(cur.size(2)), s.height = int(cur.size(1)), s.name = img.name;

@@ -109,6 +109,27 @@ TEST(Upscaler, TilesHaveExactSeams) {
   }
 }
 
+TEST(Upscaler, ReportsItsProgressTileByTileAcrossPassesAndTheEnsemble) {
+  const Upscaler model = busy(blocks(), 4);
+  const Sprite img = art(45, 37, 1);
+  for (bool ensemble : {false, true}) {
+    std::vector<double> seen;
+    const Sprite with = model.upscale(img, 1.75, {.passes = 2, .tile = 17, .ensemble = ensemble,
+                                                  .progress = [&](double f) { seen.push_back(f); }});
+    // 45x37 -> 79x65 -> 138x114 in tiles of 16x16 (whole 2x2 blocks): 5x5 tiles then 9x8, 16 a batch
+    EXPECT_EQ(seen.size(), size_t(ensemble ? 8 : 1) * (2 + 5)) << "one report per batch of tiles";
+    ASSERT_FALSE(seen.empty());
+    for (size_t k = 1; k < seen.size(); ++k) EXPECT_GT(seen[k], seen[k - 1]) << "report " << k;
+    EXPECT_GT(seen.front(), 0.0);
+    EXPECT_NEAR(seen.back(), 1.0, 1e-12);
+    // the first pass is about a quarter of the work (79*65 of 79*65 + 138*114 pixels)
+    const size_t first_pass_end = size_t(ensemble ? 8 * 2 : 2) - 1;
+    EXPECT_NEAR(seen[first_pass_end], 79.0 * 65 / (79.0 * 65 + 138.0 * 114), 1e-9);
+    const Sprite without = model.upscale(img, 1.75, {.passes = 2, .tile = 17, .ensemble = ensemble});
+    EXPECT_EQ(with.rgba, without.rgba) << "reporting changes nothing";
+  }
+}
+
 TEST(Upscaler, TransparentPixelsLeaveNoColourFringe) {
   // A red square on a transparent background whose hidden colour is bright green: interpolating
   // straight RGBA would pull green into the edge; premultiplied colour cannot.

@@ -11,6 +11,7 @@
 // bleed colour into edges.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct UpscaleOptions {
                              // always, colour where that pixel is opaque or empty), so shrinking
                              // the result by area averaging gives the input back (to 8-bit
                              // rounding); pixels kept flat stay exact. Other factors: no effect.
+  // Called after each batch of tiles with the fraction of the image's work done (passes and the
+  // ensemble's eight runs included), for a progress line on large images.
+  std::function<void(double)> progress = nullptr;
 };
 
 class Upscaler {
@@ -78,7 +82,9 @@ class Upscaler {
   const ParamArena& params() const { return arena_; }
 
  private:
-  Tensor run_tiles(const Tensor& pad, int64_t H, int64_t W, int tile) const;
+  // on_batch(tiles done, tiles): after each batch of tiles
+  Tensor run_tiles(const Tensor& pad, int64_t H, int64_t W, int tile,
+                   const std::function<void(size_t, size_t)>& on_batch = {}) const;
   UpscalerConfig cfg_;
   ParamArena arena_;
   Precision precision_ = Precision::FP32;

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cli/args.h"
+#include "cli/progress.h"
 #include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
 #include "pixelart/metrics.h"
@@ -98,13 +99,16 @@ int run_eval(const std::vector<std::string>& argv) {
   }
   std::map<std::string, SpriteMetrics> results;
   std::vector<Worst> worst;
-  for (const auto& fam : families) {
+  Progress progress("eval");
+  for (size_t fi = 0; fi < families.size(); ++fi) {
+    const std::string& fam = families[fi];
     if (fam != "clean" && fam != "original" && fam != "hard" && fam != "outside")
       throw Error("eval: unknown family '" + fam + "' (clean, original, hard, outside)", ErrorKind::Usage);
     const DamageConfig cfg = fam == "outside" ? outside_render() : DamageConfig::preset(fam == "clean" ? "none" : fam);
     Synthesizer synth(held, S, cfg, dev);
     SpriteMetrics m;
     for (int b = 0; b < n; b += batch) {
+      progress.update((double(fi) + double(b) / n) / double(families.size()), fam);
       const int nb = std::min(batch, n - b);
       Tensor x, t;
       synth.generate(seed, uint64_t(b), nb, &x, &t);
@@ -145,6 +149,8 @@ int run_eval(const std::vector<std::string>& argv) {
     }
     results[fam] = m;
   }
+  progress.update(1.0);
+  progress.finish();
   if (a.has("json")) {
     std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"samples_per_family\": %d, \"seed\": %llu, \"families\": {",
                 json_escape(model_path).c_str(), json_escape(a.get("data", "")).c_str(), n, (unsigned long long)seed);

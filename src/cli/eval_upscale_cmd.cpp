@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "cli/args.h"
+#include "cli/progress.h"
 #include "pixelart/image_io.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/train.h"
@@ -152,8 +153,13 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
   std::map<int, std::map<std::string, Score>> scores;
   double model_seconds = 0, megapixels = 0;
   std::vector<Sprite> sheet;
-  for (int f : factors) {
+  Progress progress("eval-upscale");
+  for (size_t fi = 0; fi < factors.size(); ++fi) {
+    const int f = factors[fi];
     for (size_t i = 0; i < refs.size(); ++i) {
+      char detail[64];
+      std::snprintf(detail, sizeof detail, "x%d %zu/%zu", f, i + 1, refs.size());
+      progress.update(double(fi * refs.size() + i) / double(factors.size() * refs.size()), detail);
       const Sprite& ref = refs[i];
       const Sprite small = resize_with(ref, ref.width / f, ref.height / f, cv::INTER_AREA);
       const Sprite bic = resize_with(small, ref.width, ref.height, cv::INTER_CUBIC);
@@ -175,6 +181,8 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       }
     }
   }
+  progress.update(1.0);
+  progress.finish();
   if (a.has("json")) {
     std::printf("{\"images\": %zu, \"crop\": %d, \"back_projection\": %s, \"megapixels_per_s\": %.3f, ", refs.size(), crop_size,
                 a.has("no-back-projection") ? "false" : "true", megapixels / model_seconds);

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "cli/args.h"
+#include "cli/progress.h"
 #include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
 #include "pixelart/postprocess.h"
@@ -217,7 +218,7 @@ int run_restore(const std::vector<std::string>& argv) {
   };
   int restored = 0;
   std::vector<Sprite> sheet;
-  const bool progress = ::isatty(2) && jobs.size() > size_t(batch);  // a progress line on terminals only
+  Progress progress("restore", Progress::stderr_is_terminal() && jobs.size() > size_t(batch));
   const auto t0 = std::chrono::steady_clock::now();
   std::future<std::vector<Decoded>> next;
   std::future<Written> writing;
@@ -258,10 +259,11 @@ int run_restore(const std::vector<std::string>& argv) {
     }
     collect();  // the previous batch's sprites are written before this one's start
     writing = writer.submit([&finish, g = std::move(groups), c = std::move(cur)]() mutable { return finish(std::move(g), std::move(c)); });
-    if (progress) std::fprintf(stderr, "\rrestored %zu/%zu", std::min(jobs.size(), nb), jobs.size());
+    progress.update(double(std::min(jobs.size(), nb)) / double(jobs.size()),
+                    std::to_string(std::min(jobs.size(), nb)) + "/" + std::to_string(jobs.size()));
   }
   collect();
-  if (progress) std::fprintf(stderr, "\n");
+  progress.finish();
   if (a.has("sheet") && !sheet.empty()) write_png(a.get("sheet", ""), make_contact_sheet(sheet, 8, 128));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& e : errors) std::fprintf(stderr, "pixelart restore: error: %s\n", e.c_str());

@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "cli/args.h"
+#include "cli/progress.h"
 #include "pixelart/autograd.h"
 #include "pixelart/files.h"
 #include "pixelart/image_io.h"
@@ -21,18 +22,6 @@
 #include "pixelart/train.h"
 
 namespace pixelart::cli {
-namespace {
-
-std::string hms(double s) {
-  char b[32];
-  const int t = int(s);
-  if (t >= 3600) std::snprintf(b, sizeof b, "%dh%02dm", t / 3600, t / 60 % 60);
-  else std::snprintf(b, sizeof b, "%dm%02ds", t / 60, t % 60);
-  return b;
-}
-
-}  // namespace
-
 // Images named by --data for the upscaler: image files and folders of them, comma-separated.
 std::vector<Sprite> load_images(const std::string& spec) {
   std::vector<Sprite> out;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cli/args.h"
+#include "cli/progress.h"
 #include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
 #include "pixelart/postprocess.h"
@@ -95,14 +96,19 @@ int run_upscale(const std::vector<std::string>& argv) {
   int done = 0;
   const int skipped = plan.skipped;
   const auto t0 = std::chrono::steady_clock::now();
-  const bool progress = ::isatty(2);  // a progress line on terminals only
+  Progress progress("upscale");
+  const double n = double(plan.jobs.size());
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
     const auto& [in, dst] = plan.jobs[i];
+    const std::string detail = std::to_string(i + 1) + "/" + std::to_string(plan.jobs.size()) + " " + fs::path(in).filename().string();
+    progress.update(double(i) / n, detail);
     try {
       Sprite img = read_image(in);
       Sprite result;
       if (model) {
-        result = model->upscale(img, factor, {passes, tile, a.has("ensemble"), !a.has("no-back-projection")});
+        // within an image too: one large painting is minutes of tiles on a CPU
+        result = model->upscale(img, factor, {passes, tile, a.has("ensemble"), !a.has("no-back-projection"),
+                                              [&](double f) { progress.update((double(i) + f) / n, detail); }});
       } else {
         if (restorer) {  // damaged sprite -> pixel-perfect sprite first
           const int s = restorer->config().scale();
@@ -122,14 +128,12 @@ int run_upscale(const std::vector<std::string>& argv) {
       }
       write_png(dst, result);
       ++done;
-      if (progress)
-        std::fprintf(stderr, "\r%zu/%zu %s: %dx%d -> %dx%d        ", i + 1, plan.jobs.size(), fs::path(in).filename().c_str(),
-                     img.width, img.height, result.width, result.height);
     } catch (const Error& e) {
       errors.push_back(e.what());
     }
   }
-  if (progress) std::fprintf(stderr, "\n");
+  progress.update(1.0, std::to_string(plan.jobs.size()) + "/" + std::to_string(plan.jobs.size()));
+  progress.finish();
   for (const auto& e : errors) std::fprintf(stderr, "pixelart upscale: error: %s\n", e.c_str());
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("upscaled %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s, %s on %s\n", done, skipped,

@@ -1,0 +1,34 @@
+// src/cli/progress.h — one progress line on stderr for long work (restore, upscale, eval,
+// eval-upscale), redrawn in place, on terminals only, so that logs and pipes stay clean:
+//   upscale [#########...............]  37%  2/5 bigart.png  1m02s left
+#pragma once
+#include <chrono>
+#include <string>
+
+namespace pixelart::cli {
+
+// "0m42s", "1h05m": the time-left figure of the progress lines and the trainer's.
+std::string hms(double seconds);
+
+class Progress {
+ public:
+  // Draws nothing unless `enabled` (by default: stderr is a terminal).
+  explicit Progress(std::string what, bool enabled = stderr_is_terminal());
+  // `fraction`: of all the work, in [0, 1]; `detail`: what is under way. Redraws at most ten
+  // times a second, and always at 1.
+  void update(double fraction, const std::string& detail = "");
+  // Ends the line (once something was drawn), so what follows starts on its own line.
+  void finish();
+  ~Progress() { finish(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  static bool stderr_is_terminal();
+
+ private:
+  std::string what_;
+  bool enabled_, drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace pixelart::cli
