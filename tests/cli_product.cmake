@@ -42,6 +42,27 @@ if(NOT bf16_config MATCHES "\"precision\": \"bf16\"")
 endif()
 run(2 train restore --widths 4,8,8,8 --precision fp16 --batch 2 --steps 1 --data gen:40 --out ${WORK}/fp16 --device cpu)
 
+# Ctrl-C while training: the step under way finishes, the run is saved (checkpoint, model), the
+# exit code is 130 (128 + SIGINT), and --resume goes on from that step.
+find_program(TIMEOUT timeout)
+if(TIMEOUT)
+  execute_process(COMMAND ${TIMEOUT} --preserve-status -s INT 5 ${BIN} train restore --widths 4,8,8,8 --batch 2
+                          --steps 1000000 --log-every 1000 --data gen:40 --out ${WORK}/intr --device cpu
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 130 OR NOT err MATCHES "interrupted \\(Ctrl-C\\) at step ([0-9]+) of 1000000: saving the run; go on with `pixelart train restore [^`]* --resume [^ ]*/intr/checkpoint.safetensors`")
+    message(FATAL_ERROR "Ctrl-C during training: exit ${rc} (expected 130), or no word of the saved run:\n${err}")
+  endif()
+  set(stopped_at ${CMAKE_MATCH_1})
+  need(${WORK}/intr/model.safetensors)
+  need(${WORK}/intr/checkpoint.safetensors)
+  math(EXPR go_to "${stopped_at} + 2")
+  run(0 train restore --widths 4,8,8,8 --batch 2 --steps ${go_to} --log-every 1 --data gen:40 --out ${WORK}/intr --device cpu
+        --resume ${WORK}/intr/checkpoint.safetensors)
+  if(NOT last_out MATCHES "resumed at step ${stopped_at}\\)")
+    message(FATAL_ERROR "the interrupted run did not resume at step ${stopped_at}: ${last_out}")
+  endif()
+endif()
+
 run(0 synth --data gen:8 -n 3 -o ${WORK}/pairs --device cpu)
 file(MAKE_DIRECTORY ${WORK}/in)
 file(COPY ${WORK}/pairs/00000_input.png ${WORK}/pairs/00001_input.png DESTINATION ${WORK}/in)

@@ -41,7 +41,8 @@ common options:
   -h, --help               this text; `pixelart COMMAND --help`: the command's options
 
 exit codes: 0 ok, 1 runtime error, 2 usage error, 3 no usable GPU for --device cuda,
-            4 bad input file, 5 batch finished with some failed inputs
+            4 bad input file, 5 batch finished with some failed inputs,
+            130 train stopped by Ctrl-C (143: SIGTERM) after saving the run
 )";
 
 constexpr const char* kInfoUsage = R"(usage: pixelart info

@@ -3,6 +3,8 @@
 // curves, checkpoints and --resume, and the exported model.
 #include <unistd.h>
 
+#include <csignal>
+
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -69,12 +71,35 @@ void refuse_init_leak(const TrainConfig& cfg, Count leaked) {
                 ErrorKind::Usage);
   std::fprintf(stderr, "warning: %s; --holdout 0 trains on them: figures on its held-out data no longer hold\n", what.c_str());
 }
+
+// Ctrl-C (SIGINT) or SIGTERM during training: the step under way finishes, the run is saved
+// (checkpoint, model, curves) and the command exits with 128 + the signal. The handler resets
+// itself, so a second Ctrl-C stops at once.
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+struct StopSignals {
+  struct sigaction old_int {}, old_term {};
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  }
+};
 }  // namespace
 
 constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--config FILE.json] [--resume CHECKPOINT] [--SETTING VALUE ...]
   trains a model: RUN/model.safetensors, checkpoint.safetensors (also a model: evaluate it while
   it trains), metrics.jsonl, curves.png, config.json and the held-out list (holdout.sprites or
   holdout.txt). Every setting is also a key of the JSON file of --config; flags override it.
+  Ctrl-C saves the run at the step under way (exit code 130) and prints the --resume line.
   --config F.json       settings from a JSON object
   --resume CKPT         continue a run where its checkpoint stopped (bit-exact on the CPU)
  both:
@@ -199,7 +224,8 @@ int run_train(const std::vector<std::string>& argv) {
   const bool tty = ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
   const int64_t first = trainer->steps_done();
-  while (trainer->steps_done() < cfg.steps) {
+  const StopSignals stop_signals;
+  while (trainer->steps_done() < cfg.steps && !g_stop_signal) {
     const int64_t next = trainer->steps_done() + 1;
     const bool log_now = next % cfg.log_every == 0 || next == cfg.steps || next == first + 1;
     StepLog log;
@@ -220,7 +246,7 @@ int run_train(const std::vector<std::string>& argv) {
                    std::string(size_t(width - filled), '.').c_str(), log.loss, cfg.batch / per_step, log.lr,
                    hms(per_step * double(cfg.steps - log.step)).c_str(), tty ? "   " : "\n");
     }
-    if (trainer->steps_done() % cfg.checkpoint_every == 0 || trainer->steps_done() == cfg.steps) {
+    if (trainer->steps_done() % cfg.checkpoint_every == 0 || trainer->steps_done() == cfg.steps || g_stop_signal) {
       trainer->save_checkpoint(cfg.out + "/checkpoint.safetensors", {{"held_out", held_record}});
       std::vector<Series> shown;
       for (const auto& s : curves)
@@ -229,6 +255,19 @@ int run_train(const std::vector<std::string>& argv) {
     }
   }
   if (tty) std::fprintf(stderr, "\n");
+  const int stopped_by = g_stop_signal;
+  if (stopped_by) {
+    std::string go_on = "pixelart train";  // this command without its --resume
+    for (size_t i = 0; i < argv.size(); ++i) {
+      if (argv[i] == "--resume") ++i;
+      else if (argv[i].rfind("--resume=", 0) != 0) go_on += " " + argv[i];
+    }
+    if (trainer->steps_done() == first)  // before the first step: the run as it stands
+      trainer->save_checkpoint(cfg.out + "/checkpoint.safetensors", {{"held_out", held_record}});
+    std::fprintf(stderr, "interrupted (%s) at step %lld of %lld: saving the run; go on with `%s --resume %s/checkpoint.safetensors`\n",
+                 stopped_by == SIGINT ? "Ctrl-C" : "SIGTERM", (long long)trainer->steps_done(), (long long)cfg.steps,
+                 go_on.c_str(), cfg.out.c_str());
+  }
   std::map<std::string, std::string> meta{{"command", command}, {"train_config", cfg.to_json()},
                                           {"steps", std::to_string(trainer->steps_done())}, {"held_out", held_record}};
   if (cfg.task == "upscale") {  // held-out figure: the model against its own starting point, bicubic
@@ -262,7 +301,7 @@ int run_train(const std::vector<std::string>& argv) {
   const std::string model_file = cfg.out + "/model.safetensors";
   trainer->export_model(model_file, meta);
   std::fprintf(stderr, "wrote %s, checkpoint.safetensors, metrics.jsonl, curves.png, config.json\n", model_file.c_str());
-  return kExitOk;
+  return stopped_by ? 128 + stopped_by : kExitOk;
 }
 
 }  // namespace pixelart::cli
