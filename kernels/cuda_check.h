@@ -6,7 +6,11 @@
 #include <string>
 
 #if defined(PIXELART_CUDA_EMULATION)
-#include "cuda_emu.h"  // the tests' CPU emulation of the runtime (tests/cuda_emu): no cuDNN, no cuBLAS
+// the tests' CPU emulation of the runtime (tests/cuda_emu); cuDNN's and cuBLAS's headers are the
+// real ones, their calls that need a GPU are emulated (tests/cuda_emu/cuda_emu_dnn.cpp)
+#include "cuda_emu.h"
+#include <cublas_v2.h>
+#include <cudnn.h>
 #else
 #include <cublas_v2.h>
 #include <cuda_runtime.h>

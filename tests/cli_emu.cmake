@@ -2,8 +2,9 @@
 # src/'s CUDA paths and kernels/*.cu on the CPU, and what a user gets from them is byte for byte
 # what `--device cpu` gives. Under the emulation the float arithmetic of inference is the same
 # code on both sides (the hand-written kernels share their per-element math with the CPU loops,
-# and cuDNN and cuBLAS are stood in for by the CPU's), so any difference is a bug in the CUDA
-# path: a wrong index, size, copy or dispatch. Both trainers also run and resume here; their
+# and the emulated cuDNN and cuBLAS compute with the CPU's convolution and GEMM once they have
+# read what the calls describe), so any difference is a bug in the CUDA path: a wrong index,
+# size, copy, dispatch, descriptor or library argument. Both trainers also run and resume here; their
 # figures are compared with the CPU's in pixelart_emu_tests (reductions sum in another order).
 # cmake -DBIN=pixelart_emu -DSRC=source dir -DWORK=dir -P cli_emu.cmake
 file(REMOVE_RECURSE ${WORK})

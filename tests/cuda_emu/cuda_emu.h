@@ -15,14 +15,19 @@
 //   - PIXELART_EMU_ORDER=reverse runs blocks, and threads between barriers, last first.
 // __shared__ memory is per block. Device memory (cuda::alloc) is a mapping per allocation,
 // poisoned with 0xff bytes (NaN for floats) as cudaMalloc promises no contents, with a guard page
-// right after the buffer and closed to the host outside kernels, copies and the cuDNN/cuBLAS
-// stand-ins: a kernel running off its buffer and host code dereferencing device memory both
-// fault, and the fault handler says which.
+// right after the buffer and closed to the host outside kernels, copies and the emulated cuDNN
+// and cuBLAS calls: a kernel running off its buffer and host code dereferencing device memory
+// both fault, and the fault handler says which.
+// cuDNN and cuBLAS: conv_cudnn.cu and gemm_cublas.cu are compiled too, against the real headers;
+// cuDNN's descriptors are libcudnn's own, and the library calls that need a GPU are emulated by
+// what the libraries document (cuda_emu_dnn.cpp, tested against hand-computed results on layouts
+// the project does not use in test_emu_dnn.cpp).
 //
-// What it is not: the GPU. cuDNN and cuBLAS are stood in for by the CPU implementations
-// (cuda_emu_dnn.cpp), device libm (sinf, expf) is the host's, a block's threads run one after
-// another (races show only where the two orders differ; the memory model is not tested), and a
-// host pointer passed to a kernel is not caught. The real thing is tools/gpu_check.sh on a GPU.
+// What it is not: the GPU. The emulated cuDNN and cuBLAS compute with the CPU's arithmetic and
+// know only what their documentation says (not what a real algorithm does with an edge case),
+// device libm (sinf, expf) is the host's, a block's threads run one after another (races show
+// only where the two orders differ; the memory model is not tested), and a host pointer passed
+// to a kernel is not caught. The real thing is tools/gpu_check.sh on a GPU.
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -37,14 +42,12 @@
 // One copy per OS thread, and each OS thread runs one block at a time: per block, as on the GPU.
 #define __shared__ static thread_local
 
-enum cudaError_t : int {  // the runtime's values, for the errors a launch can report here
-  cudaSuccess = 0,
-  cudaErrorInvalidConfiguration = 9,
-  cudaErrorLaunchFailure = 719,
-};
-cudaError_t cudaGetLastError();
-const char* cudaGetErrorName(cudaError_t e);
-const char* cudaGetErrorString(cudaError_t e);
+// The toolkit's own declarations of the runtime API (its types and error codes; the qualifiers
+// above are already defined, so it keeps them), so that the real cudnn.h and cublas_v2.h can be
+// included beside this header. Of the runtime, the emulation defines what the project calls
+// outside cuda_context.cu: cudaGetLastError, cudaGetErrorName, cudaGetErrorString
+// (cuda_emu.cpp). Nothing links the CUDA runtime library.
+#include <cuda_runtime_api.h>
 
 namespace pixelart::emu {
 
@@ -65,7 +68,7 @@ void sync_block();  // __syncthreads()
 void shfl_down(void* value, int bytes, unsigned delta, unsigned mask);
 
 // Device memory (cuda::alloc): its own mapping per allocation with a guard page after it, closed
-// to the host except inside a DeviceAccess scope (kernels, copies, the cuDNN/cuBLAS stand-ins).
+// to the host except inside a DeviceAccess scope (kernels, copies, the emulated cuDNN/cuBLAS calls).
 void* device_alloc(size_t bytes);
 void device_free(void* p);
 struct DeviceAccess {
