@@ -2,6 +2,7 @@
 // margins and spacing, wrong tile sizes; XPM files; alpha components; de-duplication; the packed
 // set and its safetensors file, including malformed files.
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -174,6 +175,31 @@ TEST(Files, AppearWholeOrNotAtAll) {
   std::sort(names.begin(), names.end());
   EXPECT_EQ(names, (std::vector<std::string>{"list.txt", "taken"}));
   EXPECT_EQ(read(path), "abc\n");
+}
+
+// Ctrl-C (or SIGTERM) in the middle of a write: the program ends by the signal as it would have,
+// and the temporary file being written is gone (write_file_whole holds an InFlightFile on it);
+// a file no longer in flight stays.
+TEST(FilesDeathTest, AnInterruptedWriteLeavesNoTemporaryFile) {
+  namespace fs = std::filesystem;
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const fs::path dir = fs::path(::testing::TempDir()) / "interrupted";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  for (const int sig : {SIGINT, SIGTERM}) {
+    const std::string tmp = (dir / ("out.png.tmp" + std::to_string(sig))).string(), done = (dir / "done.tmp").string();
+    std::ofstream(tmp) << "half a PNG";
+    std::ofstream(done) << "written";
+    EXPECT_EXIT(
+        {
+          { const InFlightFile finished(done); }
+          const InFlightFile writing(tmp);
+          std::raise(sig);
+        },
+        ::testing::KilledBySignal(sig), "");
+    EXPECT_FALSE(fs::exists(tmp)) << "signal " << sig;
+    EXPECT_TRUE(fs::exists(done)) << "signal " << sig;
+  }
 }
 
 TEST(Safetensors, MalformedFilesAreClearErrorsNeverCrashes) {
