@@ -82,7 +82,12 @@ Sprite read_xpm(const std::string& path) {
       if (key != "c") continue;  // other visuals (m, g, s) are not needed
       if (value == "None" || value == "none") found = true;
       else if (value[0] == '#') {
-        const Rgb c = parse_rgb(value.size() == 13 ? "#" + value.substr(1, 2) + value.substr(5, 2) + value.substr(9, 2) : value);
+        Rgb c;
+        try {
+          c = parse_rgb(value.size() == 13 ? "#" + value.substr(1, 2) + value.substr(5, 2) + value.substr(9, 2) : value);
+        } catch (const Error&) {  // parse_rgb's own message is for a flag: this one names the file and line
+          throw bad(cl, "colour '" + value + "' is not #rgb, #rrggbb, #rrrrggggbbbb or None");
+        }
         rgba = {c.r, c.g, c.b, 255};
         found = true;
       } else {

@@ -41,6 +41,12 @@ if(NOT bf16_config MATCHES "\"precision\": \"bf16\"")
   message(FATAL_ERROR "the bf16 run's config.json does not say bf16: ${bf16_config}")
 endif()
 run(2 train restore --widths 4,8,8,8 --precision fp16 --batch 2 --steps 1 --data gen:40 --out ${WORK}/fp16 --device cpu)
+# A bad setting in a --config file: the message names the setting and the file.
+file(WRITE ${WORK}/bad_config.json "{\"schedule\": \"linear\"}")
+run(2 train restore --config ${WORK}/bad_config.json --steps 1 --data gen:40 --out ${WORK}/badcfg --device cpu)
+if(NOT last_out MATCHES "--schedule must be [^\n]*\\(settings from --config [^ ]*/bad_config.json and the flags\\)")
+  message(FATAL_ERROR "a bad setting from --config did not name the file: ${last_out}")
+endif()
 
 # Ctrl-C while training: the step under way finishes, the run is saved (checkpoint, model), the
 # exit code is 130 (128 + SIGINT), and --resume goes on from that step.

@@ -98,6 +98,16 @@ TEST(Xpm, MalformedFilesNameTheFileAndLine) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find(path + ":4"), std::string::npos) << e.what();
   }
+  // a colour that is not hex (found by fuzzing: the message named neither the file nor the line)
+  std::ofstream(path) << "/* XPM */\n\"2 1 1 1\",\n\"a c #00f*00\",\n\"aa\"\n";
+  try {
+    read_xpm(path);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find(path + ":3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("#00f*00"), std::string::npos) << e.what();
+  }
   EXPECT_THROW(read_xpm(::testing::TempDir() + "/missing.xpm"), Error);
 }
 

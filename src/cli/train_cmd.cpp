@@ -154,7 +154,12 @@ int run_train(const std::vector<std::string>& argv) {
   for (const auto& [k, v] : cfg.items())
     if (a.has(k)) cfg.set(k, a.get(k, ""));
   cfg.task = argv[0];
-  cfg.validate();
+  try {
+    cfg.validate();
+  } catch (const Error& e) {  // a setting may come from the file: say where to look
+    if (!a.has("config")) throw;
+    throw Error(std::string(e.what()) + " (settings from --config " + a.get("config", "") + " and the flags)", e.kind());
+  }
   const Device dev = parse_device(cfg.device);
   std::filesystem::create_directories(cfg.out);
   std::string command = "pixelart train";
