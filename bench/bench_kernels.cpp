@@ -63,6 +63,7 @@ std::pair<Tensor, Tensor> input_and_target(const Shape& x, const Shape& t, Devic
 // backward, AdamW.
 template <class Model>
 void time_model(benchmark::State& state, Model& model, const Tensor& x, const Tensor& t, const LossWeights& w, bool train, Device dev) {
+  reset_peak_tensor_bytes(dev);
   Adam opt(model.params(), AdamConfig{});
   for (auto _ : state) {
     if (!train) {
@@ -77,6 +78,9 @@ void time_model(benchmark::State& state, Model& model, const Tensor& x, const Te
     }
     synchronize(dev);
   }
+  // the most tensor storage live at once: model, optimizer state, inputs and activations (as
+  // torch.cuda.max_memory_allocated after reset_peak_memory_stats in tools/torch_peer.py)
+  state.counters["tensor_MB"] = double(tensor_bytes(dev).peak) / 1e6;
 }
 
 // The whole restorer, as training and restoration run it: forward at batch 1 and 256, and one

@@ -1,5 +1,7 @@
 // src/device.cpp — run-time device detection, --device parsing, and the error helper.
+#include <fstream>
 #include <sstream>
+#include <string>
 
 #include "internal.h"
 
@@ -73,5 +75,13 @@ Device parse_device(const std::string& s) {
 void synchronize(Device dev) {
   if (dev == Device::CUDA) PA_ON_CUDA(cuda::synchronize());
 }
+
+int64_t host_peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:   1234 kB"
+  return 0;
+}
+void reset_host_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
 }  // namespace pixelart

@@ -1,5 +1,6 @@
 // src/tensor.cpp — storage (RAII, per device), the tensor handle, explicit copies.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -42,6 +43,25 @@ int64_t shape_numel(const Shape& s) {
   return n;
 }
 
+namespace {
+// Tensor storage per device (tensor_bytes): bytes held now and the most held at once.
+struct ByteCounter {
+  std::atomic<int64_t> now{0}, peak{0};
+  void add(int64_t b) {
+    const int64_t n = now.fetch_add(b) + b;
+    for (int64_t p = peak.load(); n > p && !peak.compare_exchange_weak(p, n);) {
+    }
+  }
+};
+ByteCounter& counter(Device dev) {
+  static ByteCounter c[2];
+  return c[dev == Device::CPU ? 0 : 1];
+}
+}  // namespace
+
+TensorBytes tensor_bytes(Device dev) { return {counter(dev).now.load(), counter(dev).peak.load()}; }
+void reset_peak_tensor_bytes(Device dev) { counter(dev).peak.store(counter(dev).now.load()); }
+
 Storage::Storage(size_t b, Device dev) : bytes(b), device(dev) {
   if (dev == Device::CPU) {
     const size_t rounded = std::max<size_t>(64, (b + 63) / 64 * 64);
@@ -50,8 +70,10 @@ Storage::Storage(size_t b, Device dev) : bytes(b), device(dev) {
   } else {
     PA_ON_CUDA(ptr = cuda::alloc(b));
   }
+  counter(dev).add(int64_t(b));
 }
 Storage::~Storage() {
+  counter(device).add(-int64_t(bytes));
   if (device == Device::CPU) std::free(ptr);
 #if defined(PIXELART_WITH_CUDA)
   else cuda::free(ptr, bytes);

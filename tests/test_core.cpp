@@ -147,3 +147,42 @@ TYPED_TEST(Core, AdamMatchesTheFormulaWithDecayAndClipping) {
 
 }  // namespace
 }  // namespace pixelart::testing
+
+namespace pixelart::testing {
+namespace {
+
+// tensor_bytes counts the storage of live tensors (now, and the most at once since a reset);
+// host_peak_rss_bytes follows the process's resident peak and resets to what is resident.
+TEST(Memory, TensorBytesAndThePeakFollowAllocations) {
+  const TensorBytes before = tensor_bytes(Device::CPU);
+  reset_peak_tensor_bytes(Device::CPU);
+  {
+    const Tensor a = Tensor::zeros({1000, 250});  // 1 MB of f32
+    EXPECT_EQ(tensor_bytes(Device::CPU).now, before.now + 1000000);
+    {
+      const Tensor b = Tensor::zeros({500, 250});
+      EXPECT_EQ(tensor_bytes(Device::CPU).peak, before.now + 1500000);
+    }
+    EXPECT_EQ(tensor_bytes(Device::CPU).now, before.now + 1000000);
+    EXPECT_EQ(tensor_bytes(Device::CPU).peak, before.now + 1500000) << "the peak stays after b is freed";
+    reset_peak_tensor_bytes(Device::CPU);
+    EXPECT_EQ(tensor_bytes(Device::CPU).peak, before.now + 1000000) << "a reset brings the peak to what is live";
+  }
+  EXPECT_EQ(tensor_bytes(Device::CPU).now, before.now);
+}
+
+TEST(Memory, HostPeakRssRisesWithTouchedMemoryAndResets) {
+  reset_host_peak_rss();
+  const int64_t start = host_peak_rss_bytes();
+  if (start == 0) GTEST_SKIP() << "no /proc/self/status VmHWM here";
+  {
+    std::vector<char> big(size_t(64) << 20);
+    for (size_t i = 0; i < big.size(); i += 4096) big[i] = char(i);  // resident, page by page
+    EXPECT_GE(host_peak_rss_bytes(), start + (int64_t(60) << 20));
+  }
+  reset_host_peak_rss();  // the 64 MB are freed: the peak comes back down to what is resident
+  EXPECT_LT(host_peak_rss_bytes(), start + (int64_t(32) << 20));
+}
+
+}  // namespace
+}  // namespace pixelart::testing

@@ -35,13 +35,14 @@ INSTANTIATE_TEST_SUITE_P(Bench, ParityTest, ::testing::ValuesIn(op_catalogue(Cat
 TEST(Parity, ConvGradientsAddUpOverBackwardPassesAsOnTheCpu) {
   PA_SKIP_WITHOUT_CUDA();
   for (const bool relu : {true, false}) {
-    OpCase c;
+    OpCase c, upstream;
     c.inputs = {{{2, 6, 5, 3}, -1, 1}, {{4, 3, 3, 3}, -0.3, 0.3}, {{4}, -0.1, 0.1}};
+    upstream.inputs = {{{2, 6, 5, 4}, -1, 1}};  // the gradient flowing into y
     auto grads = [&](Device dev, int passes) {
       std::vector<Tensor> in = make_inputs(c, 7, DType::F32, dev);
       for (Tensor& t : in) t.set_requires_grad(true);
       for (int pass = 0; pass < passes; ++pass) {
-        const Tensor g = make_inputs(OpCase{.inputs = {{{2, 6, 5, 4}, -1, 1}}}, 100 + uint64_t(pass), DType::F32, dev)[0];
+        const Tensor g = make_inputs(upstream, 100 + uint64_t(pass), DType::F32, dev)[0];
         Tape tape;
         TapeScope scope(tape);
         tape.backward(weighted_sum(conv2d(in[0], in[1], in[2], {1, relu}), g));

@@ -62,7 +62,12 @@ class Upscaler(nn.Module):
         return h + x[:, :, m:x.shape[2] - m, m:x.shape[3] - m]
 
 
-def timed(fn, runs=30, warmup=5):
+def timed(fn, runs=30, warmup=5, memory=None, name=None):
+    """Median ms of fn over runs after warmup (CUDA events). With `memory` (a dict) and `name`,
+    also the most tensor memory live at once, model, optimizer state, inputs and activations
+    included, in MB (max_memory_allocated: bench_kernels.cpp's tensor_MB counter is the same)."""
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
     for _ in range(warmup):
         fn()
     torch.cuda.synchronize()
@@ -74,10 +79,12 @@ def timed(fn, runs=30, warmup=5):
         b.record()
         torch.cuda.synchronize()
         ms.append(a.elapsed_time(b))
+    if memory is not None:
+        memory[name] = torch.cuda.max_memory_allocated() / 1e6
     return statistics.median(ms)
 
 
-def time_steps(name, model, x, t, unit, results):
+def time_steps(name, model, x, t, unit, results, memory):
     """One training step (forward, MSE, backward, AdamW) in fp32, with TF32 allowed, and under bf16
     autocast: beside our fp32, _tf32 and _bf16 cases."""
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
@@ -92,26 +99,27 @@ def time_steps(name, model, x, t, unit, results):
     for suffix, tf32, autocast in (("", False, False), ("_tf32", True, False), ("_bf16", False, True)):
         torch.backends.cuda.matmul.allow_tf32 = tf32
         torch.backends.cudnn.allow_tf32 = tf32
-        ms = timed(lambda: step(autocast), runs=20)
+        ms = timed(lambda: step(autocast), runs=20, memory=memory, name=name + suffix)
         results[name + suffix] = ms
-        print(f"torch {name}{suffix}: {ms:.3f} ms, {x.shape[0] / ms * 1e3:.0f} {unit}/s")
+        print(f"torch {name}{suffix}: {ms:.3f} ms, {x.shape[0] / ms * 1e3:.0f} {unit}/s, {memory[name + suffix]:.0f} MB of tensors")
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
 
 
 def main():
     dev = torch.device("cuda")
-    results = {}
+    results, memory = {}, {}
     model = Restorer().to(dev).to(memory_format=torch.channels_last)
     gflop = 7.55
     for batch in (1, 256):
         x = torch.rand(batch, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
         with torch.no_grad():
-            ms = timed(lambda: model(x))
+            ms = timed(lambda: model(x), memory=memory, name=f"restorer_forward_b{batch}")
         results[f"restorer_forward_b{batch}"] = ms
-        print(f"torch restorer_forward_b{batch}: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s, {gflop * batch / ms:.1f} TFLOP/s")
+        print(f"torch restorer_forward_b{batch}: {ms:.3f} ms, {batch / ms * 1e3:.0f} images/s, {gflop * batch / ms:.1f} TFLOP/s, "
+              f"{memory[f'restorer_forward_b{batch}']:.0f} MB of tensors")
     x = torch.rand(64, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
-    time_steps("restorer_train_step_b64", model, x, torch.rand(64, 4, 16, 16, device=dev), "images", results)
+    time_steps("restorer_train_step_b64", model, x, torch.rand(64, 4, 16, 16, device=dev), "images", results, memory)
 
     deep = "32@3x7-4@3"  # UpscalerConfig::describe()
     for name, filters, kernels, s in (("64@9-32@5-4@5", (64, 32), (9, 5, 5), 1), ("64@7-64@5-64@3-4@1", (64, 64, 64), (7, 5, 3, 1), 1),
@@ -120,17 +128,19 @@ def main():
         up = Upscaler(filters, kernels, s).to(dev).to(memory_format=torch.channels_last)
         x = torch.rand(16, 4, 256, 256, device=dev).to(memory_format=torch.channels_last)
         with torch.no_grad():
-            ms = timed(lambda: up(x))
+            ms = timed(lambda: up(x), memory=memory, name=f"upscaler_{name}_forward_b16")
         out = 256 - 2 * up.m
         results[f"upscaler_{name}_forward_b16"] = ms
-        print(f"torch upscaler_{name}_forward_b16: {ms:.3f} ms, {16 * out * out / ms / 1e3:.1f} Mpx/s")
+        print(f"torch upscaler_{name}_forward_b16: {ms:.3f} ms, {16 * out * out / ms / 1e3:.1f} Mpx/s, "
+              f"{memory[f'upscaler_{name}_forward_b16']:.0f} MB of tensors")
         p = max(48, 2 * up.m + 32)  # as bench_kernels.cpp: 48 px patches, larger for deeper stacks
         x = torch.rand(256, 4, p, p, device=dev).to(memory_format=torch.channels_last)
         t = torch.rand(256, 4, p - 2 * up.m, p - 2 * up.m, device=dev)
-        time_steps(f"upscaler_{name}_train_step_b256", up, x, t, "patches", results)
+        time_steps(f"upscaler_{name}_train_step_b256", up, x, t, "patches", results, memory)
     if len(sys.argv) > 1:
         with open(sys.argv[1], "w") as f:
-            json.dump({"torch": torch.__version__, "gpu": torch.cuda.get_device_name(), "ms": results}, f, indent=1)
+            json.dump({"torch": torch.__version__, "gpu": torch.cuda.get_device_name(), "ms": results, "tensor_MB": memory}, f,
+                      indent=1)
 
 
 if __name__ == "__main__":

@@ -96,4 +96,19 @@ Device parse_device(const std::string& s);
 // Blocks until all queued device work is done (no-op on the CPU).
 void synchronize(Device dev);
 
+// Memory, for the benchmarks and the commands' summaries.
+// Tensor storage on a device: bytes held by live tensors now, and the most held at once since
+// the start or the last reset_peak_tensor_bytes (the figure PyTorch calls max_memory_allocated,
+// for tensors; scratch outside tensors, such as im2col buffers or cuDNN workspaces, is not in it).
+struct TensorBytes {
+  int64_t now = 0, peak = 0;
+};
+TensorBytes tensor_bytes(Device dev);
+void reset_peak_tensor_bytes(Device dev);
+// The process's peak resident memory (Linux VmHWM: everything, scratch and libraries included),
+// and resetting it to the current resident size (clear_refs 5), so that a phase of a run can be
+// measured on its own; 0 / no effect where the system does not say.
+int64_t host_peak_rss_bytes();
+void reset_host_peak_rss();
+
 }  // namespace pixelart

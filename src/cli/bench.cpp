@@ -19,8 +19,9 @@ constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--
        [--narrow] [--no-ref]
        pixelart bench synth [--device D] [--size 256] [--batch B] [--runs 5]
   forward: the median time of the restorer's forward pass on --batch inputs of --size pixels,
-           the production convolution (im2col + BLAS on the CPU, cuDNN on CUDA) beside the
-           direct-loop reference (on the CPU; --ref-runs of them, --no-ref skips it), in one run;
+           and the most tensor memory a pass holds, the production convolution (im2col + BLAS
+           on the CPU, cuDNN on CUDA) beside the direct-loop reference (on the CPU; --ref-runs
+           of them, --no-ref skips it), in one run;
            --narrow: the narrow CPU-training widths instead of the full-size model
   synth:   samples/s of each damage preset for --size inputs, batches of B (default 1024 on
            CUDA, 32 on the CPU)
@@ -66,20 +67,31 @@ int bench_forward(const std::vector<std::string>& argv) {
   const double gflop = double(cfg.forward_flops(size, size)) * batch / 1e9;
   std::printf("restorer %s forward, input %s, %.2f GFLOP per pass, device %s\n",
               cfg.describe().c_str(), x.describe().c_str(), gflop, to_string(dev));
-  std::printf("%-34s %10s %10s %10s %12s\n", "implementation", "median ms", "min ms", "runs", "GFLOP/s");
-  auto row = [&](const char* name, const std::vector<double>& ms) {
+  std::printf("%-34s %10s %10s %6s %9s %12s\n", "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
+  // Memory of a pass: the most tensor storage it held at once beyond the model and its input.
+  auto row = [&](const char* name, int warmup, int n) {
+    reset_peak_tensor_bytes(dev);
+    const int64_t before = tensor_bytes(dev).now;
+    const std::vector<double> ms = time_runs(warmup, n, dev, [&] { model.forward(x); });
     const double med = median(ms);
-    std::printf("%-34s %10.2f %10.2f %10zu %12.1f\n", name, med,
-                *std::min_element(ms.begin(), ms.end()), ms.size(), gflop / med * 1e3);
+    std::printf("%-34s %10.2f %10.2f %6zu %9.1f %12.1f\n", name, med, *std::min_element(ms.begin(), ms.end()), ms.size(),
+                gflop / med * 1e3, double(tensor_bytes(dev).peak - before) / 1e6);
     return med;
   };
-  const double fast = row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)",
-                          time_runs(2, runs, dev, [&] { model.forward(x); }));
-  if (dev == Device::CPU && !a.has("no-ref")) {
+  double ref = 0;
+  const bool with_ref = dev == Device::CPU && !a.has("no-ref");
+  if (with_ref) {
     model.set_conv_impl(ConvImpl::Reference);
-    const double ref = row("direct loops (reference)", time_runs(0, ref_runs, dev, [&] { model.forward(x); }));
-    std::printf("speed-up of production over reference: %.1fx\n", ref / fast);
+    ref = row("direct loops (reference)", 0, ref_runs);
+    model.set_conv_impl(ConvImpl::Auto);
   }
+  const double fast = row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)", 2, runs);
+  if (with_ref) std::printf("speed-up of production over reference: %.1fx\n", ref / fast);
+  std::printf("tensors MB: the most tensor storage a pass held at once beyond the model and its input (the\n"
+              "activations; %s);\nthe whole process peaked at %.0f MB resident\n",
+              dev == Device::CPU ? "the production convolution also keeps an im2col buffer of at most ~8 MB"
+                                 : "cuDNN's workspace is not a tensor",
+              double(host_peak_rss_bytes()) / 1e6);
   return kExitOk;
 }
 

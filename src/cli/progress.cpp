@@ -16,6 +16,14 @@ std::string hms(double s) {
   return b;
 }
 
+std::string peak_memory(Device dev) {
+  char b[96];
+  const int n = std::snprintf(b, sizeof b, "peak memory %.0f MB", double(host_peak_rss_bytes()) / 1e6);
+  if (dev == Device::CUDA)
+    std::snprintf(b + n, sizeof b - size_t(n), ", %.0f MB of tensors on cuda", double(tensor_bytes(dev).peak) / 1e6);
+  return b;
+}
+
 bool Progress::stderr_is_terminal() { return ::isatty(2) != 0; }
 
 Progress::Progress(std::string what, bool enabled)

@@ -5,10 +5,16 @@
 #include <chrono>
 #include <string>
 
+#include "pixelart/tensor.h"
+
 namespace pixelart::cli {
 
 // "0m42s", "1h05m": the time-left figure of the progress lines and the trainer's.
 std::string hms(double seconds);
+
+// "peak memory 1360 MB" (the process's resident peak), with ", 2100 MB of tensors on cuda" on a
+// GPU: the commands' summaries end with it, so a user sees what a batch or a run needed.
+std::string peak_memory(Device dev);
 
 class Progress {
  public:

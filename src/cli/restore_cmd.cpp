@@ -268,9 +268,9 @@ int run_restore(const std::vector<std::string>& argv) {
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& e : errors) std::fprintf(stderr, "pixelart restore: error: %s\n", e.c_str());
   std::printf("restored %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s (%.1f images/s) "
-              "with %s on %s\n",
+              "with %s on %s; %s\n",
               restored, skipped, errors.size(), s, restored / std::max(s, 1e-9), fs::path(model_path).filename().c_str(),
-              to_string(dev));
+              to_string(dev), peak_memory(dev).c_str());
   if (!errors.empty()) return restored + skipped > 0 ? kExitPartial : kExitBadInput;
   return kExitOk;
 }

@@ -305,7 +305,8 @@ int run_train(const std::vector<std::string>& argv) {
   }
   const std::string model_file = cfg.out + "/model.safetensors";
   trainer->export_model(model_file, meta);
-  std::fprintf(stderr, "wrote %s, checkpoint.safetensors, metrics.jsonl, curves.png, config.json\n", model_file.c_str());
+  std::fprintf(stderr, "wrote %s, checkpoint.safetensors, metrics.jsonl, curves.png, config.json; %s\n", model_file.c_str(),
+               peak_memory(dev).c_str());
   return stopped_by ? 128 + stopped_by : kExitOk;
 }
 

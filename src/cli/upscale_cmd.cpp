@@ -136,9 +136,9 @@ int run_upscale(const std::vector<std::string>& argv) {
   progress.finish();
   for (const auto& e : errors) std::fprintf(stderr, "pixelart upscale: error: %s\n", e.c_str());
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("upscaled %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s, %s on %s\n", done, skipped,
+  std::printf("upscaled %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s, %s on %s; %s\n", done, skipped,
               errors.size(), s, mode.empty() ? model_name.c_str() : (mode == "nearest" ? (edges == "smooth" ? "pixel-art scaling" : "nearest neighbour") : model_name.c_str()),
-              to_string(dev));
+              to_string(dev), peak_memory(dev).c_str());
   if (!errors.empty()) return done + skipped > 0 ? kExitPartial : kExitBadInput;
   return kExitOk;
 }
