@@ -178,7 +178,35 @@ cudnnStatus_t describe(const char* call, cudnnHandle_t h, cudnnTensorDescriptor_
   p->flip = c.mode == CUDNN_CONVOLUTION;
   return CUDNN_STATUS_SUCCESS;
 }
-cudnnStatus_t check_workspace(const char* call, Op op, int algo, const Problem& p, void* ws, size_t bytes) {
+// The algorithms the search offers for each call, fastest first, each with whether it is
+// deterministic: forward ones all are; backward data and filter list non-deterministic ones ahead.
+struct Offered {
+  int algo;
+  bool deterministic;
+};
+const std::vector<Offered>& offered(Op op) {
+  static const std::vector<Offered> forward{{CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, true},
+                                            {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, true},
+                                            {CUDNN_CONVOLUTION_FWD_ALGO_GEMM, true}};
+  static const std::vector<Offered> data{{CUDNN_CONVOLUTION_BWD_DATA_ALGO_0, false}, {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, true}};
+  static const std::vector<Offered> filter{{CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0, false},
+                                           {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3, false},
+                                           {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, true}};
+  return op == Op::Forward ? forward : op == Op::Data ? data : filter;
+}
+bool deterministic(Op op, int algo) {
+  for (const Offered& o : offered(op))
+    if (o.algo == algo) return o.deterministic;
+  return false;
+}
+
+// What a convolution call checks once its descriptors are read, with the device open: an
+// algorithm the search offered for it, and a workspace of the size that algorithm asks for
+// (written to, so that a smaller device buffer faults on its guard page).
+cudnnStatus_t check_algorithm(const char* call, Op op, int algo, const Problem& p, void* ws, size_t bytes) {
+  bool known = false;
+  for (const Offered& o : offered(op)) known |= o.algo == algo;
+  if (!known) return refuse(CUDNN_STATUS_NOT_SUPPORTED, call, "algorithm " + std::to_string(algo) + ": the search did not offer it");
   const size_t need = workspace_for(op, algo, p.x.count());
   if (bytes < need || (need > 0 && !ws))
     return refuse(CUDNN_STATUS_BAD_PARAM, call,
@@ -191,10 +219,6 @@ cudnnStatus_t check_workspace(const char* call, Op op, int algo, const Problem& 
 // atomic additions land in another order): here a random eighth of the values move by one unit in
 // the last place, differently at each call, so that choosing one shows up wherever runs are
 // compared bit for bit (resuming).
-bool deterministic(cudnnConvolutionBwdDataAlgo_t a) { return a != CUDNN_CONVOLUTION_BWD_DATA_ALGO_0; }
-bool deterministic(cudnnConvolutionBwdFilterAlgo_t a) {
-  return a != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 && a != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3;
-}
 void jitter(std::vector<float>* v) {
   static std::atomic<uint64_t> calls{0};
   uint64_t s = 0x9E3779B97F4A7C15ull * ++calls;
@@ -208,17 +232,18 @@ float scalar(const void* p) { return *static_cast<const float*>(p); }  // float 
 
 // The algorithms a search offers, fastest first (times are made up; the order and the
 // determinism are what conv_cudnn.cu acts on).
-template <class Perf, class Algo>
-void offer(Op op, const std::vector<std::pair<Algo, bool>>& algos, int64_t elements, int requested, int* returned, Perf* perf) {
+template <class Perf>
+void offer(Op op, int64_t elements, int requested, int* returned, Perf* perf) {
+  const std::vector<Offered>& algos = offered(op);
   *returned = 0;
   for (size_t i = 0; i < algos.size() && *returned < requested; ++i) {
     Perf& q = perf[(*returned)++];
     q = Perf{};
-    q.algo = algos[i].first;
+    q.algo = decltype(q.algo)(algos[i].algo);
     q.status = CUDNN_STATUS_SUCCESS;
     q.time = 0.1f * float(i + 1);
-    q.memory = workspace_for(op, int(algos[i].first), elements);
-    q.determinism = algos[i].second ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
+    q.memory = workspace_for(op, algos[i].algo, elements);
+    q.determinism = algos[i].deterministic ? CUDNN_DETERMINISTIC : CUDNN_NON_DETERMINISTIC;
     q.mathType = CUDNN_FMA_MATH;
   }
 }
@@ -244,10 +269,7 @@ cudnnStatus_t cudnnFindConvolutionForwardAlgorithm(cudnnHandle_t h, const cudnnT
                                                    cudnnConvolutionFwdAlgoPerf_t* perf) {
   Problem p;
   if (const cudnnStatus_t st = describe(__func__, h, xd, wd, cd, yd, &p); st != CUDNN_STATUS_SUCCESS) return st;
-  offer(Op::Forward, std::vector<std::pair<cudnnConvolutionFwdAlgo_t, bool>>{{CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, true},
-                                                                {CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM, true},
-                                                                {CUDNN_CONVOLUTION_FWD_ALGO_GEMM, true}},
-        p.x.count(), requested, returned, perf);
+  offer(Op::Forward, p.x.count(), requested, returned, perf);
   return CUDNN_STATUS_SUCCESS;
 }
 cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithm(cudnnHandle_t h, const cudnnFilterDescriptor_t wd,
@@ -257,9 +279,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardDataAlgorithm(cudnnHandle_t h, const c
                                                         cudnnConvolutionBwdDataAlgoPerf_t* perf) {
   Problem p;
   if (const cudnnStatus_t st = describe(__func__, h, dxd, wd, cd, dyd, &p); st != CUDNN_STATUS_SUCCESS) return st;
-  offer(Op::Data, std::vector<std::pair<cudnnConvolutionBwdDataAlgo_t, bool>>{{CUDNN_CONVOLUTION_BWD_DATA_ALGO_0, false},
-                                                                    {CUDNN_CONVOLUTION_BWD_DATA_ALGO_1, true}},
-        p.x.count(), requested, returned, perf);
+  offer(Op::Data, p.x.count(), requested, returned, perf);
   return CUDNN_STATUS_SUCCESS;
 }
 cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithm(cudnnHandle_t h, const cudnnTensorDescriptor_t xd,
@@ -269,10 +289,7 @@ cudnnStatus_t cudnnFindConvolutionBackwardFilterAlgorithm(cudnnHandle_t h, const
                                                           int* returned, cudnnConvolutionBwdFilterAlgoPerf_t* perf) {
   Problem p;
   if (const cudnnStatus_t st = describe(__func__, h, xd, dwd, cd, dyd, &p); st != CUDNN_STATUS_SUCCESS) return st;
-  offer(Op::Filter, std::vector<std::pair<cudnnConvolutionBwdFilterAlgo_t, bool>>{{CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0, false},
-                                                                      {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3, false},
-                                                                      {CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1, true}},
-        p.x.count(), requested, returned, perf);
+  offer(Op::Filter, p.x.count(), requested, returned, perf);
   return CUDNN_STATUS_SUCCESS;
 }
 
@@ -312,9 +329,8 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, const 
                                       size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t yd, void* y) {
   Problem p;
   if (const cudnnStatus_t st = describe(__func__, h, xd, wd, cd, yd, &p); st != CUDNN_STATUS_SUCCESS) return st;
-  if (algo > CUDNN_CONVOLUTION_FWD_ALGO_GEMM) return refuse(CUDNN_STATUS_NOT_SUPPORTED, __func__, "an algorithm the search did not offer");
   pixelart::emu::DeviceAccess open;
-  if (const cudnnStatus_t st = check_workspace(__func__, Op::Forward, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
+  if (const cudnnStatus_t st = check_algorithm(__func__, Op::Forward, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
   const std::vector<float> xv = gather(p.x, x), wv = gather(p.w, w, p.flip);
   std::vector<float> yv(size_t(p.y.count()));
   pixelart::kernels::conv2d_fast_forward<float>(xv.data(), wv.data(), nullptr, yv.data(), p.shape, false);
@@ -343,9 +359,8 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
     return refuse(CUDNN_STATUS_NOT_SUPPORTED, __func__, "the fused call takes ReLU or identity only");
   if (mode == CUDNN_ACTIVATION_IDENTITY && algo != CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM)
     return refuse(CUDNN_STATUS_NOT_SUPPORTED, __func__, "identity activation needs IMPLICIT_PRECOMP_GEMM");
-  if (algo > CUDNN_CONVOLUTION_FWD_ALGO_GEMM) return refuse(CUDNN_STATUS_NOT_SUPPORTED, __func__, "an algorithm the search did not offer");
   pixelart::emu::DeviceAccess open;
-  if (const cudnnStatus_t st = check_workspace(__func__, Op::Forward, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
+  if (const cudnnStatus_t st = check_algorithm(__func__, Op::Forward, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
   const bool relu = mode == CUDNN_ACTIVATION_RELU;
   const std::vector<float> xv = gather(p.x, x), wv = gather(p.w, w, p.flip), bv = gather(bt, bias);
   std::vector<float> yv(size_t(p.y.count()));
@@ -370,14 +385,13 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void* alpha, c
                                            size_t ws_bytes, const void* beta, const cudnnTensorDescriptor_t dxd, void* dx) {
   Problem p;
   if (const cudnnStatus_t st = describe(__func__, h, dxd, wd, cd, dyd, &p); st != CUDNN_STATUS_SUCCESS) return st;
-  if (algo > CUDNN_CONVOLUTION_BWD_DATA_ALGO_1) return refuse(CUDNN_STATUS_NOT_SUPPORTED, __func__, "an algorithm the search did not offer");
   pixelart::emu::DeviceAccess open;
-  if (const cudnnStatus_t st = check_workspace(__func__, Op::Data, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
+  if (const cudnnStatus_t st = check_algorithm(__func__, Op::Data, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
   const std::vector<float> wv = gather(p.w, w, p.flip), dyv = gather(p.y, dy);
   std::vector<float> dxv(size_t(p.x.count()), 0.f);
   pixelart::kernels::conv2d_fast_backward<float>(nullptr, wv.data(), nullptr, dyv.data(), dxv.data(), nullptr, nullptr, p.shape,
                                                  false);
-  if (!deterministic(algo)) jitter(&dxv);
+  if (!deterministic(Op::Data, int(algo))) jitter(&dxv);
   blend(p.x, dx, dxv, scalar(alpha), scalar(beta));
   return CUDNN_STATUS_SUCCESS;
 }
@@ -389,16 +403,13 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void* alpha,
                                              void* dw) {
   Problem p;
   if (const cudnnStatus_t st = describe(__func__, h, xd, dwd, cd, dyd, &p); st != CUDNN_STATUS_SUCCESS) return st;
-  if (algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0 && algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1 &&
-      algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3)
-    return refuse(CUDNN_STATUS_NOT_SUPPORTED, __func__, "an algorithm the search did not offer");
   pixelart::emu::DeviceAccess open;
-  if (const cudnnStatus_t st = check_workspace(__func__, Op::Filter, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
+  if (const cudnnStatus_t st = check_algorithm(__func__, Op::Filter, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
   const std::vector<float> xv = gather(p.x, x), dyv = gather(p.y, dy);
   std::vector<float> dwv(size_t(p.w.k) * p.w.r * p.w.s * p.w.c, 0.f);
   pixelart::kernels::conv2d_fast_backward<float>(xv.data(), nullptr, nullptr, dyv.data(), nullptr, dwv.data(), nullptr, p.shape,
                                                  false);
-  if (!deterministic(algo)) jitter(&dwv);
+  if (!deterministic(Op::Filter, int(algo))) jitter(&dwv);
   blend(p.w, dw, dwv, scalar(alpha), scalar(beta), p.flip);
   return CUDNN_STATUS_SUCCESS;
 }
