@@ -6,9 +6,9 @@
 
 #include <atomic>
 #include <cerrno>
-#include <mutex>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "pixelart/error.h"
 

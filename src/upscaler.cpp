@@ -298,7 +298,7 @@ Sprite Upscaler::upscale(const Sprite& img, double factor, const UpscaleOptions&
   auto pass_size = [factor](int64_t n) { return std::max<int64_t>(1, std::llround(double(n) * factor)); };
   std::vector<double> pass_work;
   for (int64_t h = img.height, w = img.width; int(pass_work.size()) < opt.passes;)
-    h = pass_size(h), w = pass_size(w), pass_work.push_back(double(h) * double(w) * (opt.ensemble ? 8 : 1));
+    h = pass_size(h), w = pass_size(w), pass_work.push_back(double(h) * double(w));
   const double total_work = std::accumulate(pass_work.begin(), pass_work.end(), 0.0);
   double work_done = 0;
   for (int pass = 0; pass < opt.passes; ++pass) {

@@ -16,6 +16,15 @@ std::string hms(double s) {
   return b;
 }
 
+std::string bar(double fraction) {
+  constexpr int kWidth = 24;
+  const int filled = int(kWidth * std::clamp(fraction, 0.0, 1.0));
+  std::string b(size_t(kWidth + 2), '.');
+  b.front() = '[', b.back() = ']';
+  std::fill_n(b.begin() + 1, filled, '#');
+  return b;
+}
+
 std::string peak_memory(Device dev) {
   char b[96];
   const int n = std::snprintf(b, sizeof b, "peak memory %.0f MB", double(host_peak_rss_bytes()) / 1e6);
@@ -36,15 +45,14 @@ void Progress::update(double fraction, const std::string& detail) {
   if (drawn_ && fraction < 1.0 && now - last_ < std::chrono::milliseconds(100)) return;
   last_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const int width = 24, filled = int(width * fraction);
   // the time left once there is something to go by: a second of work and a little progress
   const std::string left = fraction > 0.005 && fraction < 1.0 && elapsed > 1.0
                                ? "  " + hms(elapsed * (1.0 - fraction) / fraction) + " left"
                                : "";
   std::string d = detail;
   if (d.size() > 40) d = "..." + d.substr(d.size() - 37);  // keep the line on one terminal row
-  std::fprintf(stderr, "\r%s [%s%s] %3d%%  %s%s\033[K", what_.c_str(), std::string(size_t(filled), '#').c_str(),
-               std::string(size_t(width - filled), '.').c_str(), int(fraction * 100.0), d.c_str(), left.c_str());
+  std::fprintf(stderr, "\r%s %s %3d%%  %s%s\033[K", what_.c_str(), bar(fraction).c_str(), int(fraction * 100.0), d.c_str(),
+               left.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

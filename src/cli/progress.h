@@ -1,5 +1,7 @@
-// src/cli/progress.h — one progress line on stderr for long work (restore, upscale, eval,
-// eval-upscale), redrawn in place, on terminals only, so that logs and pipes stay clean:
+// src/cli/progress.h — what the commands say about long work: one progress line on stderr
+// (restore, upscale, eval, eval-upscale; the trainer draws its own with the same bar), redrawn in
+// place, on terminals only, so that logs and pipes stay clean, and the peak memory their
+// summaries end with.
 //   upscale [#########...............]  37%  2/5 bigart.png  1m02s left
 #pragma once
 #include <chrono>
@@ -11,6 +13,8 @@ namespace pixelart::cli {
 
 // "0m42s", "1h05m": the time-left figure of the progress lines and the trainer's.
 std::string hms(double seconds);
+// "[#########...............]": `fraction` of 24 characters.
+std::string bar(double fraction);
 
 // "peak memory 1360 MB" (the process's resident peak), with ", 2100 MB of tensors on cuda" on a
 // GPU: the commands' summaries end with it, so a user sees what a batch or a run needed.

@@ -245,10 +245,9 @@ int run_train(const std::vector<std::string>& argv) {
         if (cfg.loss[k] != 0) curves[size_t(k + 1)].points.emplace_back(double(log.step), log.terms[k]);
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double per_step = el / double(log.step - first);
-      const int width = 24, filled = int(width * log.step / cfg.steps);
-      std::fprintf(stderr, "%sstep %lld/%lld [%s%s] loss %.5f  %.1f img/s  lr %.2e  %s left%s", tty ? "\r" : "",
-                   (long long)log.step, (long long)cfg.steps, std::string(size_t(filled), '#').c_str(),
-                   std::string(size_t(width - filled), '.').c_str(), log.loss, cfg.batch / per_step, log.lr,
+      std::fprintf(stderr, "%sstep %lld/%lld %s loss %.5f  %.1f img/s  lr %.2e  %s left%s", tty ? "\r" : "",
+                   (long long)log.step, (long long)cfg.steps, bar(double(log.step) / double(cfg.steps)).c_str(), log.loss,
+                   cfg.batch / per_step, log.lr,
                    hms(per_step * double(cfg.steps - log.step)).c_str(), tty ? "   " : "\n");
     }
     if (trainer->steps_done() % cfg.checkpoint_every == 0 || trainer->steps_done() == cfg.steps || g_stop_signal) {
