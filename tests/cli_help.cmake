@@ -3,7 +3,7 @@
 # accepted options are the ones the parser lists when it refuses an unknown one.
 cmake_policy(SET CMP0057 NEW)  # if(... IN_LIST ...)
 set(commands "restore" "upscale" "eval" "eval-upscale" "train restore" "train upscale" "plot" "sprites"
-             "synth" "bench forward" "bench synth" "forward" "info")
+             "synth" "bench forward" "bench train" "bench synth" "forward" "info")
 set(short_output "-o")
 set(short_n "-n")
 set(short_factor "-f")

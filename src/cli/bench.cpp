@@ -1,6 +1,7 @@
 // src/cli/bench.cpp — `pixelart bench`: whole-model figures on this machine, side by side with a
-// named peer in one run. `bench forward` times the restorer's forward pass with the production
-// convolution (im2col + BLAS on the CPU, cuDNN on CUDA) and with the direct-loop reference.
+// named peer in one run. `bench forward` times the restorer's forward pass and `bench train` the
+// restorer trainer's steps, each with the production convolution (im2col + BLAS on the CPU,
+// cuDNN on CUDA) and with the direct-loop reference, and the tensor memory they hold.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -11,18 +12,26 @@
 #include "pixelart/restorer.h"
 #include "pixelart/sprites.h"
 #include "pixelart/synth.h"
+#include "pixelart/train.h"
 
 namespace pixelart::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--size 256] [--runs 20] [--ref-runs 3] [--batch 1]
        [--narrow] [--no-ref]
+       pixelart bench train [--device D] [--batch B] [--steps S] [--ref-steps 1] [--narrow] [--no-ref]
+       [--precision fp32|tf32|bf16]
        pixelart bench synth [--device D] [--size 256] [--batch B] [--runs 5]
   forward: the median time of the restorer's forward pass on --batch inputs of --size pixels,
            and the most tensor memory a pass holds, the production convolution (im2col + BLAS
            on the CPU, cuDNN on CUDA) beside the direct-loop reference (on the CPU; --ref-runs
            of them, --no-ref skips it), in one run;
            --narrow: the narrow CPU-training widths instead of the full-size model
+  train:   the restorer trainer's own steps (damaged pairs synthesised on the device, forward,
+           composite loss, backward, clipping, AdamW) on generated 16x16 sprites: median time
+           per step, images/s and the most tensor memory a step holds, production beside the
+           reference on the CPU (--ref-steps of them); --batch B (default 64 on CUDA, 4 on the
+           CPU), --steps S timed (default 20 on CUDA, 5 on the CPU), --precision as `train`
   synth:   samples/s of each damage preset for --size inputs, batches of B (default 1024 on
            CUDA, 32 on the CPU)
   --device D   auto (default), cpu or cuda
@@ -95,6 +104,56 @@ int bench_forward(const std::vector<std::string>& argv) {
   return kExitOk;
 }
 
+// Training throughput: the restorer trainer's steps, production convolution beside the reference.
+int bench_train(const std::vector<std::string>& argv) {
+  Args a(argv, kUsage, {"device", "batch", "steps", "ref-steps", "precision"}, {"narrow", "no-ref"});
+  a.no_positional("bench train");
+  const Device dev = parse_device(a.get("device", "auto"));
+  TrainConfig cfg;
+  if (a.has("narrow")) cfg.widths = RestorerConfig::narrow().widths;
+  cfg.batch = int(a.get_int("batch", dev == Device::CUDA ? 64 : 4, 1, 4096));
+  cfg.precision = a.get("precision", "fp32");
+  cfg.device = to_string(dev);
+  cfg.steps = int64_t(1) << 40;  // the schedule's length: timing never reaches it
+  cfg.validate();
+  const int steps = int(a.get_int("steps", dev == Device::CUDA ? 20 : 5, 1, 100000));
+  const int ref_steps = int(a.get_int("ref-steps", 1, 1, 1000));
+  std::vector<Sprite> sprites;
+  for (int i = 0; i < 512; ++i) sprites.push_back(generate_sprite(uint64_t(i), cfg.canvas));
+  RestorerTrainer trainer(cfg, SpriteSet::pack(sprites, cfg.canvas), dev);
+  const RestorerConfig mc = cfg.model();
+  const int size = cfg.canvas * mc.scale();
+  const double gflop = 3.0 * double(mc.forward_flops(size, size)) * cfg.batch / 1e9;  // forward + backward (2x)
+  std::printf("%s training step, batch %d of %dx%d inputs, %s, %.1f GFLOP per step, device %s\n", trainer.describe().c_str(),
+              cfg.batch, size, size, cfg.precision.c_str(), gflop, to_string(dev));
+  std::printf("%-34s %10s %10s %6s %10s %9s %12s\n", "implementation", "median ms", "min ms", "steps", "images/s", "GFLOP/s",
+              "tensors MB");
+  auto row = [&](const char* name, int warmup, int n) {
+    reset_peak_tensor_bytes(dev);
+    const int64_t before = tensor_bytes(dev).now;
+    const std::vector<double> ms = time_runs(warmup, n, dev, [&] { trainer.step(nullptr); });
+    const double med = median(ms);
+    std::printf("%-34s %10.1f %10.1f %6zu %10.1f %9.1f %12.1f\n", name, med, *std::min_element(ms.begin(), ms.end()), ms.size(),
+                cfg.batch / med * 1e3, gflop / med * 1e3, double(tensor_bytes(dev).peak - before) / 1e6);
+    return med;
+  };
+  trainer.step(nullptr);  // a first step, so that Adam's moments exist before either row
+  synchronize(dev);
+  double ref = 0;
+  const bool with_ref = dev == Device::CPU && !a.has("no-ref");
+  if (with_ref) {
+    trainer.model().set_conv_impl(ConvImpl::Reference);
+    ref = row("direct loops (reference)", 0, ref_steps);
+    trainer.model().set_conv_impl(ConvImpl::Auto);
+  }
+  const double fast = row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)", 1, steps);
+  if (with_ref) std::printf("speed-up of production over reference: %.1fx\n", ref / fast);
+  std::printf("tensors MB: the most tensor storage a step held at once beyond the model and Adam's moments\n"
+              "(activations, gradients, the synthesised batch); the whole process peaked at %.0f MB resident\n",
+              double(host_peak_rss_bytes()) / 1e6);
+  return kExitOk;
+}
+
 // Synthesis throughput: samples/s of each damage preset for S x S inputs.
 int bench_synth(const std::vector<std::string>& argv) {
   Args a(argv, kUsage, {"device", "size", "batch", "runs"}, {});
@@ -129,6 +188,7 @@ int run_bench(const std::vector<std::string>& argv) {
   const std::string what = argv.empty() ? "" : argv[0];
   const std::vector<std::string> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
   if (what == "forward") return bench_forward(rest);
+  if (what == "train") return bench_train(rest);
   if (what == "synth") return bench_synth(rest);
   if (what == "-h" || what == "--help") throw HelpRequest{kUsage};
   throw Error(kUsage, ErrorKind::Usage);
