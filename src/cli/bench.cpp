@@ -57,6 +57,40 @@ std::vector<double> time_runs(int warmup, int runs, Device dev, F&& f) {
   return ms;
 }
 
+// Runs of `run`, timed, with the most tensor storage they held beyond what was live before.
+struct Timed {
+  std::vector<double> ms;
+  double tensors_mb = 0;
+};
+template <class F>
+Timed measure(Device dev, int warmup, int n, F&& run) {
+  reset_peak_tensor_bytes(dev);
+  const int64_t before = tensor_bytes(dev).now;
+  Timed t{time_runs(warmup, n, dev, run)};
+  t.tensors_mb = double(tensor_bytes(dev).peak - before) / 1e6;
+  return t;
+}
+
+// The side-by-side of `bench forward` and `bench train`: on the CPU (unless --no-ref) the
+// direct-loop reference first, so that the production rows cannot hide their own scratch in pages
+// the reference left resident, then the production convolution; a row each (`row(name, timed)`)
+// and the speed-up.
+template <class Model, class Run, class Row>
+void reference_then_production(Device dev, bool no_ref, Model& model, int ref_runs, int warmup, int runs, Run run, Row row) {
+  const bool with_ref = dev == Device::CPU && !no_ref;
+  double ref = 0;
+  if (with_ref) {
+    model.set_conv_impl(ConvImpl::Reference);
+    const Timed t = measure(dev, 0, ref_runs, run);
+    ref = median(t.ms);
+    row("direct loops (reference)", t);
+    model.set_conv_impl(ConvImpl::Auto);
+  }
+  const Timed t = measure(dev, warmup, runs, run);
+  row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)", t);
+  if (with_ref) std::printf("speed-up of production over reference: %.1fx\n", ref / median(t.ms));
+}
+
 int bench_forward(const std::vector<std::string>& argv) {
   Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "no-ref"});
   a.no_positional("bench forward");
@@ -77,25 +111,13 @@ int bench_forward(const std::vector<std::string>& argv) {
   std::printf("restorer %s forward, input %s, %.2f GFLOP per pass, device %s\n",
               cfg.describe().c_str(), x.describe().c_str(), gflop, to_string(dev));
   std::printf("%-34s %10s %10s %6s %9s %12s\n", "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
-  // Memory of a pass: the most tensor storage it held at once beyond the model and its input.
-  auto row = [&](const char* name, int warmup, int n) {
-    reset_peak_tensor_bytes(dev);
-    const int64_t before = tensor_bytes(dev).now;
-    const std::vector<double> ms = time_runs(warmup, n, dev, [&] { model.forward(x); });
-    const double med = median(ms);
-    std::printf("%-34s %10.2f %10.2f %6zu %9.1f %12.1f\n", name, med, *std::min_element(ms.begin(), ms.end()), ms.size(),
-                gflop / med * 1e3, double(tensor_bytes(dev).peak - before) / 1e6);
-    return med;
-  };
-  double ref = 0;
-  const bool with_ref = dev == Device::CPU && !a.has("no-ref");
-  if (with_ref) {
-    model.set_conv_impl(ConvImpl::Reference);
-    ref = row("direct loops (reference)", 0, ref_runs);
-    model.set_conv_impl(ConvImpl::Auto);
-  }
-  const double fast = row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)", 2, runs);
-  if (with_ref) std::printf("speed-up of production over reference: %.1fx\n", ref / fast);
+  reference_then_production(dev, a.has("no-ref"), model, ref_runs, 2, runs, [&] { model.forward(x); },
+                            [&](const char* name, const Timed& t) {
+                              const double med = median(t.ms);
+                              std::printf("%-34s %10.2f %10.2f %6zu %9.1f %12.1f\n", name, med,
+                                          *std::min_element(t.ms.begin(), t.ms.end()), t.ms.size(), gflop / med * 1e3,
+                                          t.tensors_mb);
+                            });
   std::printf("tensors MB: the most tensor storage a pass held at once beyond the model and its input (the\n"
               "activations; %s);\nthe whole process peaked at %.0f MB resident\n",
               dev == Device::CPU ? "the production convolution also keeps an im2col buffer of at most ~8 MB"
@@ -128,26 +150,15 @@ int bench_train(const std::vector<std::string>& argv) {
               cfg.batch, size, size, cfg.precision.c_str(), gflop, to_string(dev));
   std::printf("%-34s %10s %10s %6s %10s %9s %12s\n", "implementation", "median ms", "min ms", "steps", "images/s", "GFLOP/s",
               "tensors MB");
-  auto row = [&](const char* name, int warmup, int n) {
-    reset_peak_tensor_bytes(dev);
-    const int64_t before = tensor_bytes(dev).now;
-    const std::vector<double> ms = time_runs(warmup, n, dev, [&] { trainer.step(nullptr); });
-    const double med = median(ms);
-    std::printf("%-34s %10.1f %10.1f %6zu %10.1f %9.1f %12.1f\n", name, med, *std::min_element(ms.begin(), ms.end()), ms.size(),
-                cfg.batch / med * 1e3, gflop / med * 1e3, double(tensor_bytes(dev).peak - before) / 1e6);
-    return med;
-  };
   trainer.step(nullptr);  // a first step, so that Adam's moments exist before either row
   synchronize(dev);
-  double ref = 0;
-  const bool with_ref = dev == Device::CPU && !a.has("no-ref");
-  if (with_ref) {
-    trainer.model().set_conv_impl(ConvImpl::Reference);
-    ref = row("direct loops (reference)", 0, ref_steps);
-    trainer.model().set_conv_impl(ConvImpl::Auto);
-  }
-  const double fast = row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)", 1, steps);
-  if (with_ref) std::printf("speed-up of production over reference: %.1fx\n", ref / fast);
+  reference_then_production(dev, a.has("no-ref"), trainer.model(), ref_steps, 1, steps, [&] { trainer.step(nullptr); },
+                            [&](const char* name, const Timed& t) {
+                              const double med = median(t.ms);
+                              std::printf("%-34s %10.1f %10.1f %6zu %10.1f %9.1f %12.1f\n", name, med,
+                                          *std::min_element(t.ms.begin(), t.ms.end()), t.ms.size(), cfg.batch / med * 1e3,
+                                          gflop / med * 1e3, t.tensors_mb);
+                            });
   std::printf("tensors MB: the most tensor storage a step held at once beyond the model and Adam's moments\n"
               "(activations, gradients, the synthesised batch); the whole process peaked at %.0f MB resident\n",
               double(host_peak_rss_bytes()) / 1e6);
