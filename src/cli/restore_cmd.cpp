@@ -23,6 +23,8 @@
 #include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
 #include "pixelart/postprocess.h"
+#include "pixelart/restore.h"
+#include "pixelart/safetensors.h"
 #include "pixelart/train.h"
 
 namespace pixelart::cli {
@@ -32,18 +34,63 @@ namespace {
 
 struct Decoded {
   std::string path, out;
-  Sprite original;
-  Sprite input;  // resized so that a sprite pixel spans `scale` pixels
-  int w = 0, h = 0;
+  Sprite original;  // kept for the contact sheet only
+  RestoreJob job;
   std::string error;
 };
 
-// Output sprite size for an input: --size N makes the longer side N sprite pixels (the shorter
-// follows the aspect); --size WxH is exact.
-std::pair<int, int> sprite_dims(const Sprite& img, int n, int fixed_w, int fixed_h) {
-  if (fixed_w > 0) return {fixed_w, fixed_h};
-  const int big = std::max(img.width, img.height);
-  return {std::max(1, int(std::lround(double(n) * img.width / big))), std::max(1, int(std::lround(double(n) * img.height / big)))};
+// "--size auto|N|WxH" and "--scale S|SxT" as lattice hints.
+LatticeHints parse_hints(const Args& a) {
+  LatticeHints h;
+  if (a.has("size") && a.get("size", "") != "auto") {
+    const std::string s = a.get("size", "");
+    const size_t x = s.find('x');
+    int n = 0, fw = 0, fh = 0;
+    try {
+      size_t used = 0;
+      if (x == std::string::npos) n = std::stoi(s, &used), used = used == s.size() ? used : 0;
+      else fw = std::stoi(s.substr(0, x)), fh = std::stoi(s.substr(x + 1)), used = 1;
+      if (!used) n = -1;
+    } catch (...) {
+      n = -1;
+    }
+    if (n < 0 || n > 1024 || fw < 0 || fh < 0 || fw > 1024 || fh > 1024 || (x == std::string::npos && n == 0) ||
+        (x != std::string::npos && (fw == 0 || fh == 0)))
+      throw Error("--size must be auto, N or WxH sprite pixels (at most 1024), got '" + s + "'", ErrorKind::Usage);
+    h.cells_long = n, h.cells_x = fw, h.cells_y = fh;
+  }
+  if (a.has("scale")) {
+    if (a.has("size") && a.get("size", "") != "auto") throw Error("give --size or --scale, not both", ErrorKind::Usage);
+    const std::string s = a.get("scale", "");
+    const size_t x = s.find('x');
+    double sx = -1, sy = -1;
+    try {
+      size_t u1 = 0, u2 = 0;
+      sx = std::stod(x == std::string::npos ? s : s.substr(0, x), &u1);
+      sy = x == std::string::npos ? sx : std::stod(s.substr(x + 1), &u2);
+      if (u1 != (x == std::string::npos ? s.size() : x) || (x != std::string::npos && u2 != s.size() - x - 1)) sx = -1;
+    } catch (...) {
+      sx = -1;
+    }
+    if (!(sx >= 1 && sx <= 512 && sy >= 1 && sy <= 512))
+      throw Error("--scale must be S or SxT input pixels per sprite pixel, in [1, 512], got '" + s + "'", ErrorKind::Usage);
+    h.pitch_x = sx, h.pitch_y = sy;
+  }
+  return h;
+}
+
+std::string json_line(const Decoded& d) {
+  const Lattice& l = d.job.lattice;
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "\"pitch\": [%.4f, %.4f], \"origin\": [%.3f, %.3f], \"cells\": [%d, %d], \"confidence\": %.4f, \"seconds\": %.4f",
+                l.x.pitch, l.y.pitch, l.x.origin, l.y.origin, l.x.cells, l.y.cells, l.confidence, d.job.seconds);
+  std::string s = "{\"input\": \"" + json_escape(d.path) + "\", ";
+  if (d.error.empty()) s += "\"output\": \"" + json_escape(d.out) + "\", \"ok\": true, ";
+  else s += "\"ok\": false, \"error\": \"" + json_escape(d.error) + "\", ";
+  if (l.x.pitch > 0) s += buf;
+  else s += "\"seconds\": " + std::to_string(d.job.seconds);
+  return s + "}";
 }
 
 // One long-lived thread that runs the tasks given to it in order. A stage of the pipeline keeps
@@ -94,50 +141,45 @@ class Worker {
 
 }  // namespace
 
-constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o OUT [--model M] [--size 16|32|WxH] [--device D]
-       [--palette K|auto] [--no-refine] [--preview N] [--sheet PNG] [--overwrite] [--batch B]
-  damaged images (PNG, JPEG, WebP, BMP; grey, RGB or RGBA; any size) to RGBA sprites
+constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o OUT [--model M] [--size auto|N|WxH] [--scale S|SxT]
+       [--device D] [--palette K|auto] [--no-refine] [--preview N] [--sheet PNG] [--json] [--overwrite] [--batch B]
+  damaged images (PNG, JPEG, WebP, BMP; grey, RGB or RGBA; any size) to RGBA sprites at their
+  logical resolution: the pixel grid (pitch and phase per axis, hence the size) is found from the
+  image; an image with no credible grid is named on stderr and not restored
   -o OUT             a folder (OUT/NAME.png per input), or a .png file for a single input
   --model M          a restorer model or training checkpoint (default: the shipped
                      data/models/restorer16.safetensors)
-  --size N|WxH       the output sprite size (default: the model's canvas, 16); with N the
-                     longer side gets N sprite pixels and non-square inputs are padded
+  --size auto|N|WxH  the sprite's size in pixels: auto (default) finds it; N gives the longer side
+                     N pixels (the other follows the image); WxH is exact
+  --scale S|SxT      input pixels per sprite pixel (any number >= 1, per axis with SxT); the grid's
+                     phase and the size are still found from the image
   --device D         auto (default: CUDA when a GPU is usable), cpu or cuda
   --palette K|auto   snap each sprite's colours to a palette of at most K colours (auto: its size
                      chosen per sprite)
   --no-refine        the network's output as it is, without the colour refinement
   --preview N        also write NAME_xN.png, the sprite enlarged N times (nearest neighbour)
   --sheet PNG        a before/after contact sheet of the inputs and their sprites
+  --json             one JSON line per image on stdout: the grid found (pitch, origin, cells),
+                     its confidence, the output, the seconds it took; the summary goes to stderr
   --overwrite        replace existing outputs (default: skip them); inputs are never overwritten
   --batch B          images per forward pass (default 256 on CUDA, 8 on the CPU)
 exit codes: 0 all restored, 4 every input failed, 5 some inputs failed (each named on stderr))";
 
 int run_restore(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"output", "model", "size", "device", "preview", "sheet", "palette", "batch"}, {"overwrite", "no-refine"});
+  Args a(argv, kUsage, {"output", "model", "size", "scale", "device", "preview", "sheet", "palette", "batch"},
+         {"overwrite", "no-refine", "json"});
   if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
-  int canvas = 16;
-  std::map<std::string, std::string> meta;
-  Restorer model = load_restorer(model_path, dev, &canvas, &meta);
+  RestoreOptions opt;
+  opt.hints = parse_hints(a);
+  opt.refine = !a.has("no-refine");
+  if (a.has("palette")) opt.palette = a.get("palette", "") == "auto" ? -1 : int(a.get_int("palette", 0, 1, 256));
+  Restorer model = load_restorer(model_path, dev);
   const int scale = model.config().scale();
-  int n = canvas, fw = 0, fh = 0;
-  if (a.has("size")) {
-    const std::string s = a.get("size", "");
-    const size_t x = s.find('x');
-    try {
-      if (x == std::string::npos) n = std::stoi(s);
-      else fw = std::stoi(s.substr(0, x)), fh = std::stoi(s.substr(x + 1));
-    } catch (...) {
-      n = -1;
-    }
-    if (n <= 0 || n > 1024 || fw < 0 || fh < 0 || fw > 1024 || fh > 1024 || (x != std::string::npos && (fw == 0 || fh == 0)))
-      throw Error("--size must be N or WxH sprite pixels (at most 1024), got '" + s + "'", ErrorKind::Usage);
-  }
-  int palette = 0;
-  if (a.has("palette")) palette = a.get("palette", "") == "auto" ? -1 : int(a.get_int("palette", 0, 1, 256));
   const int preview = int(a.get_int("preview", 0, 0, 64));
   const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 8, 1, 4096));
+  const bool json = a.has("json");
 
   std::vector<std::string> errors;
   const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
@@ -151,69 +193,57 @@ int run_restore(const std::vector<std::string>& argv) {
     jobs.push_back(d);
   }
 
-  // Three stages, each batch passing through them in order: decoding and resizing on CPU threads
-  // (batch b+1), the network on the device (batch b), colour refinement and PNG writing on CPU
-  // threads (batch b-1). On a GPU the device stays busy while the host decodes and writes.
+  // Three stages, each batch passing through them in order: decoding, finding the grid and
+  // resampling on CPU threads (batch b+1), the network on the device (batch b), refinement and PNG
+  // writing on CPU threads (batch b-1). On a GPU the device stays busy while the host works.
+  const bool want_sheet = a.has("sheet");
   auto decode = [&](size_t begin, size_t end) {
     std::vector<Decoded> v(jobs.begin() + long(begin), jobs.begin() + long(end));
 #pragma omp parallel for schedule(dynamic)
     for (size_t i = 0; i < v.size(); ++i) {
       Decoded& d = v[i];
       try {
-        d.original = read_image(d.path);
-        std::tie(d.w, d.h) = sprite_dims(d.original, n, fw, fh);
-        d.input = resize_image(d.original, d.w * scale, d.h * scale);
+        Sprite img = read_image(d.path);
+        d.job = prepare_restore(img, opt, scale);
+        if (!d.job.ok()) d.error = d.path + ": " + d.job.error;
+        if (want_sheet) d.original = std::move(img);
       } catch (const std::exception& e) {  // nothing may leave an OpenMP loop; the batch goes on
         d.error = e.what();
       }
     }
     return v;
   };
-  // The network's output for one group of same-sized inputs, waiting to be refined and written.
-  struct Pending {
-    std::vector<Decoded*> items;
-    int w = 0, h = 0;
-    std::vector<double> x, y;
-  };
   struct Written {
     int restored = 0;
-    std::vector<std::string> errors;
+    std::vector<std::string> errors, lines;
     std::vector<Sprite> sheet;
   };
-  const bool refine = !a.has("no-refine"), want_sheet = a.has("sheet");
-  auto finish = [&](std::vector<Pending> groups, std::vector<Decoded> keep) {
+  auto finish = [&](std::vector<Decoded> cur) {
     Written out;
-    for (Pending& g : groups) {
-      if (refine) refine_colours(g.y, g.x, int64_t(g.items.size()), g.h, g.w, scale);
-      std::vector<Sprite> sprites(g.items.size());
-      std::vector<std::string> errs(g.items.size());
 #pragma omp parallel for schedule(dynamic)
-      for (size_t i = 0; i < g.items.size(); ++i) {
-        try {
-          sprites[i] = output_sprite(g.y, int64_t(i), g.h, g.w);
-          snap_palette(sprites[i], palette);
-          write_png(g.items[i]->out, sprites[i]);
-          if (preview > 0) {
-            const std::string p = g.items[i]->out.substr(0, g.items[i]->out.size() - 4) + "_x" + std::to_string(preview) + ".png";
-            write_png(p, scale_pixel_art(sprites[i], preview, false));
-          }
-        } catch (const std::exception& e) {  // as above: one failed write never stops the batch
-          errs[i] = e.what();
-        }
-      }
-      for (size_t i = 0; i < g.items.size(); ++i) {
-        if (!errs[i].empty()) {
-          out.errors.push_back(errs[i]);
-          continue;
-        }
-        ++out.restored;
-        if (want_sheet && out.sheet.size() < 128) {
-          out.sheet.push_back(g.items[i]->original);
-          out.sheet.push_back(sprites[i]);
-        }
+    for (size_t i = 0; i < cur.size(); ++i) {
+      Decoded& d = cur[i];
+      if (!d.error.empty()) continue;
+      try {
+        finish_restore(d.job, opt, scale);
+        write_png(d.out, d.job.sprite);
+        if (preview > 0) write_png(d.out.substr(0, d.out.size() - 4) + "_x" + std::to_string(preview) + ".png", scale_pixel_art(d.job.sprite, preview, false));
+      } catch (const std::exception& e) {  // as above: one failed write never stops the batch
+        d.error = e.what();
       }
     }
-    (void)keep;  // the decoded batch the groups point into lives until its sprites are written
+    for (Decoded& d : cur) {
+      if (json) out.lines.push_back(json_line(d));
+      if (!d.error.empty()) {
+        out.errors.push_back(d.error);
+        continue;
+      }
+      ++out.restored;
+      if (want_sheet && out.sheet.size() < 128) {
+        out.sheet.push_back(std::move(d.original));
+        out.sheet.push_back(std::move(d.job.sprite));
+      }
+    }
     return out;
   };
   int restored = 0;
@@ -227,6 +257,8 @@ int run_restore(const std::vector<std::string>& argv) {
     Written w = writing.get();
     restored += w.restored;
     errors.insert(errors.end(), w.errors.begin(), w.errors.end());
+    for (const std::string& l : w.lines) std::printf("%s\n", l.c_str());
+    std::fflush(stdout);
     for (Sprite& s : w.sheet)
       if (sheet.size() < 128) sheet.push_back(std::move(s));
   };
@@ -236,29 +268,12 @@ int run_restore(const std::vector<std::string>& argv) {
     std::vector<Decoded> cur = next.get();
     const size_t nb = b + size_t(batch);
     if (nb < jobs.size()) next = decoder.submit([&decode, nb, e = std::min(jobs.size(), nb + size_t(batch))] { return decode(nb, e); });
-    // Group by sprite size: one forward pass per size present in the batch.
-    std::map<std::pair<int, int>, std::vector<Decoded*>> by_size;
-    for (Decoded& d : cur) {
-      if (!d.error.empty()) errors.push_back(d.error);
-      else by_size[{d.w, d.h}].push_back(&d);
-    }
-    std::vector<Pending> groups;
-    for (auto& [dims, items] : by_size) {
-      Pending g;
-      g.items = items;
-      std::tie(g.w, g.h) = dims;
-      const size_t per = size_t(g.w * scale) * size_t(g.h * scale) * 4;
-      g.x.resize(items.size() * per);
-      for (size_t i = 0; i < items.size(); ++i)
-        for (size_t k = 0; k < per; ++k) g.x[i * per + k] = items[i]->input.rgba[k] / 255.0;
-      {
-        NoGradGuard ng;
-        g.y = model.forward(Tensor::from_vector(g.x, {int64_t(items.size()), g.h * scale, g.w * scale, 4}, DType::F32, dev)).to_vector();
-      }
-      groups.push_back(std::move(g));
-    }
+    std::vector<RestoreJob*> ready;
+    for (Decoded& d : cur)
+      if (d.error.empty()) ready.push_back(&d.job);
+    run_restorer(model, ready, dev);
     collect();  // the previous batch's sprites are written before this one's start
-    writing = writer.submit([&finish, g = std::move(groups), c = std::move(cur)]() mutable { return finish(std::move(g), std::move(c)); });
+    writing = writer.submit([&finish, c = std::move(cur)]() mutable { return finish(std::move(c)); });
     progress.update(double(std::min(jobs.size(), nb)) / double(jobs.size()),
                     std::to_string(std::min(jobs.size(), nb)) + "/" + std::to_string(jobs.size()));
   }
@@ -267,10 +282,11 @@ int run_restore(const std::vector<std::string>& argv) {
   if (a.has("sheet") && !sheet.empty()) write_png(a.get("sheet", ""), make_contact_sheet(sheet, 8, 128));
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& e : errors) std::fprintf(stderr, "pixelart restore: error: %s\n", e.c_str());
-  std::printf("restored %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s (%.1f images/s) "
-              "with %s on %s; %s\n",
-              restored, skipped, errors.size(), s, restored / std::max(s, 1e-9), fs::path(model_path).filename().c_str(),
-              to_string(dev), peak_memory(dev).c_str());
+  std::fprintf(json ? stderr : stdout,
+               "restored %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s (%.1f images/s) "
+               "with %s on %s; %s\n",
+               restored, skipped, errors.size(), s, restored / std::max(s, 1e-9), fs::path(model_path).filename().c_str(),
+               to_string(dev), peak_memory(dev).c_str());
   if (!errors.empty()) return restored + skipped > 0 ? kExitPartial : kExitBadInput;
   return kExitOk;
 }

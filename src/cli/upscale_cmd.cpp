@@ -14,6 +14,7 @@
 #include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
 #include "pixelart/postprocess.h"
+#include "pixelart/restore.h"
 #include "pixelart/train.h"
 
 namespace pixelart::cli {
@@ -23,7 +24,7 @@ namespace {
 constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]
        [--ensemble] [--no-back-projection] [--device D] [--overwrite]
        pixelart upscale SPRITE... -o OUT --pixel-art nearest|restore [-f 2] [--edges smooth|hard]
-       [--restorer M] [--size 16]
+       [--restorer M] [--size auto|N]
   -o OUT                 a folder (OUT/NAME.png per input), or a .png file for a single input
   -f, --factor F         the scale factor in [1, 8], whole or not (default 2)
   --model M              an upscaler model or training checkpoint (default: the shipped model
@@ -38,8 +39,9 @@ constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o O
   --overwrite            replace existing outputs (default: skip them); inputs are never overwritten
  pixel-art mode, for small sprites (whole -f):
   --pixel-art nearest    take the sprite as it is
-  --pixel-art restore    first restore the damaged sprite (--restorer M, default the shipped
-                         restorer; --size 16|32 sprite pixels, default its canvas)
+  --pixel-art restore    first restore the damaged sprite as `restore` does (--restorer M,
+                         default the shipped restorer; --size auto|N: its longer side in sprite
+                         pixels, default auto: found from the image)
   --edges smooth|hard    then enlarge keeping hard edges and the palette: smooth (default) refines
                          staircases into diagonals (Scale2x/Scale3x), hard keeps square blocks
 exit codes: 0 all written, 4 every input failed, 5 some inputs failed (each named on stderr))";
@@ -74,7 +76,6 @@ int run_upscale(const std::vector<std::string>& argv) {
   std::unique_ptr<Upscaler> model;
   std::unique_ptr<Restorer> restorer;
   std::string model_name;
-  int canvas = 16;
   if (mode.empty()) {
     // without --model: the shipped model trained for the factor nearest to -f
     double trained = 0;
@@ -85,10 +86,11 @@ int run_upscale(const std::vector<std::string>& argv) {
     model_name = fs::path(path).filename().string() + " (trained for x" + t + ")";
   } else if (mode == "restore") {
     const std::string path = a.has("restorer") ? a.get("restorer", "") : default_model_path();
-    restorer = std::make_unique<Restorer>(load_restorer(path, dev, &canvas));
+    restorer = std::make_unique<Restorer>(load_restorer(path, dev));
     model_name = fs::path(path).filename().string();
   }
-  const int size = int(a.get_int("size", canvas, 1, 1024));
+  RestoreOptions restore_opt;  // the pixel grid is found from the image unless --size says
+  if (a.has("size") && a.get("size", "") != "auto") restore_opt.hints.cells_long = int(a.get_int("size", 16, 1, 1024));
 
   std::vector<std::string> errors;
   const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
@@ -110,17 +112,10 @@ int run_upscale(const std::vector<std::string>& argv) {
         result = model->upscale(img, factor, {passes, tile, a.has("ensemble"), !a.has("no-back-projection"),
                                               [&](double f) { progress.update((double(i) + f) / n, detail); }});
       } else {
-        if (restorer) {  // damaged sprite -> pixel-perfect sprite first
-          const int s = restorer->config().scale();
-          const int big = std::max(img.width, img.height);
-          const int w = std::max(1, int(std::lround(double(size) * img.width / big))), h = std::max(1, int(std::lround(double(size) * img.height / big)));
-          const Sprite in_img = resize_image(img, w * s, h * s);
-          std::vector<double> x(in_img.rgba.size());
-          for (size_t k = 0; k < x.size(); ++k) x[k] = in_img.rgba[k] / 255.0;
-          NoGradGuard ng;
-          auto y = restorer->forward(Tensor::from_vector(x, {1, h * s, w * s, 4}, DType::F32, dev)).to_vector();
-          refine_colours(y, x, 1, h, w, s);  // as `restore` does
-          img = output_sprite(y, 0, h, w);
+        if (restorer) {  // damaged sprite -> pixel-perfect sprite first, as `restore` does
+          const RestoreJob job = restore_image(*restorer, img, restore_opt, dev);
+          if (!job.ok()) throw Error(in + ": " + job.error, ErrorKind::BadInput);
+          img = job.sprite;
         }
         int total = 1;
         for (int p = 0; p < passes; ++p) total *= int(factor);

@@ -1,0 +1,58 @@
+// pixelart/restore.h — the restore pipeline: an image as a user has it in, a pixel-perfect sprite
+// out. `restore`, `eval` and `upscale --pixel-art restore` all run it.
+//
+//   image (any size, any scale, a sprite or a sheet, maybe JPEG'd, resampled, on a background)
+//     -> lattice (lattice.h): per axis the pitch and phase, hence the size in cells; hints override
+//     -> resample onto the canonical lattice: every cell exactly scale() input pixels, aligned
+//     -> the restorer (batched by size on the device; tiles where the image is large)
+//     -> colour refinement from the canonical input's own pixels (postprocess.h), palette
+//     -> RGBA sprite at logical resolution
+//
+// Three stages, so that a caller can overlap them (restore decodes and prepares batch b+1 on CPU
+// threads while the device runs batch b and other threads finish batch b-1): prepare (CPU, any
+// thread), run (the device), finish (CPU, any thread).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "pixelart/lattice.h"
+#include "pixelart/restorer.h"
+#include "pixelart/sprites.h"
+
+namespace pixelart {
+
+struct RestoreOptions {
+  LatticeHints hints;       // --size / --scale
+  bool refine = true;       // colour refinement (postprocess.h)
+  int palette = 0;          // snap_palette's k: 0 off, < 0 auto
+  int max_cells = 1024;     // per axis; a larger lattice is refused before any work
+};
+
+// One image on its way through the pipeline.
+struct RestoreJob {
+  Lattice lattice;
+  Sprite canonical;          // the image on the canonical lattice: cells * scale pixels per axis
+  std::vector<double> y;     // the restorer's output, [cells_y, cells_x, 4] in [0, 1]
+  Sprite sprite;             // the result: binary alpha, transparent pixels (0, 0, 0, 0)
+  std::string error;         // why it failed (no credible grid, too large); the other fields unset
+  double seconds = 0;        // time spent on this image in the three stages
+  bool ok() const { return error.empty(); }
+};
+
+// Stage 1: the lattice (with the hints) and the canonical input. Failures go to job.error.
+RestoreJob prepare_restore(const Sprite& img, const RestoreOptions& o, int scale);
+// Stage 2: the restorer over the jobs that have no error, one forward pass per size present, in
+// tiles of at most `tile_cells` cells per axis where an image is larger (the tiles overlap by the
+// network's reach, so the result is the same as in one pass).
+void run_restorer(const Restorer& model, const std::vector<RestoreJob*>& jobs, Device dev, int tile_cells = 80);
+// Stage 3: refinement (with the options' palette) and the sprite. Frees the canonical input unless
+// `keep_input`.
+void finish_restore(RestoreJob& job, const RestoreOptions& o, int scale, bool keep_input = false);
+// All three for one image.
+RestoreJob restore_image(const Restorer& model, const Sprite& img, const RestoreOptions& o, Device dev);
+
+// How far (in output cells) a change in the restorer's input reaches: its encoder's receptive
+// field plus one cell per context layer. Tiles overlap by this.
+int restorer_reach_cells(const RestorerConfig& cfg);
+
+}  // namespace pixelart

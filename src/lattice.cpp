@@ -1,0 +1,573 @@
+// src/lattice.cpp — finding the pixel grid of an image and resampling onto it
+// (include/pixelart/lattice.h has the method; tests/test_lattice.cpp its tests).
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <cstdio>
+#include <deque>
+#include <numeric>
+#include <vector>
+
+#include "pixelart/error.h"
+#include "pixelart/lattice.h"
+
+namespace pixelart {
+namespace {
+
+using cd = std::complex<double>;
+constexpr double kTwoPi = 6.283185307179586;
+constexpr double kNoiseFloor = 0.03;  // colour change below which a gap holds no edge (JPEG ringing)
+constexpr double kStrongEdge = 0.12;  // a change no JPEG block seam or noise makes
+constexpr double kBackgroundTol = 0.1;
+// A longer period is the pitch if its coherence is at least this share of the best one's (whole
+// fractions of the pitch are as coherent as the pitch itself; multiples of it fail the subdivision
+// test).
+constexpr double kLongestShare = 0.6;
+
+// ---- the edge profiles ----------------------------------------------------------------------------
+
+// Pixels connected to the image border (4-connected) whose colour is within kBackgroundTol of one of
+// the border's one or two dominant colours, when those cover at least 40% of a 2-pixel border ring.
+// Empty where the image has transparency (its background is already transparent) or no such colour.
+std::vector<uint8_t> background_mask(const Sprite& img) {
+  const int W = img.width, H = img.height;
+  for (size_t k = 3; k < img.rgba.size(); k += 4)
+    if (img.rgba[k] < 250) return {};
+  std::vector<size_t> ring;
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x)
+      if (x < 2 || y < 2 || x >= W - 2 || y >= H - 2) ring.push_back(size_t(y) * W + x);
+  if (ring.empty()) return {};
+  auto colour = [&](size_t p, int c) { return img.rgba[p * 4 + size_t(c)] / 255.0; };
+  auto near = [&](size_t p, const double* c) {
+    double d = 0;
+    for (int k = 0; k < 3; ++k) d = std::max(d, std::abs(colour(p, k) - c[k]));
+    return d < kBackgroundTol;
+  };
+  // the most frequent coarse colour among `pixels`, refined to the mean of the pixels near it
+  auto dominant = [&](const std::vector<size_t>& pixels, double* c) {
+    std::vector<int> hist(4096, 0);
+    auto bin = [&](size_t p) { return (img.rgba[p * 4] >> 4) * 256 + (img.rgba[p * 4 + 1] >> 4) * 16 + (img.rgba[p * 4 + 2] >> 4); };
+    for (size_t p : pixels) ++hist[size_t(bin(p))];
+    const int best = int(std::max_element(hist.begin(), hist.end()) - hist.begin());
+    std::fill(c, c + 3, 0.0);
+    int n = 0;
+    for (size_t p : pixels)
+      if (bin(p) == best) {
+        for (int k = 0; k < 3; ++k) c[k] += colour(p, k);
+        ++n;
+      }
+    for (int k = 0; k < 3; ++k) c[k] /= n;
+    for (int it = 0; it < 2; ++it) {
+      double s[3] = {0, 0, 0};
+      int m = 0;
+      for (size_t p : pixels)
+        if (near(p, c)) {
+          for (int k = 0; k < 3; ++k) s[k] += colour(p, k);
+          ++m;
+        }
+      if (m == 0) break;
+      for (int k = 0; k < 3; ++k) c[k] = s[k] / m;
+    }
+  };
+  double c[2][3];
+  int ncol = 1;
+  dominant(ring, c[0]);
+  std::vector<size_t> rest;
+  for (size_t p : ring)
+    if (!near(p, c[0])) rest.push_back(p);
+  double cover = 1.0 - double(rest.size()) / double(ring.size());
+  if (rest.size() > ring.size() / 10) {
+    dominant(rest, c[1]);
+    size_t m = 0;
+    for (size_t p : rest) m += near(p, c[1]);
+    if (m > ring.size() * 15 / 100) ncol = 2, cover += double(m) / double(ring.size());
+  }
+  if (cover < 0.4) return {};
+  auto is_bg_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && near(p, c[1])); };
+  std::vector<uint8_t> mask(size_t(W) * H, 0);
+  std::deque<size_t> queue;
+  for (size_t p : ring)
+    if (!mask[p] && is_bg_colour(p)) mask[p] = 1, queue.push_back(p);
+  while (!queue.empty()) {
+    const size_t p = queue.front();
+    queue.pop_front();
+    const int x = int(p % size_t(W)), y = int(p / size_t(W));
+    const size_t nb[4] = {x > 0 ? p - 1 : p, x + 1 < W ? p + 1 : p, y > 0 ? p - size_t(W) : p, y + 1 < H ? p + size_t(W) : p};
+    for (size_t q : nb)
+      if (!mask[q] && is_bg_colour(q)) mask[q] = 1, queue.push_back(q);
+  }
+  return mask;
+}
+
+struct Profiles {
+  std::vector<double> x, y;        // edge energy per gap (length W - 1, H - 1)
+  std::vector<double> strong_x, strong_y;  // pixels per gap whose change is a strong edge
+};
+
+Profiles edge_profiles(const Sprite& img) {
+  const int W = img.width, H = img.height;
+  const std::vector<uint8_t> bg = background_mask(img);
+  // premultiplied colour and alpha, so that what a transparent pixel stores never counts
+  std::vector<float> v(size_t(W) * H * 4);
+  for (size_t p = 0; p < size_t(W) * H; ++p) {
+    const float a = img.rgba[p * 4 + 3] / 255.f;
+    for (int c = 0; c < 3; ++c) v[p * 4 + size_t(c)] = img.rgba[p * 4 + size_t(c)] / 255.f * a;
+    v[p * 4 + 3] = a;
+  }
+  auto change = [&](size_t p, size_t q) {
+    float d = 0;
+    for (int c = 0; c < 4; ++c) d = std::max(d, std::abs(v[p * 4 + size_t(c)] - v[q * 4 + size_t(c)]));
+    return double(d);
+  };
+  Profiles pr;
+  pr.x.assign(size_t(std::max(W - 1, 0)), 0.0), pr.strong_x.assign(pr.x.size(), 0.0);
+  pr.y.assign(size_t(std::max(H - 1, 0)), 0.0), pr.strong_y.assign(pr.y.size(), 0.0);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const size_t p = size_t(y) * W + x;
+      if (x + 1 < W && !(!bg.empty() && bg[p] && bg[p + 1])) {
+        const double d = change(p, p + 1);
+        pr.x[size_t(x)] += std::max(0.0, d - kNoiseFloor);
+        pr.strong_x[size_t(x)] += d >= kStrongEdge;
+      }
+      if (y + 1 < H && !(!bg.empty() && bg[p] && bg[p + size_t(W)])) {
+        const double d = change(p, p + size_t(W));
+        pr.y[size_t(y)] += std::max(0.0, d - kNoiseFloor);
+        pr.strong_y[size_t(y)] += d >= kStrongEdge;
+      }
+    }
+  return pr;
+}
+
+// ---- the spectrum ------------------------------------------------------------------------------------
+
+void fft(std::vector<cd>& a) {  // in place, radix 2, forward (e^{-2 pi i k n / N}); size a power of 2
+  const size_t n = a.size();
+  for (size_t i = 1, j = 0; i < n; ++i) {
+    size_t bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) std::swap(a[i], a[j]);
+  }
+  for (size_t len = 2; len <= n; len <<= 1) {
+    const cd w = std::polar(1.0, -kTwoPi / double(len));
+    for (size_t i = 0; i < n; i += len) {
+      cd z = 1;
+      for (size_t k = 0; k < len / 2; ++k, z *= w) {
+        const cd u = a[i + k], t = a[i + k + len / 2] * z;
+        a[i + k] = u + t;
+        a[i + k + len / 2] = u - t;
+      }
+    }
+  }
+}
+
+// The profile prepared for the spectrum: mean removed and Hann-windowed (the window keeps a peak
+// from leaking into its neighbours'), and the windowed total that normalises it.
+struct Windowed {
+  std::vector<double> d;
+  double total = 0;
+};
+Windowed window(const std::vector<double>& D) {
+  Windowed w;
+  const size_t m = D.size();
+  const double mean = m ? std::accumulate(D.begin(), D.end(), 0.0) / double(m) : 0.0;
+  w.d.resize(m);
+  for (size_t i = 0; i < m; ++i) {
+    const double h = 0.5 - 0.5 * std::cos(kTwoPi * (double(i) + 0.5) / double(m));
+    w.d[i] = (D[i] - mean) * h;
+    w.total += D[i] * h;
+  }
+  return w;
+}
+// sum_i d[i] e^{-2 pi i f (i + 1)}: gap i is the boundary at coordinate i + 1
+cd dft_at(const Windowed& w, double f) {
+  const cd step = std::polar(1.0, -kTwoPi * f);
+  cd z = step, acc = 0;
+  for (size_t i = 0; i < w.d.size(); ++i, z *= step) acc += w.d[i] * z;
+  return acc;
+}
+double coherence_at(const Windowed& w, double f) { return w.total > 0 ? std::abs(dft_at(w, f)) / w.total : 0.0; }
+
+// The profile divided by its mean over a sliding window of `width` gaps (plus a floor of a tenth of
+// the overall mean, so that empty stretches stay empty).
+std::vector<double> flatten_envelope(const std::vector<double>& D, double width) {
+  const size_t m = D.size();
+  std::vector<double> prefix(m + 1, 0.0), out(m);
+  for (size_t i = 0; i < m; ++i) prefix[i + 1] = prefix[i] + D[i];
+  const double floor = 0.1 * prefix[m] / double(std::max<size_t>(m, 1));
+  const long h = std::max(1L, long(width / 2));
+  for (size_t i = 0; i < m; ++i) {
+    const long lo = std::max(0L, long(i) - h), hi = std::min(long(m), long(i) + h + 1);
+    out[i] = D[i] / ((prefix[size_t(hi)] - prefix[size_t(lo)]) / double(hi - lo) + floor);
+  }
+  return out;
+}
+
+// Maximum of a unimodal function on [a, b] (golden section).
+template <class F>
+double golden_max(F&& fn, double a, double b, int iters = 28) {
+  const double g = (std::sqrt(5.0) - 1) / 2;
+  double c = b - g * (b - a), d = a + g * (b - a), vc = fn(c), vd = fn(d);
+  for (int i = 0; i < iters; ++i) {
+    if (vc > vd) b = d, d = c, vd = vc, c = b - g * (b - a), vc = fn(c);
+    else a = c, c = d, vc = vd, d = a + g * (b - a), vd = fn(d);
+  }
+  return (a + b) / 2;
+}
+
+// Energy of the profile within +-hw of boundary coordinate `pos`.
+double tooth(const std::vector<double>& D, double pos, double hw) {
+  const long lo = std::max(0L, long(std::ceil(pos - hw - 1))), hi = std::min(long(D.size()) - 1, long(std::floor(pos + hw - 1)));
+  double e = 0;
+  for (long i = lo; i <= hi; ++i) e += D[size_t(i)];
+  return e;
+}
+
+// Boundaries k of the comb (phase + k pitch) that lie strictly inside an axis of n pixels.
+void inner_range(double pitch, double phase, int n, long* k0, long* k1) {
+  *k0 = long(std::ceil((1.0 - phase) / pitch));
+  *k1 = long(std::floor((double(n) - 1.0 - phase) / pitch));
+}
+
+// Weighted least squares through the energy centroids near the comb's teeth: pitch and phase to a
+// fraction of a pixel over the whole axis. Keeps the start where too few boundaries carry energy, or
+// where the fit would move the pitch by more than 5%.
+void refine(const std::vector<double>& D, int n, double* pitch, double* phase, bool fixed_pitch) {
+  for (int it = 0; it < 3; ++it) {
+    long k0, k1;
+    inner_range(*pitch, *phase, n, &k0, &k1);
+    const double hw = std::max(0.3 * *pitch, 0.75);
+    double sw = 0, sk = 0, sb = 0, skk = 0, skb = 0;
+    int used = 0;
+    for (long k = k0; k <= k1; ++k) {
+      const double b = *phase + double(k) * *pitch;
+      const long lo = std::max(0L, long(std::ceil(b - hw - 1))), hi = std::min(long(D.size()) - 1, long(std::floor(b + hw - 1)));
+      double e = 0, ex = 0;
+      for (long i = lo; i <= hi; ++i) e += D[size_t(i)], ex += D[size_t(i)] * double(i + 1);
+      if (e <= 0) continue;
+      const double c = ex / e, kd = double(k);
+      sw += e, sk += e * kd, sb += e * c, skk += e * kd * kd, skb += e * kd * c;
+      ++used;
+    }
+    if (fixed_pitch) {
+      if (used < 1) return;
+      *phase = (sb - *pitch * sk) / sw;  // the mean residual: the phase alone
+    } else {
+      const double det = sw * skk - sk * sk;
+      if (used < 3 || std::abs(det) < 1e-12) return;
+      const double p = (sw * skb - sk * sb) / det, ph = (sb - p * sk) / sw;
+      if (!(std::abs(p / *pitch - 1) <= 0.05)) return;
+      *pitch = p, *phase = ph;
+    }
+    *phase = std::fmod(std::fmod(*phase, *pitch) + *pitch, *pitch);
+  }
+}
+
+// Whether the comb's period is a multiple of the pitch: m = 2 or 3 where the edges at its
+// midpoints (or thirds) stand above the energy between, by at least a quarter of its teeth's.
+int subdivision(const std::vector<double>& D, int n, double pitch, double phase, double min_pitch) {
+  const long k0 = long(std::floor(-phase / pitch)), k1 = long(std::ceil((double(n) - phase) / pitch));
+  for (int m : {2, 3}) {
+    if (pitch / m < min_pitch) continue;
+    const double hw = std::max(0.15 * pitch / m, 0.75);
+    auto energy = [&](double frac) {
+      double e = 0;
+      for (long k = k0; k <= k1; ++k) e += tooth(D, phase + (double(k) + frac) * pitch, hw);
+      return e;
+    };
+    const double main = energy(0);
+    const double base = m == 2 ? (energy(0.25) + energy(0.75)) / 2 : (energy(1.0 / 6) + energy(0.5) + energy(5.0 / 6)) / 3;
+    double least = 1e300;
+    for (int j = 1; j < m; ++j) least = std::min(least, energy(double(j) / m));
+    if (main > base && least - base >= 0.25 * (main - base)) return m;
+  }
+  return 1;
+}
+
+// Whether a comb of k times the period (pitch, phase) leaves the k - 1 teeth between its own
+// empty: their energy per tooth stands above what lies halfway between teeth by less than
+// kEmptyShare of the comb's own teeth. Otherwise the longer period is only an envelope over the
+// shorter one, or its subharmonic.
+constexpr double kEmptyShare = 0.12;
+bool between_teeth_empty(const std::vector<double>& D, int n, double pitch, double phase, int k) {
+  const long j0 = long(std::floor(-phase / pitch)), j1 = long(std::ceil((double(n) - phase) / pitch));
+  const double hw = std::max(0.75, 0.15 * pitch);
+  // energy per residue of the teeth modulo k (the longer comb's teeth are one residue class)
+  std::vector<double> e(size_t(k), 0.0);
+  std::vector<long> count(size_t(k), 0);
+  double base = 0;
+  long nbase = 0;
+  for (long j = j0; j <= j1; ++j) {
+    const double pos = phase + double(j) * pitch;
+    if (pos < 1 || pos > n - 1) continue;
+    const size_t r = size_t(((j % k) + k) % k);
+    e[r] += tooth(D, pos, hw), ++count[r];
+    base += tooth(D, pos + 0.5 * pitch, hw), ++nbase;
+  }
+  size_t best = 0;
+  for (size_t r = 0; r < size_t(k); ++r)
+    if (count[r] && (count[best] == 0 || e[r] / double(count[r]) > e[best] / double(count[best]))) best = r;
+  double inter = 0;
+  long ninter = 0;
+  for (size_t r = 0; r < size_t(k); ++r)
+    if (r != best) inter += e[r], ninter += count[r];
+  if (count[best] == 0 || ninter == 0 || nbase == 0) return false;
+  const double main = e[best] / double(count[best]);
+  inter /= double(ninter), base /= double(nbase);
+  return main > base && inter - base < kEmptyShare * (main - base);
+}
+
+// Cells covering at least half their pitch of [0, n): the first one's edge and how many.
+void count_cells(AxisLattice* a, double phase, int n) {
+  const double p = a->pitch;
+  long first = long(std::floor(-phase / p)) - 1;
+  while (std::min(double(n), phase + double(first + 1) * p) - std::max(0.0, phase + double(first) * p) < 0.5 * p &&
+         phase + double(first) * p < n)
+    ++first;
+  long last = long(std::ceil((double(n) - phase) / p)) + 1;
+  while (last > first && std::min(double(n), phase + double(last + 1) * p) - std::max(0.0, phase + double(last) * p) < 0.5 * p) --last;
+  a->origin = phase + double(first) * p;
+  a->cells = int(std::max(1L, last - first + 1));
+}
+
+// The boundaries' strong-edge pixels (gaps within +-max(0.75, 0.15 pitch) of a boundary).
+double strong_support(const std::vector<double>& S, int n, double pitch, double phase) {
+  long k0, k1;
+  inner_range(pitch, phase, n, &k0, &k1);
+  double s = 0;
+  for (long k = k0; k <= k1; ++k) s += tooth(S, phase + double(k) * pitch, std::max(0.75, 0.15 * pitch));
+  return s;
+}
+
+struct AxisFit {
+  double pitch = 0, phase = 0, coherence = 0;
+};
+
+// The search of the header's steps 2 and 3 over [min_pitch, max_pitch]. `best_only`: the strongest
+// peak in the range, without the longest-period rule (a narrow range from a --size hint).
+AxisFit search_axis(const std::vector<double>& D, int n, double min_pitch, double max_pitch, bool best_only) {
+  AxisFit out;
+  const Windowed w = window(flatten_envelope(D, 2 * max_pitch + 2));
+  if (D.size() < 3 || w.total <= 0) return out;
+  size_t L = 1;
+  while (L < 4 * size_t(n)) L <<= 1;
+  std::vector<cd> a(L, 0.0);
+  for (size_t i = 0; i < w.d.size(); ++i) a[i] = w.d[i];
+  fft(a);
+  const size_t klo = std::max<size_t>(1, size_t(std::ceil(double(L) / max_pitch))), khi = std::min(L / 2, size_t(std::floor(double(L) / min_pitch)));
+  if (klo + 2 >= khi) return out;
+  std::vector<std::pair<double, size_t>> peaks;
+  for (size_t k = klo; k <= khi; ++k) {
+    const double m = std::abs(a[k]);
+    // a maximum at either end of the range is the slope of something outside it (the envelope of
+    // where the edges lie, beyond the longest pitch), not a peak
+    // (Nyquist, 1/2, is a peak if it is above its neighbour: the spectrum mirrors there)
+    if (k > klo && m >= std::abs(a[k - 1]) && (k < khi ? m >= std::abs(a[k + 1]) : k == L / 2)) peaks.push_back({m, k});
+  }
+  std::sort(peaks.begin(), peaks.end(), [](auto& p, auto& q) { return p.first > q.first; });
+  if (peaks.size() > 12) peaks.resize(12);
+  std::vector<std::pair<double, double>> refined;  // (frequency, coherence)
+  for (const auto& [m, k] : peaks) {
+    const double lo = double(std::max(klo, k - 1)) / double(L), hi = double(std::min(khi, k + 1)) / double(L);
+    const double f = golden_max([&](double ff) { return coherence_at(w, ff); }, lo, hi);
+    refined.push_back({f, coherence_at(w, f)});
+  }
+  if (refined.empty()) return out;
+  const auto best = *std::max_element(refined.begin(), refined.end(), [](auto& p, auto& q) { return p.second < q.second; });
+  double pitch = 1.0 / best.first;
+  double phase = std::fmod(-std::arg(dft_at(w, best.first)) / kTwoPi * pitch + 2 * pitch, pitch);
+  refine(D, n, &pitch, &phase, false);
+  if (!best_only) {
+    // The longest whole multiple of the best period that is nearly as coherent: the best peak may
+    // be a whole fraction of the pitch. Each multiple is refined within its own peak's width.
+    // Both are measured on the profile divided by its local mean over two of the multiple's periods:
+    // where sprites lie and where background does modulates the density of edges slowly, and that
+    // envelope alone is coherent with long periods; a lattice of that period keeps its coherence.
+    for (int k = 16; k >= 2; --k) {
+      const double pk = k * pitch;
+      if (pk > max_pitch) continue;
+      const Windowed wk = window(flatten_envelope(D, 2 * pk));
+      const double rb = coherence_at(wk, 1.0 / pitch);
+      const double fk = 1.0 / pk, half = 0.5 / double(L);
+      const double f = golden_max([&](double ff) { return coherence_at(wk, ff); }, fk - half, fk + half, 16);
+      if (coherence_at(wk, f) >= kLongestShare * rb && between_teeth_empty(D, n, pitch, phase, k)) {
+        pitch = 1.0 / f;
+        phase = std::fmod(-std::arg(dft_at(w, f)) / kTwoPi * pitch + 2 * pitch, pitch);
+        refine(D, n, &pitch, &phase, false);
+        break;
+      }
+    }
+  }
+  for (int i = 0; i < 3 && !best_only; ++i) {
+    const int m = subdivision(D, n, pitch, phase, min_pitch);
+    if (m == 1) break;
+    pitch /= m;
+    phase = std::fmod(phase, pitch);
+    refine(D, n, &pitch, &phase, false);
+  }
+  out.pitch = pitch, out.phase = phase, out.coherence = coherence_at(w, 1.0 / pitch);
+  return out;
+}
+
+// The phase of a comb of a given pitch (a --scale hint).
+AxisFit phase_for(const std::vector<double>& D, int n, double pitch) {
+  AxisFit out;
+  out.pitch = pitch;
+  const Windowed w = window(D);
+  if (D.size() < 2 || w.total <= 0) return out;
+  out.phase = std::fmod(-std::arg(dft_at(w, 1.0 / pitch)) / kTwoPi * pitch + 2 * pitch, pitch);
+  refine(D, n, &out.pitch, &out.phase, true);
+  out.coherence = coherence_at(w, 1.0 / pitch);
+  return out;
+}
+
+std::string fmt(const char* f, double a, double b) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, f, a, b);
+  return buf;
+}
+
+}  // namespace
+
+std::string Lattice::describe() const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "pitch %.2f x %.2f px, %d x %d cells, confidence %.2f", x.pitch, y.pitch, x.cells, y.cells, confidence);
+  return buf;
+}
+
+AxisLattice fit_axis(const std::vector<double>& profile, int length, double min_pitch, double max_pitch) {
+  const AxisFit f = search_axis(profile, length, min_pitch, max_pitch, false);
+  AxisLattice a;
+  if (f.pitch <= 0) return a;
+  a.pitch = f.pitch, a.coherence = f.coherence;
+  count_cells(&a, f.phase, length);
+  return a;
+}
+
+Lattice find_lattice(const Sprite& img, const LatticeHints& h) {
+  PA_CHECK(img.width > 0 && img.height > 0 && img.rgba.size() == size_t(img.width) * img.height * 4,
+           "find_lattice: an image of " << img.width << "x" << img.height);
+  PA_CHECK(h.cells_x >= 0 && h.cells_y >= 0 && h.cells_long >= 0 && h.pitch_x >= 0 && h.pitch_y >= 0, "find_lattice: negative hint");
+  const Profiles pr = edge_profiles(img);
+  const int W = img.width, H = img.height;
+  Lattice l;
+  AxisFit fx, fy;
+  // a cell count known on an axis: the pitch is searched near length / cells (margins and scale
+  // errors of a few percent), and that many cells are laid over the image centred on its grid
+  auto with_cells = [&](const std::vector<double>& D, int n, int cells) {
+    const double p = double(n) / cells;
+    AxisFit f = search_axis(D, n, std::max(1.0, p / 1.08), p * 1.02, true);
+    if (f.coherence < kMinCoherence / 2 || f.pitch <= 0) f = AxisFit{p, 0.0, f.coherence};
+    return f;
+  };
+  const bool hinted = h.cells_x || h.cells_y || h.cells_long || h.pitch_x || h.pitch_y;
+  if (h.pitch_x > 0) fx = phase_for(pr.x, W, h.pitch_x);
+  if (h.pitch_y > 0 || h.pitch_x > 0) fy = phase_for(pr.y, H, h.pitch_y > 0 ? h.pitch_y : h.pitch_x);
+  if (h.cells_x > 0) fx = with_cells(pr.x, W, h.cells_x);
+  if (h.cells_y > 0) fy = with_cells(pr.y, H, h.cells_y);
+  if (h.cells_long > 0 && !h.cells_x && !h.cells_y && !(h.pitch_x > 0)) {
+    // the longer axis has that many cells; the other axis's pitch is searched within 6% of it
+    const bool wide = W >= H;
+    AxisFit& lf = wide ? fx : fy;
+    AxisFit& sf = wide ? fy : fx;
+    lf = with_cells(wide ? pr.x : pr.y, wide ? W : H, h.cells_long);
+    sf = search_axis(wide ? pr.y : pr.x, wide ? H : W, lf.pitch / 1.06, lf.pitch * 1.06, true);
+    if (sf.pitch <= 0 || sf.coherence < kMinCoherence / 2) sf = phase_for(wide ? pr.y : pr.x, wide ? H : W, lf.pitch);
+  }
+  if (fx.pitch <= 0) fx = search_axis(pr.x, W, kMinPitch, std::min(kMaxPitch, double(W)), false);
+  if (fy.pitch <= 0) fy = search_axis(pr.y, H, kMinPitch, std::min(kMaxPitch, double(H)), false);
+  // an axis with no edges at all (a flat image, a one-pixel line): the other's pitch, one cell if none
+  if (fx.pitch <= 0 && fy.pitch > 0) fx = phase_for(pr.x, W, fy.pitch);
+  if (fy.pitch <= 0 && fx.pitch > 0) fy = phase_for(pr.y, H, fx.pitch);
+  if (fx.pitch <= 0) fx = AxisFit{double(W), 0, 0};
+  if (fy.pitch <= 0) fy = AxisFit{double(H), 0, 0};
+  l.x.pitch = fx.pitch, l.x.coherence = fx.coherence;
+  l.y.pitch = fy.pitch, l.y.coherence = fy.coherence;
+  count_cells(&l.x, fx.phase, W);
+  count_cells(&l.y, fy.phase, H);
+  auto force_cells = [](AxisLattice* a, double phase, int n, int cells) {  // centred on the grid
+    const double start = (double(n) - cells * a->pitch) / 2;
+    a->origin = phase + std::round((start - phase) / a->pitch) * a->pitch;
+    a->cells = cells;
+  };
+  int want_x = h.cells_x, want_y = h.cells_y;
+  if (h.cells_long > 0 && !want_x && !want_y) (W >= H ? want_x : want_y) = h.cells_long;
+  if (want_x) force_cells(&l.x, fx.phase, W, want_x);
+  if (want_y) force_cells(&l.y, fy.phase, H, want_y);
+  l.confidence = std::min(l.x.coherence, l.y.coherence);
+  if (hinted) {
+    l.found = true;
+    return l;
+  }
+  const double sx = strong_support(pr.strong_x, W, fx.pitch, fx.phase), sy = strong_support(pr.strong_y, H, fy.pitch, fy.phase);
+  if (l.confidence < kMinCoherence) {
+    l.why = "no credible pixel grid: the best is " + fmt("%.2f x %.2f px", l.x.pitch, l.y.pitch) + fmt(" with confidence %.2f (at least %.2f needed)", l.confidence, kMinCoherence);
+  } else if (sx < 4 * fx.pitch || sy < 4 * fy.pitch) {
+    l.why = "no credible pixel grid: " + fmt("%.2f x %.2f px", l.x.pitch, l.y.pitch) + " is coherent but its cell edges are faint (JPEG block seams or noise, not sprite pixels)";
+  } else if (l.x.cells < 2 || l.y.cells < 2) {
+    l.why = "no credible pixel grid: " + fmt("%.2f x %.2f px", l.x.pitch, l.y.pitch) + " gives fewer than 2 cells on an axis";
+  } else {
+    l.found = true;
+  }
+  return l;
+}
+
+Sprite resample_to_lattice(const Sprite& img, const Lattice& l, int cell) {
+  PA_CHECK(cell >= 1 && l.x.cells >= 1 && l.y.cells >= 1 && l.x.pitch > 0 && l.y.pitch > 0,
+           "resample_to_lattice: " << l.describe() << ", cell " << cell);
+  const int W = img.width, H = img.height, OW = l.x.cells * cell, OH = l.y.cells * cell;
+  // per output coordinate, the input pixels its footprint covers and their shares
+  struct Tap {
+    int first = 0;
+    std::vector<float> w;
+  };
+  auto taps = [&](const AxisLattice& a, int out) {
+    std::vector<Tap> t(static_cast<size_t>(out));
+    const double step = a.pitch / cell;
+    for (int o = 0; o < out; ++o) {
+      const double u0 = a.origin + o * step, u1 = u0 + step;
+      const int i0 = int(std::floor(u0)), i1 = int(std::ceil(u1)) - 1;
+      t[size_t(o)].first = i0;
+      for (int i = i0; i <= i1; ++i) t[size_t(o)].w.push_back(float((std::min(u1, double(i + 1)) - std::max(u0, double(i))) / step));
+    }
+    return t;
+  };
+  const std::vector<Tap> tx = taps(l.x, OW), ty = taps(l.y, OH);
+  std::vector<float> src(size_t(W) * H * 4);
+  for (size_t p = 0; p < size_t(W) * H; ++p) {
+    const bool clear = img.rgba[p * 4 + 3] == 0;
+    for (int c = 0; c < 4; ++c) src[p * 4 + size_t(c)] = clear ? 0.f : float(img.rgba[p * 4 + size_t(c)]);
+  }
+  std::vector<float> mid(size_t(OW) * H * 4, 0.f);  // horizontal pass
+#pragma omp parallel for schedule(static)
+  for (int y = 0; y < H; ++y)
+    for (int o = 0; o < OW; ++o) {
+      float acc[4] = {0, 0, 0, 0};
+      const Tap& t = tx[size_t(o)];
+      for (size_t k = 0; k < t.w.size(); ++k) {
+        const int x = std::clamp(t.first + int(k), 0, W - 1);
+        for (int c = 0; c < 4; ++c) acc[c] += t.w[k] * src[(size_t(y) * W + x) * 4 + size_t(c)];
+      }
+      for (int c = 0; c < 4; ++c) mid[(size_t(y) * OW + o) * 4 + size_t(c)] = acc[c];
+    }
+  Sprite out;
+  out.width = OW, out.height = OH, out.name = img.name;
+  out.rgba.resize(size_t(OW) * OH * 4);
+#pragma omp parallel for schedule(static)
+  for (int o = 0; o < OH; ++o) {
+    const Tap& t = ty[size_t(o)];
+    for (int x = 0; x < OW; ++x) {
+      float acc[4] = {0, 0, 0, 0};
+      for (size_t k = 0; k < t.w.size(); ++k) {
+        const int y = std::clamp(t.first + int(k), 0, H - 1);
+        for (int c = 0; c < 4; ++c) acc[c] += t.w[k] * mid[(size_t(y) * OW + x) * 4 + size_t(c)];
+      }
+      for (int c = 0; c < 4; ++c) out.rgba[(size_t(o) * OW + x) * 4 + size_t(c)] = uint8_t(std::clamp(std::lround(acc[c]), 0L, 255L));
+    }
+  }
+  return out;
+}
+
+}  // namespace pixelart

@@ -1,0 +1,240 @@
+// tests/test_lattice.cpp — finding the pixel grid (include/pixelart/lattice.h) on images rendered
+// here with a known pitch and phase, and resampling onto it. OpenCV's JPEG and resampling on top
+// of these: tests/test_synth_opencv.cpp.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "pixelart/lattice.h"
+#include "pixelart/restore.h"
+#include "rng.h"
+
+namespace pixelart {
+namespace {
+
+// A sheet of procedural sprites, cols x rows of `size` pixels.
+Sprite sheet(uint64_t seed, int size, int cols, int rows) {
+  Sprite s;
+  s.width = size * cols, s.height = size * rows;
+  s.rgba.assign(size_t(s.width) * s.height * 4, 0);
+  for (int r = 0; r < rows; ++r)
+    for (int c = 0; c < cols; ++c) {
+      const Sprite g = generate_sprite(seed + uint64_t(r * cols + c), size);
+      for (int y = 0; y < size; ++y)
+        for (int x = 0; x < size; ++x) std::copy(g.px(x, y), g.px(x, y) + 4, s.px(c * size + x, r * size + y));
+    }
+  return s;
+}
+
+enum class Bg { Transparent, Flat, Checker, Noise };
+
+// The sprite drawn with cells of (px, py) input pixels, cell (0, 0)'s corner at (ox, oy), by
+// nearest neighbour at each pixel's centre, on a background (a checkerboard of 8-pixel squares
+// aligned with the image, as image search results show "transparency"), in a W x H image.
+Sprite render(const Sprite& spr, double px, double py, double ox, double oy, int W, int H, Bg bg, uint64_t seed = 7) {
+  Sprite out;
+  out.width = W, out.height = H;
+  out.rgba.resize(size_t(W) * H * 4);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const int cx = int(std::floor((x + 0.5 - ox) / px)), cy = int(std::floor((y + 0.5 - oy) / py));
+      uint8_t p[4] = {0, 0, 0, 0};
+      if (cx >= 0 && cy >= 0 && cx < spr.width && cy < spr.height) std::copy(spr.px(cx, cy), spr.px(cx, cy) + 4, p);
+      uint8_t* o = out.px(x, y);
+      if (bg == Bg::Transparent) {
+        std::copy(p, p + 4, o);
+        continue;
+      }
+      double b[3] = {90, 140, 200};
+      if (bg == Bg::Checker) b[0] = b[1] = b[2] = ((x / 8 + y / 8) & 1) ? 204 : 255;
+      if (bg == Bg::Noise)
+        for (int c = 0; c < 3; ++c) b[c] = 128 + 40 * std::sin(x * 0.05 + c) * std::cos(y * 0.04) + 6 * (kernels::uniform01(seed, uint64_t(y * W + x), uint64_t(c)) - 0.5);
+      const double a = p[3] / 255.0;
+      for (int c = 0; c < 3; ++c) o[c] = uint8_t(std::clamp(std::lround(a * p[c] + (1 - a) * b[c]), 0L, 255L));
+      o[3] = 255;
+    }
+  return out;
+}
+
+// Every true cell boundary (origin + k pitch, k = 0..cells) lies within `tol` pitches of a
+// boundary of the found axis, or within the half pixel that rendering at pixel centres moves it.
+void expect_aligned(const AxisLattice& a, double pitch, double origin, int cells, double tol, const char* axis) {
+  for (int k = 0; k <= cells; ++k) {
+    const double b = origin + k * pitch;
+    double d = std::fmod(b - a.origin, a.pitch);
+    d = std::min(std::abs(d), a.pitch - std::abs(d));
+    EXPECT_LT(d, std::max(tol * pitch, 0.55)) << axis << " boundary " << k << " at " << b << ": found pitch " << a.pitch << ", origin " << a.origin;
+  }
+}
+
+struct Case {
+  double px, py, ox, oy;
+  int margin;
+  Bg bg;
+};
+
+TEST(Lattice, FindsPitchPhaseAndSizeOfSharpUpscalesAtAnyScale) {
+  // non-integer scales, scale differences between the axes, sub-pixel offsets, margins
+  const Case cases[] = {{16, 16, 0, 0, 0, Bg::Flat},          {7.3, 7.3, 2.1, -1.4, 1, Bg::Flat},
+                        {3.0, 3.0, 0.6, 0.4, 0, Bg::Transparent}, {11.5, 12.0, -3.9, 4.2, 2, Bg::Noise},
+                        {23.7, 23.1, 5.5, -9.0, 1, Bg::Checker},  {5.25, 5.25, 1.9, 2.2, 2, Bg::Checker},
+                        {2.0, 2.0, 0, 0, 0, Bg::Flat},            {31.0, 30.2, -12, 3, 0, Bg::Flat}};
+  int n = 0;
+  for (const Case& c : cases) {
+    const Sprite spr = sheet(100 + uint64_t(n++), 16, 2, 1);
+    const int cw = spr.width + 2 * c.margin, ch = spr.height + 2 * c.margin;
+    const int W = int(std::lround(cw * c.px)), H = int(std::lround(ch * c.py));
+    const Sprite img = render(spr, c.px, c.py, c.ox + c.margin * c.px, c.oy + c.margin * c.py, W, H, c.bg);
+    const Lattice l = find_lattice(img);
+    SCOPED_TRACE(testing::Message() << "pitch " << c.px << " x " << c.py << ": found " << l.describe());
+    EXPECT_TRUE(l.found) << l.why;
+    EXPECT_NEAR(l.x.pitch, c.px, 0.01 * c.px);
+    EXPECT_NEAR(l.y.pitch, c.py, 0.01 * c.py);
+    expect_aligned(l.x, c.px, c.ox, cw, 0.1, "x");
+    expect_aligned(l.y, c.py, c.oy, ch, 0.1, "y");
+    EXPECT_EQ(l.x.cells, cw);
+    EXPECT_EQ(l.y.cells, ch);
+    EXPECT_GT(l.confidence, kMinCoherence);
+  }
+}
+
+TEST(Lattice, SurvivesBlurAndNoise) {
+  // a 3-tap blur (what a resampling chain leaves) on every row and column, then noise
+  const Sprite spr = sheet(7, 16, 2, 2);
+  const double p = 9.6;
+  const int W = int(std::lround(32 * p));
+  Sprite img = render(spr, p, p, 1.7, 3.1, W, W, Bg::Flat);
+  Sprite blurred = img;
+  for (int y = 1; y < W - 1; ++y)
+    for (int x = 1; x < W - 1; ++x)
+      for (int c = 0; c < 3; ++c) {
+        double s = 0;
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx) s += img.px(x + dx, y + dy)[c];
+        s = s / 9 + 10 * (kernels::uniform01(3, uint64_t(y * W + x), uint64_t(c)) - 0.5);
+        blurred.px(x, y)[c] = uint8_t(std::clamp(std::lround(s), 0L, 255L));
+      }
+  const Lattice l = find_lattice(blurred);
+  EXPECT_TRUE(l.found) << l.why;
+  EXPECT_NEAR(l.x.pitch, p, 0.01 * p) << l.describe();
+  EXPECT_NEAR(l.y.pitch, p, 0.01 * p) << l.describe();
+  expect_aligned(l.x, p, 1.7, 32, 0.1, "x");
+  expect_aligned(l.y, p, 3.1, 32, 0.1, "y");
+}
+
+TEST(Lattice, ACheckerboardBackgroundIsNotTheGrid) {
+  // sprite cells of 12.4 pixels over a checkerboard of 8-pixel squares: the squares' edges are
+  // strong and perfectly periodic, but they are background
+  const Sprite spr = sheet(21, 16, 1, 1);
+  const Sprite img = render(spr, 12.4, 12.4, 12.4 * 2 + 3, 12.4 * 2 - 2, int(20 * 12.4), int(20 * 12.4), Bg::Checker);
+  const Lattice l = find_lattice(img);
+  EXPECT_NEAR(l.x.pitch, 12.4, 0.15) << l.describe();
+  EXPECT_NEAR(l.y.pitch, 12.4, 0.15) << l.describe();
+  EXPECT_EQ(l.x.cells, 20);
+}
+
+TEST(Lattice, NoCredibleGridInAPaintingOrInJpegSeams) {
+  // a smooth field (a painting, a photo) and a gradient whose only edges are 8x8 block seams
+  Sprite field;
+  field.width = 300, field.height = 200;
+  field.rgba.resize(size_t(300) * 200 * 4);
+  Sprite seams = field;
+  for (int y = 0; y < 200; ++y)
+    for (int x = 0; x < 300; ++x)
+      for (int c = 0; c < 3; ++c) {
+        const double v = 128 + 50 * std::sin(x * 0.031 * (c + 1) + y * 0.017) + 30 * std::cos(y * 0.05 - x * 0.011 * c) +
+                         8 * (kernels::uniform01(9, uint64_t(y * 300 + x), uint64_t(c)) - 0.5);
+        field.px(x, y)[c] = uint8_t(std::clamp(std::lround(v), 0L, 255L));
+        seams.px(x, y)[c] = uint8_t(std::clamp(std::lround(100 + x * 0.3 + 3 * ((x / 8 + y / 8) % 3)), 0L, 255L));
+        field.px(x, y)[3] = seams.px(x, y)[3] = 255;
+      }
+  for (const Sprite* s : {&field, &seams}) {
+    const Lattice l = find_lattice(*s);
+    EXPECT_FALSE(l.found) << l.describe();
+    EXPECT_NE(l.why.find("no credible pixel grid"), std::string::npos) << l.why;
+  }
+}
+
+TEST(Lattice, HintsOverrideWhatTheImageSays) {
+  const Sprite spr = sheet(5, 16, 1, 1);
+  const Sprite img = render(spr, 10.0, 10.0, 4.0, 0.0, 170, 160, Bg::Flat);  // 16 cells + margins
+  LatticeHints scale;
+  scale.pitch_x = scale.pitch_y = 10.0;
+  const Lattice a = find_lattice(img, scale);
+  EXPECT_TRUE(a.found);
+  EXPECT_DOUBLE_EQ(a.x.pitch, 10.0);
+  expect_aligned(a.x, 10.0, 4.0, 16, 0.05, "x");
+  LatticeHints size;
+  size.cells_x = 16, size.cells_y = 16;
+  const Lattice b = find_lattice(img, size);
+  EXPECT_EQ(b.x.cells, 16);
+  EXPECT_EQ(b.y.cells, 16);
+  EXPECT_NEAR(b.x.pitch, 10.0, 0.1);
+  expect_aligned(b.x, 10.0, 4.0, 16, 0.1, "x");
+  LatticeHints longer;
+  longer.cells_long = 16;
+  const Lattice c = find_lattice(img, longer);
+  EXPECT_EQ(c.x.cells, 16);  // the longer side
+}
+
+TEST(Lattice, FitAxisOnAProfileOfKnownBoundaries) {
+  // boundaries every 6.5 pixels from 2.25, with random strengths; a harmonic (3.25) is as coherent
+  const int n = 400;
+  std::vector<double> D(n - 1, 0.0);
+  for (int k = 0;; ++k) {
+    const double b = 2.25 + k * 6.5;
+    if (b >= n - 1) break;
+    D[size_t(std::lround(b)) - 1] += 1 + 4 * kernels::uniform01(1, uint64_t(k), 0);
+  }
+  const AxisLattice a = fit_axis(D, n);
+  EXPECT_NEAR(a.pitch, 6.5, 0.02);
+  EXPECT_GT(a.coherence, 0.8);
+}
+
+TEST(Lattice, ResamplingPutsEachCellOnExactlyItsPixels) {
+  // a sprite at 5.3 x 6.1 pixels per cell, offset; on the canonical lattice of 16 pixels, the
+  // middle 8 x 8 pixels of every cell are the sprite pixel's colour
+  const Sprite spr = sheet(11, 16, 1, 1);
+  const double px = 5.3, py = 6.1, ox = 1.7, oy = -2.2;
+  const Sprite img = render(spr, px, py, ox, oy, int(16 * px + ox), int(16 * py + oy + 1), Bg::Transparent);
+  Lattice l;
+  l.x = {px, ox, 16, 1}, l.y = {py, oy, 16, 1};
+  const Sprite c = resample_to_lattice(img, l, 16);
+  ASSERT_EQ(c.width, 256);
+  ASSERT_EQ(c.height, 256);
+  int wrong = 0;
+  for (int cy = 0; cy < 16; ++cy)
+    for (int cx = 0; cx < 16; ++cx)
+      for (int y = cy * 16 + 4; y < cy * 16 + 12; ++y)
+        for (int x = cx * 16 + 4; x < cx * 16 + 12; ++x) {
+          if (oy + cy * py < 0) continue;  // the first row is cut by the image's top edge
+          const uint8_t* want = spr.px(cx, cy);
+          const uint8_t* got = c.px(x, y);
+          if (want[3] == 0 ? got[3] != 0 : !std::equal(want, want + 4, got)) ++wrong;
+        }
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST(Lattice, ResamplingAveragesWhenShrinkingAndNeverReadsHiddenColour) {
+  // two cells of 32 pixels onto cells of 16: each output pixel the mean of a 2x2 block; a
+  // transparent pixel's stored colour must not bleed into its neighbours
+  Sprite img;
+  img.width = 64, img.height = 32;
+  img.rgba.assign(size_t(64) * 32 * 4, 0);
+  for (int y = 0; y < 32; ++y)
+    for (int x = 0; x < 64; ++x) {
+      uint8_t* p = img.px(x, y);
+      if (x < 32) p[0] = 200, p[1] = 100, p[2] = 50, p[3] = 255;
+      else p[0] = 255, p[1] = 255, p[2] = 255, p[3] = 0;  // colour hidden under alpha 0
+    }
+  Lattice l;
+  l.x = {32, 0, 2, 1}, l.y = {32, 0, 1, 1};
+  const Sprite c = resample_to_lattice(img, l, 16);
+  ASSERT_EQ(c.width, 32);
+  EXPECT_EQ(c.px(3, 3)[0], 200);
+  EXPECT_EQ(c.px(20, 3)[0], 0);
+  EXPECT_EQ(c.px(20, 3)[3], 0);
+}
+
+}  // namespace
+}  // namespace pixelart
