@@ -5,10 +5,12 @@
 // convolutions and the projection, GB/s (minimum bytes) for the memory-bound ops.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cmath>
 
 #include "op_catalogue.h"
 #include "pixelart/autograd.h"
+#include "pixelart/lattice.h"
 #include "pixelart/ops.h"
 #include "pixelart/optim.h"
 #include "pixelart/postprocess.h"
@@ -184,7 +186,65 @@ void refine_case(benchmark::State& state) {
   state.counters["sprites/s"] = benchmark::Counter(n, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The pixel grid search of the restore pipeline (lattice.h): a sheet of procedural sprites at
+// 7.3 x 7.1 pixels per sprite pixel over a noisy flat background, side x side pixels; ms per
+// megapixel. And the resampling onto the canonical lattice that follows it (16 pixels a cell).
+Sprite lattice_image(int side) {
+  const int cells = int(side / 7.3) + 1;
+  const int n = (cells + 15) / 16;
+  Sprite sheet;
+  sheet.width = sheet.height = n * 16;
+  sheet.rgba.assign(size_t(sheet.width) * sheet.height * 4, 0);
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) {
+      const Sprite g = generate_sprite(uint64_t(r * n + c), 16);
+      for (int y = 0; y < 16; ++y)
+        for (int x = 0; x < 16; ++x) std::copy(g.px(x, y), g.px(x, y) + 4, sheet.px(c * 16 + x, r * 16 + y));
+    }
+  Sprite img;
+  img.width = img.height = side;
+  img.rgba.resize(size_t(side) * side * 4);
+  for (int y = 0; y < side; ++y)
+    for (int x = 0; x < side; ++x) {
+      const uint8_t* p = sheet.px(std::min(sheet.width - 1, int((x + 0.5) / 7.3)), std::min(sheet.height - 1, int((y + 0.5) / 7.1)));
+      const double a = p[3] / 255.0;
+      for (int c = 0; c < 3; ++c)
+        img.px(x, y)[c] = uint8_t(std::clamp(a * p[c] + (1 - a) * 90 + 8 * (kernels::uniform01(1, uint64_t(y) * side + x, c) - 0.5), 0.0, 255.0));
+      img.px(x, y)[3] = 255;
+    }
+  return img;
+}
+void lattice_case(benchmark::State& state, int side) {
+  const Sprite img = lattice_image(side);
+  double ms = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(find_lattice(img).x.pitch);
+    ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  state.counters["ms_per_Mpx"] = ms / double(state.iterations()) / (double(side) * side * 1e-6);
+}
+void canonical_case(benchmark::State& state, int side) {
+  const Sprite img = lattice_image(side);
+  const Lattice l = find_lattice(img);
+  double ms = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(resample_to_lattice(img, l, 16).rgba.data());
+    ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  state.counters["ms_per_Mpx"] = ms / double(state.iterations()) / (double(side) * side * 1e-6);  // of the input
+}
+
 int register_all() {
+  for (int side : {256, 1024, 2048}) {
+    benchmark::RegisterBenchmark(("cpu/lattice_search_" + std::to_string(side)).c_str(), [side](benchmark::State& s) { lattice_case(s, side); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("cpu/resample_to_lattice_" + std::to_string(side)).c_str(), [side](benchmark::State& s) { canonical_case(s, side); })
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
   benchmark::RegisterBenchmark("cpu/refine_colours_b64", refine_case)->Unit(benchmark::kMillisecond)->UseRealTime();
   using P = Precision;
   for (auto [dev, batch, train, prec] :

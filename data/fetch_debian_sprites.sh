@@ -10,6 +10,15 @@
 #   wesnoth-1.16-data painted art for the upscaler since session 11: Wesnoth's 238 character
 #                     portraits (RGBA, 400-500 px), flattened into data/debian/art/wesnoth-portraits/
 #                     (a 146 MB package; the portraits are 44 MB of it)
+#   for the restorer, native-resolution sprites and tiles of more games (canvas 16; larger tiles
+#   are cut into 16x16 windows, --crop; the biggest sources thinned, --limit):
+#   cataclysm-dda-data  Cataclysm: DDA's tilesets by several artists: 10, 16, 20 and 32 px tiles
+#   minetest-data       Minetest's 16x16 block and item textures
+#   xpenguins, xbill    XPM animation strips (penguins, turtles, Bill), split by alpha
+#   kobodeluxe-data     Kobo Deluxe's sprite and tile sheets, split by alpha (fonts left out)
+#   and, held out whole (never trained on: eval's unseen games):
+#   angband-data        Angband's 16x16 (Adam Bolt) and 32x32 (David Gervais) tile sheets
+#   blobwars-data       Blob Wars' sprites (black is their transparent key)
 # Downloads with `apt-get download`, unpacks with `dpkg -x` into data/debian/ (git-ignored), and
 # packs data/debian/nethack16.sprites and data/debian/crawl32.sprites with contact sheets beside
 # them. Needs the built tool (tools/setup.sh). Prints what it found.
@@ -21,7 +30,8 @@ out=data/debian
 mkdir -p "$out/debs" "$out/root"
 (
   cd "$out/debs"
-  pkgs=(nethack-common crawl-tiles-data pingus-data frozen-bubble-data teeworlds-data wesnoth-1.16-data)
+  pkgs=(nethack-common crawl-tiles-data pingus-data frozen-bubble-data teeworlds-data wesnoth-1.16-data
+        cataclysm-dda-data minetest-data xpenguins xbill kobodeluxe-data angband-data blobwars-data)
   missing=()
   for p in "${pkgs[@]}"; do ls "${p}"_*.deb >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -43,6 +53,37 @@ echo "== Dungeon Crawl Stone Soup (up to 32x32)"
 "$bin" sprites --mode atlas --max 32 --canvas 32 \
   "$crawl"/main.png "$crawl"/player.png "$crawl"/feat.png "$crawl"/gui.png "$crawl"/icons.png \
   -o "$out/crawl32.sprites" --preview "$out/crawl32.png"
+
+echo "== Dungeon Crawl Stone Soup, in 16x16 windows"
+"$bin" sprites --mode atlas --max 64 --canvas 16 --crop --limit 3000 \
+  "$crawl"/main.png "$crawl"/player.png "$crawl"/feat.png "$crawl"/gui.png "$crawl"/icons.png \
+  -o "$out/crawl16.sprites"
+cdda=$out/root/usr/share/games/cataclysm-dda/gfx
+echo "== Cataclysm: Dark Days Ahead (tilesets of 10, 16, 20 and 32 px)"
+"$bin" sprites --mode sheet --tile 10 --canvas 16 --limit 1500 \
+  "$cdda"/RetroDaysTileset/tiles.png "$cdda"/NeoDaysTileset/tiles.png -o "$out/cataclysm10.sprites"
+"$bin" sprites --mode sheet --tile 16 --canvas 16 --limit 2500 \
+  "$cdda"/ChestHole16Tileset/tiles.png "$cdda"/HoderTileset/hodertiles.png -o "$out/cataclysm16.sprites" \
+  --preview "$out/cataclysm16.png"
+"$bin" sprites --mode sheet --tile 20 --canvas 16 --crop --limit 2000 \
+  "$cdda"/BrownLikeBears/tiles.png "$cdda"/RetroDaysTileset/tiles_20x20.png -o "$out/cataclysm20.sprites"
+"$bin" sprites --mode sheet --tile 32 --canvas 16 --crop --limit 3000 \
+  "$cdda"/MshockXotto+/tiles.png "$cdda"/UltimateCataclysm/normal.png "$cdda"/ChibiUltica/ChibiNormalMonster.png \
+  -o "$out/cataclysm32.sprites" --preview "$out/cataclysm32.png"
+echo "== Minetest (16x16 textures)"
+"$bin" sprites --mode folder --canvas 16 --crop \
+  "$out"/root/usr/share/games/minetest/games/minetest_game/mods/*/textures -o "$out/minetest16.sprites"
+echo "== XPenguins and XBill (XPM strips)"
+"$bin" sprites --mode atlas --max 64 --min-pixels 24 --canvas 16 --crop --limit 1500 \
+  $(find "$out"/root/usr/share/xpenguins/themes "$out"/root/usr/share/xbill -name '*.xpm' | sort) -o "$out/xpm16.sprites"
+echo "== Kobo Deluxe (sheets, fonts left out)"
+"$bin" sprites --mode atlas --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
+  $(ls "$out"/root/usr/share/kobo-deluxe/gfx/*.png | grep -v font | sort) -o "$out/kobo16.sprites"
+echo "== Held out for evaluation: Angband (16 and 32 px tiles) and Blob Wars (sprites)"
+angband=$out/root/usr/share/angband/xtra/graf
+"$bin" sprites --mode sheet --tile 16 --canvas 16 "$angband"/16x16.png -o "$out/angband16.sprites" --preview "$out/angband16.png"
+"$bin" sprites --mode sheet --tile 32 --canvas 32 "$angband"/32x32.png -o "$out/angband32.sprites"
+"$bin" sprites --mode folder --key 000000 --canvas 32 "$out"/root/usr/share/games/blobwars/gfx/sprites -o "$out/blobwars32.sprites"
 
 # Drawn art for the upscaler: every PNG of these folders (recursively) copied into one flat folder
 # per package, named by its path (pingus/data/images/core/menu/x.png -> core_menu_x.png). Animation

@@ -16,8 +16,9 @@ __global__ void k_params(DamageParams d, SynthDims g, SampleParams* out) {
 __global__ void k_render(const uint8_t* sprites, const SampleParams* p, SynthDims g, float* out) {
   const int64_t per = int64_t(g.S) * g.S;
   PA_FOR(t, g.n * per) {
-    const int i = int(t / per), pix = int(t % per);
-    render_pixel(sprites, g.T, p[i], g.seed, g.first + uint64_t(i), g.S, pix % g.S, pix / g.S, out + t * 4);
+    const int i = int(t / per), pix = int(t % per), x = pix % g.S, y = pix / g.S;
+    if (x >= p[i].work || y >= p[i].work) continue;
+    render_pixel(sprites, g.T, p[i], g.seed, g.first + uint64_t(i), p[i].work, x, y, out + t * 4);
   }
 }
 __global__ void k_targets(const uint8_t* sprites, const SampleParams* p, SynthDims g, float* out) {
@@ -59,18 +60,20 @@ __global__ void k_patches(const uint8_t* pixels, const ImageEntry* table, int ni
 __global__ void k_blur(const float* src, float* dst, const SampleParams* p, SynthDims g, int dir) {
   const int64_t per = int64_t(g.S) * g.S;
   PA_FOR(t, g.n * per) {
-    const int i = int(t / per), pix = int(t % per);
+    const int i = int(t / per), pix = int(t % per), x = pix % g.S, y = pix / g.S;
+    if (x >= p[i].work || y >= p[i].work) continue;
     if (p[i].blur_sigma <= 0.f) {
       for (int c = 0; c < 4; ++c) dst[t * 4 + c] = src[t * 4 + c];
       continue;
     }
-    blur_pixel(src + int64_t(i) * per * 4, g.S, p[i].blur_sigma, dir, pix % g.S, pix / g.S, dst + t * 4);
+    blur_pixel(src + int64_t(i) * per * 4, g.S, p[i].work, p[i].blur_sigma, dir, x, y, dst + t * 4);
   }
 }
 __global__ void k_color_noise(float* img, const SampleParams* p, SynthDims g) {
   const int64_t per = int64_t(g.S) * g.S;
   PA_FOR(t, g.n * per) {
     const int i = int(t / per);
+    if ((t % per) % g.S >= p[i].work || (t % per) / g.S >= p[i].work) continue;
     float* v = img + t * 4;
     color_noise_pixel(p[i], g.seed, g.first + uint64_t(i), t % per, v);
     for (int c = 0; c < 4; ++c) v[c] = to_level(v[c]);
@@ -81,7 +84,7 @@ __global__ void k_jpeg_encode(const float* img, float* Y, float* Cb, float* Cr, 
   const int64_t per = int64_t(C) * C;
   PA_FOR(t, g.n * per) {
     const int i = int(t / per), cp = int(t % per);
-    if (p[i].jpeg_q[pass] <= 0) continue;
+    if (p[i].jpeg_q[pass] <= 0 || (cp % C) * 2 >= p[i].work || (cp / C) * 2 >= p[i].work) continue;
     jpeg_encode_unit(img + int64_t(i) * S * S * 4, S, cp % C, cp / C, Y + int64_t(i) * S * S, Cb + int64_t(i) * per,
                      Cr + int64_t(i) * per);
   }
@@ -90,7 +93,7 @@ __global__ void k_jpeg_blocks(float* Y, float* Cb, float* Cr, const SampleParams
   const int S = g.S, C = S / 2, per = jpeg_blocks_per_image(S);
   PA_FOR(t, int64_t(g.n) * per) {
     const int i = int(t / per), q = p[i].jpeg_q[pass];
-    if (q <= 0) continue;
+    if (q <= 0 || !jpeg_block_in_work(S, int(t % per), p[i].work)) continue;
     jpeg_block_unit(Y + int64_t(i) * S * S, Cb + int64_t(i) * C * C, Cr + int64_t(i) * C * C, S, int(t % per), q);
   }
 }
@@ -98,14 +101,25 @@ __global__ void k_jpeg_decode(float* img, const float* Y, const float* Cb, const
   const int S = g.S, C = S / 2;
   const int64_t per = int64_t(S) * S;
   PA_FOR(t, g.n * per) {
-    const int i = int(t / per), pix = int(t % per);
-    if (p[i].jpeg_q[pass] <= 0) continue;
-    jpeg_decode_unit(img + int64_t(i) * per * 4, Y + int64_t(i) * per, Cb + int64_t(i) * C * C, Cr + int64_t(i) * C * C, S,
+    const int i = int(t / per), pix = int(t % per), w = p[i].work;
+    if (p[i].jpeg_q[pass] <= 0 || pix % S >= w || pix / S >= w) continue;
+    jpeg_decode_unit(img + int64_t(i) * per * 4, Y + int64_t(i) * per, Cb + int64_t(i) * C * C, Cr + int64_t(i) * C * C, S, w,
                      pix % S, pix / S);
+  }
+}
+__global__ void k_canon(const float* src, float* dst, const SampleParams* p, SynthDims g) {
+  const int64_t per = int64_t(g.S) * g.S;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    canon_pixel(src + int64_t(i) * per * 4, g.S, p[i], pix % g.S, pix / g.S, dst + t * 4);
   }
 }
 }  // namespace
 
+void synth_canon(const float* src, float* dst, const SampleParams* p, const SynthDims& g) {
+  k_canon<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(src, dst, p, g);
+  PA_CUDA_CHECK_LAUNCH();
+}
 void synth_params(const DamageParams& d, const SynthDims& g, SampleParams* out) {
   k_params<<<grid_for(g.n), kThreads>>>(d, g, out);
   PA_CUDA_CHECK_LAUNCH();

@@ -40,6 +40,11 @@ struct SampleParams {
   float brightness, contrast, saturation;  // colour jitter (identity: 0, 1, 1)
   float noise;         // 0: none
   int jpeg_q[2];       // 0: pass off
+  // the working size and the canonical step (DamageConfig::align): canonical pixel (x, y) of the
+  // input is the mean of the working image over [x0 + x step, x0 + (x + 1) step) x [y0 + ...)
+  int work;            // the stages before canon run on the top-left work x work pixels
+  int align;           // 0: no canonical step (the working image is the input)
+  float canon_step, canon_x0, canon_y0;
 };
 
 // Random stream of one sample: the i-th draw is uniform01(seed, sample * 64 + what, i).
@@ -98,6 +103,36 @@ PA_HD SampleParams draw_sample(const DamageParams& d, uint64_t seed, uint64_t sa
   const bool jpeg = r.chance(d.p_jpeg);
   p.jpeg_q[0] = jpeg ? d.jpeg_q_min + r.below(d.jpeg_q_max - d.jpeg_q_min + 1) : 0;
   p.jpeg_q[1] = jpeg && r.chance(d.p_jpeg_twice) ? d.jpeg_q_min + r.below(d.jpeg_q_max - d.jpeg_q_min + 1) : 0;
+  // The native pitch and the canonical step (the `user` preset), drawn after all of the above so
+  // that the other presets' samples stay what they were.
+  p.work = in_size, p.align = d.align, p.canon_step = 1.f, p.canon_x0 = p.canon_y0 = 0.f;
+  if (d.align) {
+    const float native = r.chance(d.p_native) ? d.min_native * expf(r.u() * logf(base / d.min_native)) : base;
+    const float k = native / base;  // the sample at that pitch: everything drawn in pixels scales
+    p.cell *= k, p.off_x *= k, p.off_y *= k, p.warp_amp *= k;
+    int w = int(ceilf((float(target) * p.cell + 8.f) / 16.f)) * 16;  // room for the sprite, whole JPEG blocks
+    p.work = w < in_size ? w : in_size;
+    // intermediate sizes as drawn, relative to the working size, but never below 2.2 pixels per
+    // sprite pixel (under that no user's image still shows its sprite)
+    const float least = 2.2f / p.cell;
+    for (int j = 1; j < kMaxResizes && j < p.nresize; ++j) {
+      const float f = float(p.size[j]) / float(in_size);
+      const int sz = int(float(p.work) * (f > least ? f : least));
+      p.size[j] = sz < 4 ? 4 : (sz > p.work ? p.work : sz);
+    }
+    p.size[0] = p.work;
+    if (p.nresize) p.size[p.nresize] = p.work;
+    p.bg_freq *= float(in_size) / float(p.work);
+    if (p.bg == kBgChecker && r.chance(d.p_colour_checker))
+      for (int c = 0; c < 3; ++c) p.bg0[c] = r.u(), p.bg1[c] = r.u();
+    // where the pipeline's lattice lies: the true one, up to the errors of finding it
+    const float e = r.chance(d.p_misalign) ? d.max_offset : d.align_error;
+    const float ex = r.range(-e, e), ey = r.range(-e, e);
+    p.canon_step = p.cell / base * (1.f + r.range(-d.pitch_error, d.pitch_error));
+    // canonical pixel centre S/2 lies on the sprite's centre, which render put at work/2 + offset
+    p.canon_x0 = 0.5f * float(p.work) + p.off_x + ex * p.cell - 0.5f * float(in_size) * p.canon_step;
+    p.canon_y0 = 0.5f * float(p.work) + p.off_y + ey * p.cell - 0.5f * float(in_size) * p.canon_step;
+  }
   return p;
 }
 
@@ -155,6 +190,7 @@ PA_HD void background(const SampleParams& p, uint64_t seed, uint64_t sample, int
 // neighbour at sprite coordinates around the centre, scaled by 1/cell, shifted by the offset,
 // displaced by the warp field; outside the sprite is transparent. Without keep_alpha the result
 // is composited over the background and alpha becomes 1 (the mask is lost).
+// (S is the working size, p.work.)
 PA_HD void render_pixel(const uint8_t* sprites, int T, const SampleParams& p, uint64_t seed, uint64_t sample,
                         int S, int x, int y, float out[4]) {
   float sx = (float(x) + 0.5f - 0.5f * float(S) - p.off_x) / p.cell + 0.5f * float(T);
@@ -274,16 +310,47 @@ PA_HD float to_level(float v) {
   return rintf(v * 255.f) * (1.f / 255.f);
 }
 
+// The canonical step: input pixel (x, y) as the mean of the working image (n x n, row stride S)
+// over its footprint, the box of resample_to_lattice (src/lattice.cpp), borders replicated.
+PA_HD int box_taps(float u0, float step, int n, int* first, float w[4]) {
+  const int i0 = int(floorf(u0));
+  const float u1 = u0 + step;
+  int k = 0;
+  for (int i = i0; float(i) < u1 && k < 4; ++i, ++k) w[k] = (fminf(u1, float(i + 1)) - fmaxf(u0, float(i))) / step;
+  *first = i0;
+  (void)n;
+  return k;
+}
+PA_HD void canon_pixel(const float* src, int S, const SampleParams& p, int x, int y, float out[4]) {
+  if (!p.align) {
+    for (int c = 0; c < 4; ++c) out[c] = src[(int64_t(y) * S + x) * 4 + c];
+    return;
+  }
+  int fx, fy;
+  float wx[4], wy[4];
+  const int nx = box_taps(p.canon_x0 + float(x) * p.canon_step, p.canon_step, p.work, &fx, wx);
+  const int ny = box_taps(p.canon_y0 + float(y) * p.canon_step, p.canon_step, p.work, &fy, wy);
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};
+  for (int j = 0; j < ny; ++j) {
+    const int yy = clampi(fy + j, 0, p.work - 1);
+    for (int i = 0; i < nx; ++i) {
+      const float* q = src + (int64_t(yy) * S + clampi(fx + i, 0, p.work - 1)) * 4;
+      for (int c = 0; c < 4; ++c) acc[c] += wx[i] * wy[j] * q[c];
+    }
+  }
+  for (int c = 0; c < 4; ++c) out[c] = to_level(acc[c]);
+}
+
 // ---- stage 3: blur, colour, noise -----------------------------------------------------------------
 // Separable Gaussian, radius ceil(3 sigma) <= 6, borders replicated; horizontal (dir 0) or
-// vertical (dir 1) pass over an S x S image.
-PA_HD void blur_pixel(const float* src, int S, float sigma, int dir, int x, int y, float out[4]) {
+// vertical (dir 1) pass over an n x n image of row stride S.
+PA_HD void blur_pixel(const float* src, int S, int n, float sigma, int dir, int x, int y, float out[4]) {
   int r = int(ceilf(3.f * sigma));
   r = r > 6 ? 6 : r;
   float acc[4] = {0.f, 0.f, 0.f, 0.f}, wsum = 0.f;
   for (int k = -r; k <= r; ++k) {
     const float w = expf(-0.5f * float(k * k) / (sigma * sigma));
-    const int xx = dir == 0 ? clampi(x + k, 0, S - 1) : x, yy = dir == 1 ? clampi(y + k, 0, S - 1) : y;
+    const int xx = dir == 0 ? clampi(x + k, 0, n - 1) : x, yy = dir == 1 ? clampi(y + k, 0, n - 1) : y;
     const float* p = src + (int64_t(yy) * S + xx) * 4;
     for (int c = 0; c < 4; ++c) acc[c] += w * p[c];
     wsum += w;
@@ -392,12 +459,13 @@ PA_HD float chroma_downsample(float a, float b, float c, float d, int cx) {
 }
 // libjpeg's "fancy" h2v2 upsampling (jdsample.c): a triangle filter, 3/4 nearer + 1/4 further
 // sample in each direction, in integer arithmetic with alternating rounding bias.
-PA_HD float chroma_upsample(const float* plane, int cw, int ch, int x, int y) {
+// The plane has row stride `stride`; its first cw x ch samples are the image's.
+PA_HD float chroma_upsample(const float* plane, int stride, int cw, int ch, int x, int y) {
   const int cx = x >> 1, cy = y >> 1;
   const int fy = clampi(cy + ((y & 1) ? 1 : -1), 0, ch - 1);
   const int fx = clampi(cx + ((x & 1) ? 1 : -1), 0, cw - 1);
-  const float near_col = 3.f * plane[cy * cw + cx] + plane[fy * cw + cx];
-  const float far_col = 3.f * plane[cy * cw + fx] + plane[fy * cw + fx];
+  const float near_col = 3.f * plane[cy * stride + cx] + plane[fy * stride + cx];
+  const float far_col = 3.f * plane[cy * stride + fx] + plane[fy * stride + fx];
   return floorf((3.f * near_col + far_col + ((x & 1) ? 7.f : 8.f)) / 16.f);
 }
 
@@ -488,10 +556,18 @@ PA_HD void jpeg_block_unit(float* Y, float* Cb, float* Cr, int S, int b, int qua
   jpeg_block(blk, chroma, quality);
   for (int k = 0; k < 64; ++k) plane[(y0 + k / 8) * w + x0 + k % 8] = blk[k];
 }
-// Decode pixel (x, y): fancy-upsampled chroma, back to RGB (alpha untouched).
-PA_HD void jpeg_decode_unit(float* im, const float* Y, const float* Cb, const float* Cr, int S, int x, int y) {
+// Whether block b lies in the top-left w x w pixels (w a multiple of 16).
+PA_HD bool jpeg_block_in_work(int S, int b, int w) {
+  const int by = S / 8, bc = S / 16;
+  if (b < by * by) return (b % by) * 8 < w && (b / by) * 8 < w;
+  b = (b - by * by) % (bc * bc);
+  return (b % bc) * 8 < w / 2 && (b / bc) * 8 < w / 2;
+}
+// Decode pixel (x, y) of the top-left w x w pixels: fancy-upsampled chroma (replicated at the
+// region's border, as a decoder does at the image's), back to RGB (alpha untouched).
+PA_HD void jpeg_decode_unit(float* im, const float* Y, const float* Cb, const float* Cr, int S, int w, int x, int y) {
   const int C = S / 2;
-  const float ycc[3] = {Y[y * S + x], chroma_upsample(Cb, C, C, x, y), chroma_upsample(Cr, C, C, x, y)};
+  const float ycc[3] = {Y[y * S + x], chroma_upsample(Cb, C, w / 2, w / 2, x, y), chroma_upsample(Cr, C, w / 2, w / 2, x, y)};
   float rgb[3];
   ycc_to_rgb(ycc, rgb);
   float* v = im + (int64_t(y) * S + x) * 4;

@@ -13,10 +13,12 @@ void synth_params_cpu(const DamageParams& d, const SynthDims& g, SampleParams* o
 void synth_render_cpu(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out) {
 #pragma omp parallel for collapse(2) schedule(static)
   for (int i = 0; i < g.n; ++i)
-    for (int y = 0; y < g.S; ++y)
-      for (int x = 0; x < g.S; ++x)
-        render_pixel(sprites, g.T, p[i], g.seed, g.first + uint64_t(i), g.S, x, y,
+    for (int y = 0; y < g.S; ++y) {
+      if (y >= p[i].work) continue;
+      for (int x = 0; x < p[i].work; ++x)
+        render_pixel(sprites, g.T, p[i], g.seed, g.first + uint64_t(i), p[i].work, x, y,
                      out + ((int64_t(i) * g.S + y) * g.S + x) * 4);
+    }
 }
 
 void synth_targets_cpu(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out) {
@@ -72,11 +74,13 @@ void synth_blur_cpu(const float* src, float* dst, const SampleParams* p, const S
     for (int y = 0; y < g.S; ++y) {
       const float* s = src + i * plane;
       float* d = dst + i * plane;
+      const int n = p[i].work;
+      if (y >= n) continue;
       if (p[i].blur_sigma <= 0.f) {
-        std::memcpy(d + int64_t(y) * g.S * 4, s + int64_t(y) * g.S * 4, sizeof(float) * 4 * size_t(g.S));
+        std::memcpy(d + int64_t(y) * g.S * 4, s + int64_t(y) * g.S * 4, sizeof(float) * 4 * size_t(n));
         continue;
       }
-      for (int x = 0; x < g.S; ++x) blur_pixel(s, g.S, p[i].blur_sigma, dir, x, y, d + (int64_t(y) * g.S + x) * 4);
+      for (int x = 0; x < n; ++x) blur_pixel(s, g.S, n, p[i].blur_sigma, dir, x, y, d + (int64_t(y) * g.S + x) * 4);
     }
 }
 
@@ -85,6 +89,7 @@ void synth_color_noise_cpu(float* img, const SampleParams* p, const SynthDims& g
 #pragma omp parallel for collapse(2) schedule(static)
   for (int i = 0; i < g.n; ++i)
     for (int64_t px = 0; px < pixels; ++px) {
+      if (px % g.S >= p[i].work || px / g.S >= p[i].work) continue;
       float* v = img + (i * pixels + px) * 4;
       color_noise_pixel(p[i], g.seed, g.first + uint64_t(i), px, v);
       for (int c = 0; c < 4; ++c) v[c] = to_level(v[c]);
@@ -100,15 +105,25 @@ void synth_jpeg_cpu(float* img, float* yp, float* cbp, float* crp, const SampleP
     float* Y = yp + int64_t(i) * S * S;
     float* Cb = cbp + int64_t(i) * C * C;
     float* Cr = crp + int64_t(i) * C * C;
+    const int w = p[i].work;  // a multiple of 16: whole blocks and chroma samples
 #pragma omp parallel for schedule(static)
-    for (int cy = 0; cy < C; ++cy)
-      for (int cx = 0; cx < C; ++cx) jpeg_encode_unit(im, S, cx, cy, Y, Cb, Cr);
+    for (int cy = 0; cy < w / 2; ++cy)
+      for (int cx = 0; cx < w / 2; ++cx) jpeg_encode_unit(im, S, cx, cy, Y, Cb, Cr);
 #pragma omp parallel for schedule(static)
-    for (int b = 0; b < jpeg_blocks_per_image(S); ++b) jpeg_block_unit(Y, Cb, Cr, S, b, q);
+    for (int b = 0; b < jpeg_blocks_per_image(S); ++b)
+      if (jpeg_block_in_work(S, b, w)) jpeg_block_unit(Y, Cb, Cr, S, b, q);
 #pragma omp parallel for schedule(static)
-    for (int y = 0; y < S; ++y)
-      for (int x = 0; x < S; ++x) jpeg_decode_unit(im, Y, Cb, Cr, S, x, y);
+    for (int y = 0; y < w; ++y)
+      for (int x = 0; x < w; ++x) jpeg_decode_unit(im, Y, Cb, Cr, S, w, x, y);
   }
+}
+
+void synth_canon_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g) {
+  const int64_t plane = int64_t(g.S) * g.S * 4;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < g.n; ++i)
+    for (int y = 0; y < g.S; ++y)
+      for (int x = 0; x < g.S; ++x) canon_pixel(src + i * plane, g.S, p[i], x, y, dst + i * plane + (int64_t(y) * g.S + x) * 4);
 }
 
 }  // namespace pixelart::kernels

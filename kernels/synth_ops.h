@@ -19,7 +19,8 @@ void synth_render_cpu(const uint8_t* sprites, const SampleParams* p, const Synth
 void synth_targets_cpu(const uint8_t* sprites, const SampleParams* p, const SynthDims& g, float* out);
 // Resize stage k: size[k] -> size[k+1] (a copy once k >= nresize), then 8-bit levels.
 void synth_resize_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int k);
-// Gaussian pass (dir 0 horizontal, 1 vertical); a copy where blur_sigma == 0.
+// Gaussian pass (dir 0 horizontal, 1 vertical); a copy where blur_sigma == 0. Stages before the
+// canonical one cover each sample's working size (the top-left work x work pixels of S x S).
 void synth_blur_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g, int dir);
 // Colour jitter and noise in place, then 8-bit levels.
 void synth_color_noise_cpu(float* img, const SampleParams* p, const SynthDims& g);
@@ -28,6 +29,8 @@ void synth_color_noise_cpu(float* img, const SampleParams* p, const SynthDims& g
 // as `d` says (synth.h, PatchDraw).
 void synth_patches_cpu(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first, int n,
                        PatchDraw d, int off, int size, float* out);
+// The canonical step (synth.h, canon_pixel): dst is the input; a copy where the sample has none.
+void synth_canon_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g);
 // JPEG pass (0 or 1) in place: RGB -> YCbCr 4:2:0 planes, 8x8 blocks, back (alpha untouched).
 // y: [n, S, S], cb and cr: [n, S/2, S/2] scratch planes.
 void synth_jpeg_cpu(float* img, float* y, float* cb, float* cr, const SampleParams* p, const SynthDims& g, int pass);

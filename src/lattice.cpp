@@ -84,7 +84,18 @@ std::vector<uint8_t> background_mask(const Sprite& img) {
     if (m > ring.size() * 15 / 100) ncol = 2, cover += double(m) / double(ring.size());
   }
   if (cover < 0.4) return {};
-  auto is_bg_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && near(p, c[1])); };
+  // a checkerboard's squares meet in blends of its two colours once it is resampled or blurred:
+  // those are background too (else the squares are islands the fill never reaches)
+  auto near_blend = [&](size_t p) {
+    double d2 = 0, t = 0;
+    for (int k = 0; k < 3; ++k) d2 += (c[0][k] - c[1][k]) * (c[0][k] - c[1][k]);
+    for (int k = 0; k < 3; ++k) t += (colour(p, k) - c[1][k]) * (c[0][k] - c[1][k]);
+    t = d2 > 0 ? std::clamp(t / d2, 0.0, 1.0) : 0.0;
+    double d = 0;
+    for (int k = 0; k < 3; ++k) d = std::max(d, std::abs(colour(p, k) - (c[1][k] + t * (c[0][k] - c[1][k]))));
+    return d < kBackgroundTol;
+  };
+  auto is_bg_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && near_blend(p)); };
   std::vector<uint8_t> mask(size_t(W) * H, 0);
   std::deque<size_t> queue;
   for (size_t p : ring)
@@ -478,6 +489,19 @@ Lattice find_lattice(const Sprite& img, const LatticeHints& h) {
   }
   if (fx.pitch <= 0) fx = search_axis(pr.x, W, kMinPitch, std::min(kMaxPitch, double(W)), false);
   if (fy.pitch <= 0) fy = search_axis(pr.y, H, kMinPitch, std::min(kMaxPitch, double(H)), false);
+  // Pixels are nearly square. Where one axis found a period much longer than the other's, and not
+  // a whole multiple of it (tall pixels of 2:1 are drawn so), but is nearly as coherent at the
+  // other's, the long period was the envelope of a comb too blurred to stand out alone.
+  if (!hinted && fx.pitch > 0 && fy.pitch > 0) {
+    const bool x_long = fx.pitch > fy.pitch;
+    AxisFit& lf = x_long ? fx : fy;
+    const AxisFit& sf = x_long ? fy : fx;
+    const double r = lf.pitch / sf.pitch;
+    if (r > 1.08 && (r >= 2.5 || std::abs(r - std::round(r)) > 0.12)) {
+      const AxisFit alt = search_axis(x_long ? pr.x : pr.y, x_long ? W : H, sf.pitch / 1.08, sf.pitch * 1.08, true);
+      if (alt.pitch > 0 && alt.coherence >= std::max(0.8 * kMinCoherence, 0.5 * lf.coherence)) lf = alt;
+    }
+  }
   // an axis with no edges at all (a flat image, a one-pixel line): the other's pitch, one cell if none
   if (fx.pitch <= 0 && fy.pitch > 0) fx = phase_for(pr.x, W, fy.pitch);
   if (fy.pitch <= 0 && fx.pitch > 0) fy = phase_for(pr.y, H, fx.pitch);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
 
@@ -41,6 +42,31 @@ void canonicalise_transparent(Sprite& s) {
 }
 
 // ---- XPM ---------------------------------------------------------------------------------------
+namespace {
+// X11's GrayN / GreyN (N = 0..100: N percent of white, rounded as X11's rgb.txt rounds it), or -1.
+int x11_grey(const std::string& v) {
+  std::string l;
+  for (char c : v) l += char(std::tolower(static_cast<unsigned char>(c)));
+  if (l.size() < 5 || (l.rfind("gray", 0) != 0 && l.rfind("grey", 0) != 0)) return -1;
+  const std::string n = l.substr(4);
+  if (n.empty() || n.size() > 3 || n.find_first_not_of("0123456789") != std::string::npos) return -1;
+  const int pct = std::stoi(n);
+  return pct > 100 ? -1 : int(std::lround(pct * 2.55));
+}
+// The X11 names XPM files of old games use for plain colours.
+std::optional<Rgb> x11_basic_colour(const std::string& v) {
+  std::string l;
+  for (char c : v) l += char(std::tolower(static_cast<unsigned char>(c)));
+  static const std::map<std::string, Rgb> names = {
+      {"black", {0, 0, 0}},       {"white", {255, 255, 255}}, {"red", {255, 0, 0}},    {"green", {0, 255, 0}},
+      {"blue", {0, 0, 255}},      {"yellow", {255, 255, 0}},  {"cyan", {0, 255, 255}}, {"magenta", {255, 0, 255}},
+      {"gray", {190, 190, 190}},  {"grey", {190, 190, 190}},  {"orange", {255, 165, 0}}, {"brown", {165, 42, 42}}};
+  const auto it = names.find(l);
+  if (it == names.end()) return std::nullopt;
+  return it->second;
+}
+}  // namespace
+
 Sprite read_xpm(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error("cannot open " + path + ": " + std::strerror(errno), ErrorKind::BadInput);
@@ -90,8 +116,14 @@ Sprite read_xpm(const std::string& path) {
         }
         rgba = {c.r, c.g, c.b, 255};
         found = true;
+      } else if (const int grey = x11_grey(value); grey >= 0) {
+        rgba = {uint8_t(grey), uint8_t(grey), uint8_t(grey), 255};
+        found = true;
+      } else if (auto named = x11_basic_colour(value)) {
+        rgba = {named->r, named->g, named->b, 255};
+        found = true;
       } else {
-        throw bad(cl, "colour '" + value + "' is not #rrggbb or None");
+        throw bad(cl, "colour '" + value + "' is not #rrggbb, None, GrayN or a basic X11 colour name");
       }
     }
     if (!found) throw bad(cl, "no 'c' colour for code '" + code + "'");
@@ -274,6 +306,42 @@ Sprite generate_sprite(uint64_t seed, int size) {
 }
 
 // ---- the packed set ------------------------------------------------------------------------------
+std::vector<Sprite> crop_windows(const Sprite& s, int size, int stride, double min_opaque) {
+  PA_CHECK(size > 0 && stride > 0, "crop_windows: size " << size << ", stride " << stride);
+  if (s.width <= size && s.height <= size) return {s};
+  auto starts = [&](int n) {
+    std::vector<int> v;
+    if (n <= size) return std::vector<int>{0};
+    for (int o = 0; o + size < n; o += stride) v.push_back(o);
+    v.push_back(n - size);
+    return v;
+  };
+  std::vector<Sprite> out;
+  for (int oy : starts(s.height))
+    for (int ox : starts(s.width)) {
+      Sprite w;
+      w.width = std::min(size, s.width), w.height = std::min(size, s.height);
+      w.name = s.name + "@" + std::to_string(ox) + "," + std::to_string(oy);
+      w.rgba.resize(size_t(w.width) * w.height * 4);
+      int opaque = 0;
+      for (int y = 0; y < w.height; ++y)
+        for (int x = 0; x < w.width; ++x) {
+          std::memcpy(w.px(x, y), s.px(ox + x, oy + y), 4);
+          opaque += w.px(x, y)[3] >= 128;
+        }
+      if (opaque >= min_opaque * w.width * w.height) out.push_back(std::move(w));
+    }
+  return out;
+}
+
+std::vector<Sprite> thin_out(std::vector<Sprite> sprites, size_t limit) {
+  if (limit == 0 || sprites.size() <= limit) return sprites;
+  std::vector<Sprite> out;
+  out.reserve(limit);
+  for (size_t i = 0; i < limit; ++i) out.push_back(std::move(sprites[i * sprites.size() / limit]));
+  return out;
+}
+
 SpriteSet SpriteSet::pack(const std::vector<Sprite>& sprites, int canvas, int* rejected) {
   PA_CHECK(canvas > 0 && canvas <= 1024, "SpriteSet: canvas " << canvas);
   SpriteSet set;

@@ -35,11 +35,20 @@ DamageConfig DamageConfig::none() {
   return d;
 }
 
+DamageConfig DamageConfig::user() {
+  DamageConfig d;  // the hard damage ...
+  d.align = 1;     // ... at native pitches, then the canonical step
+  d.p_native = 0.7f;
+  d.p_colour_checker = 0.3f;
+  return d;
+}
+
 DamageConfig DamageConfig::preset(const std::string& name) {
   if (name == "original") return original();
   if (name == "hard" || name == "default") return hard();
   if (name == "none") return none();
-  throw Error("unknown damage preset '" + name + "' (original, hard, none)", ErrorKind::Usage);
+  if (name == "user") return user();
+  throw Error("unknown damage preset '" + name + "' (original, hard, none, user)", ErrorKind::Usage);
 }
 
 void DamageConfig::validate() const {
@@ -54,6 +63,11 @@ void DamageConfig::validate() const {
   if (!(max_offset >= 0.f && max_offset <= 1.f && scale_jitter >= 0.f && scale_jitter < 0.5f))
     throw Error("damage: max_offset in [0, 1] and scale_jitter in [0, 0.5) sprite pixels", ErrorKind::Usage);
   if (!(max_blur_sigma > 0.3f && max_blur_sigma <= 2.f)) throw Error("damage: max_blur_sigma must be in (0.3, 2]", ErrorKind::Usage);
+  prob(p_misalign, "p_misalign"), prob(p_native, "p_native"), prob(p_colour_checker, "p_colour_checker");
+  if (!(align == 0 || align == 1)) throw Error("damage: align must be 0 or 1", ErrorKind::Usage);
+  if (!(align_error >= 0.f && align_error <= 1.f && pitch_error >= 0.f && pitch_error < 0.2f))
+    throw Error("damage: align_error in [0, 1] cells and pitch_error in [0, 0.2)", ErrorKind::Usage);
+  if (!(min_native >= 2.f && min_native <= 16.f)) throw Error("damage: min_native must be in [2, 16] pixels", ErrorKind::Usage);
   float bg = 0, fl = 0;
   for (int i = 0; i < 4; ++i) bg += p_bg[i], fl += p_filter[i];
   if (!(bg > 0.f) || !(fl > 0.f)) throw Error("damage: background and filter weights must not all be 0", ErrorKind::Usage);
@@ -79,14 +93,15 @@ struct SynthStages {
   decltype(&kernels::synth_blur_cpu) blur;
   decltype(&kernels::synth_color_noise_cpu) color_noise;
   decltype(&kernels::synth_jpeg_cpu) jpeg;
+  decltype(&kernels::synth_canon_cpu) canon;
 };
 const SynthStages& stages(Device dev) {
   static const SynthStages cpu{kernels::synth_params_cpu, kernels::synth_targets_cpu, kernels::synth_render_cpu,
                                kernels::synth_resize_cpu, kernels::synth_blur_cpu,    kernels::synth_color_noise_cpu,
-                               kernels::synth_jpeg_cpu};
+                               kernels::synth_jpeg_cpu,   kernels::synth_canon_cpu};
 #if defined(PIXELART_WITH_CUDA)
   static const SynthStages gpu{cuda::synth_params, cuda::synth_targets, cuda::synth_render, cuda::synth_resize,
-                               cuda::synth_blur,   cuda::synth_color_noise, cuda::synth_jpeg};
+                               cuda::synth_blur,   cuda::synth_color_noise, cuda::synth_jpeg, cuda::synth_canon};
   if (dev == Device::CUDA) return gpu;
 #else
   if (dev == Device::CUDA) detail::no_cuda_build();
@@ -121,7 +136,8 @@ void Synthesizer::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs,
   st.blur(B, A, p, g, 1);
   st.color_noise(A, p, g);
   for (int pass = 0; pass < 2; ++pass) st.jpeg(A, y_.data<float>(), cb_.data<float>(), cr_.data<float>(), p, g, pass);
-  *inputs = a;
+  st.canon(A, B, p, g);
+  *inputs = b;
   *targets = t;
 }
 
@@ -141,6 +157,7 @@ std::string Synthesizer::describe(int i) const {
   os.setf(std::ios::fixed);
   os.precision(2);
   os << "sprite " << p.sprite << ", cell " << p.cell << " px, offset (" << p.off_x << ", " << p.off_y << ")";
+  if (p.work != S_) os << " in " << p.work << "x" << p.work;
   if (p.warp_amp > 0) os << ", warp " << p.warp_amp;
   os << (p.keep_alpha ? ", alpha kept" : std::string(", ") + bgs[p.bg] + " background");
   if (p.nresize) {
@@ -152,6 +169,7 @@ std::string Synthesizer::describe(int i) const {
   if (p.noise > 0) os << ", noise " << p.noise;
   if (p.jpeg_q[0]) os << ", jpeg q" << p.jpeg_q[0];
   if (p.jpeg_q[1]) os << " then q" << p.jpeg_q[1];
+  if (p.align) os << ", aligned onto " << S_ << "x" << S_ << " (step " << p.canon_step << ")";
   return os.str();
 }
 

@@ -49,10 +49,11 @@ foreach(dev cpu cuda)
       --model ${models}/upscaler.safetensors --device ${dev})
   run(upscale ${SRC}/data/examples/original_2.png -o ${WORK}/upscale_${dev}/x3.png -f 3 --passes 2
       --model ${models}/upscaler_x3.safetensors --device ${dev})
-  # held-out evaluation of the restorer, as JSON
+  # held-out evaluation of the restorer, as JSON (the seconds it took left out: they are a time)
   run(eval --model ${models}/restorer16.safetensors --data gen:24 -n 8 --json --device ${dev})
+  string(REGEX REPLACE "\"seconds_per_image\": [0-9.]+" "" eval_json "${last_out}")
   file(MAKE_DIRECTORY ${WORK}/eval_${dev})
-  file(WRITE ${WORK}/eval_${dev}/eval.json "${last_out}")
+  file(WRITE ${WORK}/eval_${dev}/eval.json "${eval_json}")
 endforeach()
 # Both trainers from the command line on the device, resumed there (figures compared in
 # pixelart_emu_tests: reductions sum in another order than on the CPU)

@@ -229,9 +229,11 @@ run(0 train upscale ${tiny} --holdout 0 --seed 2 --init ${WORK}/half/model.safet
 if(NOT last_out MATCHES "warning: .*held out [0-9]+ of this run's training images")
   message(FATAL_ERROR "--holdout 0 from a model with a held-out split gave no warning: ${last_out}")
 endif()
-# The same for the restorer, on sprites restored from the rendered inputs by the shipped model
+# The same for the restorer, on sprites restored from the rendered pairs by the shipped model: the
+# inputs (their grid found) and the targets, already at one pixel per sprite pixel (--scale 1)
 # (procedural sprites are drawn from the seed, so another seed draws others: not refused).
 run(0 restore ${WORK}/pairs/*_input.png -o ${WORK}/spr --device cpu)
+run(0 restore ${WORK}/pairs/*_target.png -o ${WORK}/spr --scale 1 --device cpu)
 set(tinyr --widths 4,8,8,8 --batch 2 --steps 1 --device cpu)
 run(0 train restore ${tinyr} --holdout 0.7 --data ${WORK}/spr --out ${WORK}/rhalf)
 set(rhalf_out "${last_out}")

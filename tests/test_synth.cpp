@@ -75,10 +75,63 @@ TEST(Synth, BadConfigurationsAreUsageErrors) {
   EXPECT_THROW(DamageConfig::preset("brutal"), Error);
 }
 
+TEST(Synth, TheUserPresetAlignsNativePitchesOntoTheCanonicalLattice) {
+  // Native pitches of 3 to 16 pixels, no damage, no lattice error: after the canonical step every
+  // cell's middle is its sprite pixel, whatever the pitch and sub-pixel offset it was drawn at.
+  const SpriteSet set = test_sprites(12, 16);
+  DamageConfig d = DamageConfig::none();
+  d.align = 1, d.p_native = 1.f, d.align_error = 0.f, d.pitch_error = 0.f, d.p_misalign = 0.f;
+  d.scale_jitter = 0.02f, d.max_offset = 0.5f;
+  Synthesizer s(set, 256, d, Device::CPU);
+  Tensor x, t;
+  s.generate(3, 0, 12, &x, &t);
+  const auto xv = x.to_vector(), tv = t.to_vector();
+  int natives = 0;
+  for (int i = 0; i < 12; ++i) {
+    natives += s.describe(i).find(" in ") != std::string::npos;  // drawn below the input's pitch
+    for (int cy = 0; cy < 16; ++cy)
+      for (int cx = 0; cx < 16; ++cx)
+        for (int c = 0; c < 4; ++c) {
+          const double want = tv[size_t(((i * 16 + cy) * 16 + cx) * 4 + c)];
+          const double got = xv[size_t(((i * 256 + cy * 16 + 8) * 256 + cx * 16 + 8) * 4 + c)];
+          ASSERT_NEAR(got, want, 0.5 / 255) << "sample " << i << " (" << s.describe(i) << ") cell " << cx << "," << cy;
+        }
+  }
+  EXPECT_GE(natives, 10);
+}
+
+TEST(Synth, TheUserPresetDamagesAtTheNativePitch) {
+  // Every sample drawn below the input's pitch is rendered and damaged in a working image just
+  // large enough for its sprite at that pitch (whole JPEG blocks), then aligned onto the input.
+  const SpriteSet set = test_sprites(8, 16);
+  DamageConfig d = DamageConfig::user();
+  d.p_native = 1.f, d.min_native = 4.f;
+  Synthesizer s(set, 256, d, Device::CPU);
+  Tensor x, t;
+  s.generate(5, 0, 8, &x, &t);
+  for (double e : x.to_vector()) {
+    ASSERT_GE(e, 0.0);
+    ASSERT_LE(e, 1.0);
+    ASSERT_NEAR(e * 255.0, std::round(e * 255.0), 1e-3);
+  }
+  for (int i = 0; i < 8; ++i) {
+    const std::string what = s.describe(i);
+    EXPECT_NE(what.find("aligned onto 256x256"), std::string::npos) << what;
+    float cell = 0;
+    int work = 256;
+    ASSERT_EQ(std::sscanf(what.c_str() + what.find("cell ") + 5, "%f", &cell), 1) << what;
+    if (const size_t at = what.find(" in "); at != std::string::npos) std::sscanf(what.c_str() + at + 4, "%d", &work);
+    EXPECT_EQ(work, std::min(256, int(std::ceil((16 * cell + 8) / 16)) * 16)) << what;
+    EXPECT_EQ(work % 16, 0) << what;
+  }
+}
+
 TEST(Synth, CudaMatchesCpu) {
   PA_SKIP_WITHOUT_CUDA();
   const SpriteSet set = test_sprites(40, 16);
-  Synthesizer c(set, 256, DamageConfig::hard(), Device::CPU), g(set, 256, DamageConfig::hard(), Device::CUDA);
+  for (const char* preset : {"hard", "user"}) {
+  SCOPED_TRACE(preset);
+  Synthesizer c(set, 256, DamageConfig::preset(preset), Device::CPU), g(set, 256, DamageConfig::preset(preset), Device::CUDA);
   Tensor xc, tc, xg, tg;
   c.generate(9, 0, 16, &xc, &tc);
   g.generate(9, 0, 16, &xg, &tg);
@@ -96,6 +149,7 @@ TEST(Synth, CudaMatchesCpu) {
   }
   EXPECT_LT(sum / double(a.size()), kSynthMeanAbs) << "mean |cuda - cpu|";
   EXPECT_LT(double(off) / double(a.size()), kSynthFarFraction) << "fraction differing by more than one level";
+  }
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "pixelart/eval_render.h"
 #include "pixelart/image_io.h"
+#include "pixelart/lattice.h"
 #include "pixelart/synth.h"
 #include "synth_ops.h"
 #include "testing.h"
@@ -53,6 +55,7 @@ Sprite our_jpeg(const Sprite& img, int q) {
   for (size_t i = 0; i < px.size(); ++i) px[i] = img.rgba[i] / 255.f;
   SampleParams p{};
   p.jpeg_q[0] = q;
+  p.work = 256;  // the whole image
   synth_jpeg_cpu(px.data(), y.data(), cb.data(), cr.data(), &p, SynthDims{1, 256, 16, 1, 0, 0}, 0);
   Sprite out = img;
   for (size_t i = 0; i < px.size(); ++i) out.rgba[i] = uint8_t(std::lround(px[i] * 255.f));
@@ -110,6 +113,56 @@ TEST(Resampling, MatchesOpenCVResize) {
       worst = std::max(worst, err);
     }
     std::printf("  %-8s vs cv::resize: max |difference| %.2e over %zu size pairs\n", names[f], worst, std::size(sizes));
+  }
+}
+
+
+// The users' images of `eval` (eval_render.h): the image shows the truth where the truth's cells
+// are said to lie.
+TEST(EvalRender, TheImageShowsTheTruthOnItsCells) {
+  std::vector<Sprite> spr;
+  for (int i = 0; i < 30; ++i) spr.push_back(generate_sprite(uint64_t(900 + i), 16));
+  const SpriteSet set = SpriteSet::pack(spr, 16);
+  int checked = 0;
+  for (uint64_t i = 0; i < 12; ++i) {
+    double px, py, ox, oy;
+    const EvalSample s = render_user_sample(set, UserFamily::Clean, 4, i, &px, &py, &ox, &oy);
+    // the image covers the truth's cells but for less than half a cell at each end
+    EXPECT_LT(std::abs(s.image.width - s.truth.width * px), px) << s.what;
+    EXPECT_LT(std::abs(ox), 0.5 * px) << s.what;
+    for (int cy = 0; cy < s.truth.height; ++cy)
+      for (int cx = 0; cx < s.truth.width; ++cx) {
+        const uint8_t* t = s.truth.px(cx, cy);
+        const int x = int(ox + (cx + 0.5) * px), y = int(oy + (cy + 0.5) * py);
+        if (t[3] != 255 || x < 0 || y < 0 || x >= s.image.width || y >= s.image.height) continue;
+        const uint8_t* p = s.image.px(x, y);
+        ASSERT_TRUE(std::equal(t, t + 4, p)) << s.what << ": cell " << cx << "," << cy;
+        ++checked;
+      }
+  }
+  EXPECT_GT(checked, 1000);
+}
+
+// The pixel grid (lattice.h) under OpenCV's nearest-neighbour enlargement at any scale, JPEG
+// encoder and resampling filters, on the backgrounds of eval_render.h: the share of images whose
+// size in cells is found right (pitch within 2%), per family, with the floors measured here.
+TEST(Lattice, FoundUnderOpenCVsDamage) {
+  std::vector<Sprite> spr;
+  for (int i = 0; i < 60; ++i) spr.push_back(generate_sprite(uint64_t(1300 + i), 16));
+  const SpriteSet set = SpriteSet::pack(spr, 16);
+  const std::pair<UserFamily, double> floors[] = {{UserFamily::Clean, 0.95}, {UserFamily::Jpeg, 0.9}, {UserFamily::Web, 0.85}};
+  for (auto [fam, floor] : floors) {
+    int right = 0;
+    const int n = 60;
+    for (int i = 0; i < n; ++i) {
+      double px, py;
+      const EvalSample s = render_user_sample(set, fam, 11, uint64_t(i), &px, &py);
+      const Lattice l = find_lattice(s.image);
+      right += l.found && l.x.cells == s.truth.width && l.y.cells == s.truth.height && std::abs(l.x.pitch / px - 1) < 0.02 &&
+               std::abs(l.y.pitch / py - 1) < 0.02;
+    }
+    std::printf("  %-10s size and pitch right on %d of %d\n", to_string(fam), right, n);
+    EXPECT_GE(right, int(floor * n)) << to_string(fam);
   }
 }
 

@@ -53,6 +53,17 @@ std::vector<Sprite> slice_sheet(const Sprite& sheet, const SheetSpec& spec, cons
 std::vector<Sprite> split_components(const Sprite& atlas, int max_size, const std::string& source,
                                      int* too_big = nullptr, int min_pixels = 4);
 
+// Windows of size x size pixels cut from a sprite larger than that (in either dimension), every
+// `stride` pixels (and flush with the far edges), keeping those with at least `min_opaque` of
+// their pixels opaque; a sprite that fits is returned as it is. Larger art trains a model of a
+// smaller canvas this way: the network is fully convolutional, and a window is what it sees of a
+// sheet or a scene (cells cut at the border included).
+std::vector<Sprite> crop_windows(const Sprite& s, int size, int stride, double min_opaque = 0.125);
+
+// Every `n`-th of the sprites, spread evenly, so that no more than `limit` remain (a source with
+// many more sprites than the others would otherwise dominate what is trained on).
+std::vector<Sprite> thin_out(std::vector<Sprite> sprites, size_t limit);
+
 // Removes exact duplicates (same size and pixels, transparent pixels canonicalised first),
 // keeping the first of each.
 std::vector<Sprite> dedupe(std::vector<Sprite> sprites);

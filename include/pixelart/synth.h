@@ -1,13 +1,22 @@
 // pixelart/synth.h — training pairs made on the device at every step: a clean sprite (the
 // target) and a damaged rendering of it (the input). The stages and their math: kernels/synth.h.
 //
-//   render    nearest upscale to the input size, scale jitter, sub-pixel offset, soft warp of
+//   render    nearest upscale to the working size, scale jitter, sub-pixel offset, soft warp of
 //             the grid; composite over a background (Perlin noise, flat, gradient, checkerboard)
 //             unless the sample keeps its alpha mask
 //   resample  1-3 resizes through random smaller sizes and back (bilinear, bicubic, area,
 //             Lanczos-4, OpenCV's conventions), each saved to 8-bit levels
 //   blur, colour jitter, noise
 //   JPEG      YCbCr 4:2:0, 8x8 DCT quantised with the IJG tables at quality 20-95; sometimes twice
+//   canon     with `align` (the preset `user`): what the restore pipeline does to a user's image
+//             (restore.h): the image resampled onto the canonical lattice, every cell exactly
+//             input_size / canvas pixels, by the box filter of resample_to_lattice (lattice.h),
+//             with the small errors of a lattice found from the image (pitch and phase)
+//
+// The working size is the input size, except for samples drawn at a native pitch below the
+// input's (p_native): those are rendered and damaged at that pitch (3 to 16 pixels per sprite
+// pixel, so that JPEG's blocks and the resampling's blur are as large against a cell as in a
+// user's image of that scale), and only then brought to the input size by the canonical step.
 //
 // Every random choice is a pure function of (seed, sample index): the same batch on CPU and GPU.
 #pragma once
@@ -37,13 +46,23 @@ struct DamageConfig {
   float p_noise = 0.3f, max_noise = 0.03f;
   float p_jpeg = 0.75f, p_jpeg_twice = 0.2f;
   int jpeg_q_min = 20, jpeg_q_max = 95;
+  // The canonical step (off in the presets but `user`): the lattice is aligned as the pipeline
+  // aligns it, up to align_error cells of phase and pitch_error of pitch; with p_misalign a sample
+  // keeps the whole offset (max_offset), for images whose grid was found poorly.
+  int align = 0;
+  float align_error = 0.12f, pitch_error = 0.01f, p_misalign = 0.15f;
+  float p_native = 0.f, min_native = 3.f;  // native pitch below the input's: how often, how low
+  float p_colour_checker = 0.f;            // checkerboards of two random colours, not grey/white
 
   // The original project's four damages: JPEG, Perlin background, sub-pixel offset, lossy
   // upscaling (one downscale and re-upscale).
   static DamageConfig original();
   static DamageConfig hard() { return DamageConfig{}; }
   static DamageConfig none();  // clean nearest upscale with the alpha kept (a control)
-  static DamageConfig preset(const std::string& name);  // "original", "hard", "none"
+  // What the restore pipeline gives the network from users' images: the hard damage at native
+  // pitches of 3 to 16 (70% of samples), then the canonical step.
+  static DamageConfig user();
+  static DamageConfig preset(const std::string& name);  // "original", "hard", "none", "user"
   void validate() const;        // throws a usage Error naming the bad field
 };
 

@@ -178,7 +178,7 @@ int bench_synth(const std::vector<std::string>& argv) {
   const SpriteSet set = SpriteSet::pack(s, 16);
   std::printf("synthesis of %dx%d RGBA inputs (16x16 targets), batch %d, device %s\n", size, size, batch, to_string(dev));
   std::printf("%-10s %12s %14s %12s\n", "preset", "median ms", "samples/s", "GB/s out");
-  for (const char* preset : {"none", "original", "hard"}) {
+  for (const char* preset : {"none", "original", "hard", "user"}) {
     Synthesizer synth(set, size, DamageConfig::preset(preset), dev);
     Tensor x, t;
     uint64_t first = 0;

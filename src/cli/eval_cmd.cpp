@@ -11,6 +11,8 @@
 #include "cli/args.h"
 #include "cli/progress.h"
 #include "pixelart/autograd.h"
+#include "pixelart/eval_render.h"
+#include "pixelart/evaluate.h"
 #include "pixelart/image_io.h"
 #include "pixelart/metrics.h"
 #include "pixelart/postprocess.h"
@@ -46,32 +48,38 @@ struct Worst {
 
 }  // namespace
 
-constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M] [--holdout-from M|HOLDOUT.sprites] [-n 256]
-       [--families clean,original,hard,outside] [--seed 20261121] [--batch B] [--device D]
+constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M] [--holdout-from M|HOLDOUT.sprites] [--canvas C] [-n 256]
+       [--families clean,...,user-web] [--seed 20261121] [--batch B] [--device D]
        [--no-refine] [--json] [--sheet PNG]
   restoration quality per damage family: pixel accuracy (alpha right and, where opaque, every
-  channel within 8/255), perfect-sprite rate, alpha IoU, RGB error and palette size ratio
+  channel within 8/255), perfect-sprite rate, alpha IoU, RGB error, palette size ratio, and for
+  the users' families the share of outputs of the right size and of images refused
   --data SPRITES     held-out sprites: RUN/holdout.sprites, .sprites files, folders, gen:COUNT
   --model M          a restorer model or checkpoint (default: the shipped restorer16)
   --holdout-from M   only the sprites of --data that M's training run held out (its record)
   -n N               damaged renders per family (default 256)
-  --families LIST    clean, original, hard (our synthesis) and outside (OpenCV's resize and
-                     JPEG encoder over a noisy background); default all four
+  --families LIST    the network on 16x16 sprites enlarged 16 times: clean, original, hard (our
+                     synthesis) and outside (OpenCV's resize and JPEG over a noisy background);
+                     the whole restore pipeline on images as users have them (eval_render.h,
+                     rendered by OpenCV): user-clean (any scale 3-24, axes up to 5% apart,
+                     offsets, margins, sheets, four backgrounds), user-jpeg (and OpenCV's JPEG,
+                     once or twice), user-web (resampling round trips, then JPEG); default all
   --seed S           the damage drawn (default 20261121: the figures in the README)
   --batch B          renders per forward pass (default 256 on CUDA, 16 on the CPU)
   --device D         auto (default), cpu or cuda
   --no-refine        score the network's output without the colour refinement
   --json             the figures as JSON on stdout instead of the table
-  --sheet PNG        a contact sheet of the worst sprites: input, restored, original)";
+  --sheet PNG        a contact sheet of the last family's worst sprites: input, restored, original)";
 
 int run_eval(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from"}, {"json", "no-refine"});
+  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from", "canvas"}, {"json", "no-refine"});
   a.no_positional("eval");
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
   int canvas = 16;
   std::map<std::string, std::string> meta;
   Restorer model = load_restorer(model_path, dev, &canvas, &meta);
+  canvas = int(a.get_int("canvas", canvas, 4, 256));  // the sprites' canvas (the network takes any size)
   if (!a.has("data")) throw Error(std::string("--data is required (held-out sprites, e.g. RUN/holdout.sprites)\n") + kUsage, ErrorKind::Usage);
   const SpriteSet held = [&] {
     SpriteSet all = load_sprite_sources(a.get("data", ""), canvas, 1);
@@ -94,16 +102,34 @@ int run_eval(const std::vector<std::string>& argv) {
   const int S = canvas * model.config().scale();
   std::vector<std::string> families;
   {
-    std::stringstream ss(a.get("families", "clean,original,hard,outside"));
+    std::stringstream ss(a.get("families", "clean,original,hard,outside,user-clean,user-jpeg,user-web"));
     for (std::string f; std::getline(ss, f, ',');) families.push_back(f);
   }
   std::map<std::string, SpriteMetrics> results;
+  std::map<std::string, RestoreEval> pipeline;  // the users' families: size right, refused, time
   std::vector<Worst> worst;
   Progress progress("eval");
+  const std::map<std::string, UserFamily> user = {{"user-clean", UserFamily::Clean}, {"user-jpeg", UserFamily::Jpeg}, {"user-web", UserFamily::Web}};
+  for (const auto& fam : families)
+    if (fam != "clean" && fam != "original" && fam != "hard" && fam != "outside" && !user.count(fam))
+      throw Error("eval: unknown family '" + fam + "' (clean, original, hard, outside, user-clean, user-jpeg, user-web)", ErrorKind::Usage);
   for (size_t fi = 0; fi < families.size(); ++fi) {
     const std::string& fam = families[fi];
-    if (fam != "clean" && fam != "original" && fam != "hard" && fam != "outside")
-      throw Error("eval: unknown family '" + fam + "' (clean, original, hard, outside)", ErrorKind::Usage);
+    if (user.count(fam)) {  // the whole pipeline, from an image as a user has it
+      RestoreOptions opt;
+      opt.refine = !a.has("no-refine");
+      const UserFamily uf = user.at(fam);
+      const bool last = fi + 1 == families.size();
+      RestoreEval ev = evaluate_restore(
+          model, n, [&](uint64_t i) { return render_user_sample(held, uf, seed, i); }, opt, dev, batch, last ? 16 : 0,
+          [&](int64_t done, int64_t total) { progress.update((double(fi) + double(done) / double(total)) / double(families.size()), fam); });
+      results[fam] = ev.metrics;
+      if (last)
+        for (auto& c : ev.worst) worst.push_back({c.accuracy, std::move(c.input), std::move(c.output), std::move(c.truth)});
+      ev.worst.clear();
+      pipeline[fam] = std::move(ev);
+      continue;
+    }
     const DamageConfig cfg = fam == "outside" ? outside_render() : DamageConfig::preset(fam == "clean" ? "none" : fam);
     Synthesizer synth(held, S, cfg, dev);
     SpriteMetrics m;
@@ -158,24 +184,38 @@ int run_eval(const std::vector<std::string>& argv) {
       const SpriteMetrics& m = results[families[i]];
       std::printf("%s\"%s\": {\"pixel_accuracy\": %.5f, \"perfect_sprites\": %.5f, \"alpha_iou\": %.5f, \"rgb_error\": %.3f, "
                   "\"palette_ratio\": %.3f, \"alpha_error_pixels\": %.5f, \"colour_error_pixels\": %.5f, "
-                  "\"colour_only_sprites\": %.5f}",
+                  "\"colour_only_sprites\": %.5f",
                   i ? ", " : "", families[i].c_str(), m.pixel_accuracy(), m.perfect_rate(), m.alpha_iou(), m.rgb_error(),
                   m.palette_ratio(), m.alpha_error_rate(), m.colour_error_rate(), m.colour_only_rate());
+      if (pipeline.count(families[i])) {
+        const RestoreEval& ev = pipeline[families[i]];
+        std::printf(", \"size_right\": %.5f, \"refused\": %.5f, \"seconds_per_image\": %.4f}", ev.size_right_rate(),
+                    double(ev.refused) / double(std::max<int64_t>(ev.samples, 1)), ev.seconds / double(std::max<int64_t>(ev.samples, 1)));
+      } else {
+        std::printf("}");
+      }
     }
     std::printf("}}\n");
   } else {
     std::printf("model %s (%s), %lld held-out sprites, %d samples per family\n", model_path.c_str(),
                 model.config().describe().c_str(), (long long)held.size(), n);
-    std::printf("%-10s %10s %9s %10s %8s %8s %10s %10s %12s\n", "family", "pixel acc.", "perfect", "alpha IoU", "RGB err",
-                "palette", "alpha err", "colour err", "colour-only");
+    std::printf("%-10s %10s %9s %10s %8s %8s %10s %10s %12s %10s %8s\n", "family", "pixel acc.", "perfect", "alpha IoU", "RGB err",
+                "palette", "alpha err", "colour err", "colour-only", "size right", "refused");
     for (const auto& f : families) {
       const SpriteMetrics& m = results[f];
-      std::printf("%-10s %10.4f %8.1f%% %10.4f %8.2f %8.2f %9.2f%% %9.2f%% %11.1f%%\n", f.c_str(), m.pixel_accuracy(),
+      std::printf("%-10s %10.4f %8.1f%% %10.4f %8.2f %8.2f %9.2f%% %9.2f%% %11.1f%%", f.c_str(), m.pixel_accuracy(),
                   100 * m.perfect_rate(), m.alpha_iou(), m.rgb_error(), m.palette_ratio(), 100 * m.alpha_error_rate(),
                   100 * m.colour_error_rate(), 100 * m.colour_only_rate());
+      if (pipeline.count(f)) {
+        const RestoreEval& ev = pipeline[f];
+        std::printf(" %9.1f%% %7.1f%%\n", 100 * ev.size_right_rate(), 100.0 * double(ev.refused) / double(std::max<int64_t>(ev.samples, 1)));
+      } else {
+        std::printf(" %10s %8s\n", "-", "-");
+      }
     }
     std::printf("(alpha err, colour err: pixels wrong by their alpha class, or only by a colour; colour-only: sprites\n"
-                " whose alpha is exact but a colour is off)\n");
+                " whose alpha is exact but a colour is off; size right, refused: the users' families, through the\n"
+                " whole pipeline: outputs of the true size, and images with no credible grid found)\n");
   }
   if (a.has("sheet")) {
     std::vector<Sprite> tiles;

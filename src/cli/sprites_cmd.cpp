@@ -22,6 +22,9 @@ modes:
 
 options:
   --canvas 16|32   the packed canvas: smaller sprites are centred, larger ones are dropped
+  --crop           instead of dropping them, cut sprites larger than the canvas into canvas-sized
+                   windows every half canvas (those at least 1/8 opaque)
+  --limit N        keep at most N sprites (every k-th, after duplicates are removed)
   --preview PNG    also write a contact sheet of the first 512 sprites
 )";
 
@@ -45,7 +48,8 @@ std::pair<int, int> parse_tile(const std::string& v) {
 }  // namespace
 
 int run_sprites(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"mode", "output", "tile", "margin", "spacing", "key", "max", "min-pixels", "count", "size", "seed", "canvas", "preview"}, {});
+  Args a(argv, kUsage, {"mode", "output", "tile", "margin", "spacing", "key", "max", "min-pixels", "count", "size", "seed", "canvas", "preview", "limit"},
+         {"crop"});
   const std::string mode = a.get("mode", "");
   const std::string out = a.get("output", "");
   if (mode.empty() || out.empty()) throw Error(std::string("--mode and -o are required\n") + kUsage, ErrorKind::Usage);
@@ -82,7 +86,7 @@ int run_sprites(const std::vector<std::string>& argv) {
     const int min_pixels = int(a.get_int("min-pixels", 32, 1, 1 << 20));
     for (const auto& in : inputs) {
       try {
-        const Sprite atlas = read_image(in);
+        const Sprite atlas = is_xpm(in) ? read_xpm(in) : read_image(in);
         int too_big = 0;
         auto parts = split_components(atlas, max, in, &too_big, min_pixels);
         std::printf("%s: %dx%d atlas, %zu sprites of at most %dx%d, %d larger components dropped\n", in.c_str(),
@@ -116,12 +120,24 @@ int run_sprites(const std::vector<std::string>& argv) {
     throw Error("--mode must be sheet, atlas, folder or generate (got '" + mode + "')", ErrorKind::Usage);
   }
 
+  if (a.has("crop")) {
+    std::vector<Sprite> cut;
+    size_t cropped = 0;
+    for (Sprite& s : found) {
+      if (s.width > canvas || s.height > canvas) ++cropped;
+      for (Sprite& w : crop_windows(s, canvas, std::max(1, canvas / 2))) cut.push_back(std::move(w));
+    }
+    std::printf("%zu sprites larger than %dx%d cut into windows: %zu sprites\n", cropped, canvas, canvas, cut.size());
+    found = std::move(cut);
+  }
   const size_t before = found.size();
   found = dedupe(std::move(found));
+  const size_t unique = found.size();
+  found = thin_out(std::move(found), size_t(a.get_int("limit", 0, 0, 1LL << 40)));
   int rejected = 0;
   const SpriteSet set = SpriteSet::pack(found, canvas, &rejected);
-  std::printf("%zu sprites found, %zu duplicates removed, %d larger than the %dx%d canvas dropped: %lld packed\n",
-              before, before - found.size(), rejected, canvas, canvas, (long long)set.size());
+  std::printf("%zu sprites found, %zu duplicates removed, %zu left out by --limit, %d larger than the %dx%d canvas dropped: %lld packed\n",
+              before, before - unique, unique - found.size(), rejected, canvas, canvas, (long long)set.size());
   if (set.size() == 0) throw Error("no sprites to write to " + out, ErrorKind::BadInput);
   set.save(out, mode + ": " + std::to_string(inputs.size()) + " input(s)");
   std::printf("wrote %s\n", out.c_str());

@@ -50,13 +50,14 @@ SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed
   return all;
 }
 
-constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none] [--seed 1] [--size 256]
+constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none|user] [--seed 1] [--size 256]
        [--canvas 16] [--device D]
   damaged/clean training pairs as PNGs in DIR, damage.txt (what was done to each) and contact.png
   --data SRC     packed .sprites files (pixelart sprites), folders of sprite images and gen:COUNT,
                  comma-separated (default gen:256)
   -n N           pairs (default 16)
-  --preset P     the damage: hard (default), original or none
+  --preset P     the damage: hard (default), original, none, or user (hard damage at native
+                 pitches of 3 to 16, then aligned onto the canonical lattice as restore does)
   --seed S       the sprites and damage drawn (default 1)
   --size S       the damaged image's side in pixels (default 256)
   --canvas C     the sprite canvas in pixels (default 16)

@@ -127,7 +127,8 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
   --widths 64,128,256,512   encoder widths (--device cpu: try 8,16,32,32)
   --context 0           context layers at the sprite resolution
   --canvas 16|32        the sprite size; inputs are canvas x 2^depth pixels
-  --damage hard|original|none   the damage preset of the synthesis
+  --damage hard|original|none|user   the damage preset of the synthesis (user: at native
+                        pitches, then aligned as the restore pipeline aligns a user's image)
  upscale:
   --factor 2            the factor the model is trained for, whole or not (1.5, 1.75, 2, 3 ...)
   --filters 64,64,64    the widths of the ReLU convolutions

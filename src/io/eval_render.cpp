@@ -1,0 +1,175 @@
+// src/io/eval_render.cpp — users' images for `eval`, through OpenCV (include/pixelart/eval_render.h).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "pixelart/error.h"
+#include "pixelart/eval_render.h"
+
+namespace pixelart {
+namespace {
+
+// Uniform draws from the raw 64-bit engine (the standard distributions differ between libraries;
+// the engine's sequence does not).
+struct Draw {
+  std::mt19937_64 g;
+  double u() { return double(g() >> 11) * (1.0 / 9007199254740992.0); }
+  double range(double a, double b) { return a + (b - a) * u(); }
+  int below(int n) { return std::min(n - 1, int(u() * n)); }
+};
+
+cv::Mat as_mat(const Sprite& s) {  // RGBA, shares nothing
+  cv::Mat m(s.height, s.width, CV_8UC4);
+  std::memcpy(m.data, s.rgba.data(), s.rgba.size());
+  return m;
+}
+Sprite from_mat(const cv::Mat& m, const std::string& name) {
+  Sprite s;
+  s.width = m.cols, s.height = m.rows, s.name = name;
+  s.rgba.resize(size_t(m.cols) * m.rows * 4);
+  for (int y = 0; y < m.rows; ++y) std::memcpy(s.px(0, y), m.ptr(y), size_t(m.cols) * 4);
+  return s;
+}
+
+// libjpeg through OpenCV's codec: colour only, alpha left as it was (opaque here).
+cv::Mat jpeg(const cv::Mat& rgba, int q) {
+  cv::Mat bgr, out;
+  cv::cvtColor(rgba, bgr, cv::COLOR_RGBA2BGR);
+  std::vector<uchar> buf;
+  cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, q});
+  cv::cvtColor(cv::imdecode(buf, cv::IMREAD_COLOR), out, cv::COLOR_BGR2RGBA);
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(UserFamily f) {
+  switch (f) {
+    case UserFamily::Clean: return "user-clean";
+    case UserFamily::Jpeg: return "user-jpeg";
+    default: return "user-web";
+  }
+}
+
+EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t seed, uint64_t index, double* pitch_x,
+                              double* pitch_y, double* origin_x, double* origin_y) {
+  PA_CHECK(set.size() > 0, "render_user_sample: an empty sprite set");
+  Draw r{std::mt19937_64(seed * 0x9e3779b97f4a7c15ULL + index * 0xbf58476d1ce4e5b9ULL + uint64_t(family) * 0x94d049bb133111ebULL)};
+  const int T = set.canvas;
+  EvalSample s;
+  char what[256];
+  double px_ = 0, py_ = 0, ox_ = 0, oy_ = 0;
+  // layout: one sprite, or a sheet of up to 70 sprite pixels a side
+  const int most = std::max(1, 70 / T);
+  int cols = 1, rows = 1;
+  if (r.u() < 0.5) cols = 1 + r.below(most), rows = 1 + r.below(most);
+  const int mx = r.below(4), my = r.below(4);
+  const int cw = cols * T + 2 * mx, ch = rows * T + 2 * my;
+  s.truth.width = cw, s.truth.height = ch, s.truth.rgba.assign(size_t(cw) * ch * 4, 0);
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) {
+      const Sprite one = set.sprite(int64_t(r.below(int(std::min<int64_t>(set.size(), 1 << 30)))));
+      for (int y = 0; y < T; ++y) std::memcpy(s.truth.px(mx + j * T, my + i * T + y), one.px(0, y), size_t(T) * 4);
+    }
+  // scale (log-uniform 3..24, the axes up to 5% apart) and a sub-pixel offset of the grid
+  const double p = 3.0 * std::exp(r.u() * std::log(8.0));
+  px_ = p * (1 + r.range(-0.025, 0.025)), py_ = p * (1 + r.range(-0.025, 0.025));
+  // The image starts and ends within a cell of the canvas's edges (a crop that cuts the first and
+  // last cells, or keeps a sliver of what lies beyond), by less than half a cell and a rounded
+  // pixel, so that the truth's size is the image's size in cells, unambiguously.
+  auto sliver = [&](double pitch) { const double f = std::clamp(0.45 - 0.6 / pitch, 0.1, 0.45); return r.range(-f, f) * pitch; };
+  ox_ = sliver(px_), oy_ = sliver(py_);
+  const int W = int(std::lround(ox_ + cw * px_ + sliver(px_))), H = int(std::lround(oy_ + ch * py_ + sliver(py_)));
+  // nearest neighbour: destination pixel centre x maps to truth pixel (x - t) / pitch, OpenCV
+  // taking pixel centres at integers; cell 0's leading edge then lands on origin
+  const double tx = ox_ + 0.5 * px_ - 0.5, ty = oy_ + 0.5 * py_ - 0.5;
+  cv::Mat M = (cv::Mat_<double>(2, 3) << px_, 0, tx, 0, py_, ty);
+  cv::Mat big;
+  cv::warpAffine(as_mat(s.truth), big, M, cv::Size(W, H), cv::INTER_NEAREST, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0, 0));
+  // background
+  static const char* names[] = {"flat", "gradient", "noise", "checker", "transparent"};
+  int bg = r.below(4);
+  if (family == UserFamily::Clean && r.u() < 0.2) bg = 4;
+  double c0[3], c1[3];
+  for (double& v : c0) v = r.range(0, 255);
+  for (double& v : c1) v = r.range(0, 255);
+  const int square = std::array<int, 4>{8, 10, 12, 16}[size_t(r.below(4))];
+  const bool grey_checker = r.u() < 0.75;
+  const double angle = r.range(0, 6.283185307179586);
+  cv::Mat field;
+  if (bg == 2) {  // smooth noise: a small random field enlarged by OpenCV's bicubic, plus grain
+    cv::Mat small(std::max(2, H / 48), std::max(2, W / 48), CV_32FC3);
+    for (int y = 0; y < small.rows; ++y)
+      for (int x = 0; x < small.cols; ++x)
+        for (int c = 0; c < 3; ++c) small.at<cv::Vec3f>(y, x)[c] = float(r.range(-1, 1));
+    cv::resize(small, field, cv::Size(W, H), 0, 0, cv::INTER_CUBIC);
+  }
+  const double grain = r.range(0, 8);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      cv::Vec4b& px = big.at<cv::Vec4b>(y, x);
+      if (bg == 4) continue;
+      double b[3];
+      switch (bg) {
+        case 0: std::copy(c0, c0 + 3, b); break;
+        case 1: {
+          const double t = std::clamp(0.5 + ((x - W / 2.0) * std::cos(angle) + (y - H / 2.0) * std::sin(angle)) / std::max(W, H), 0.0, 1.0);
+          for (int c = 0; c < 3; ++c) b[c] = c0[c] + (c1[c] - c0[c]) * t;
+          break;
+        }
+        case 2:
+          for (int c = 0; c < 3; ++c) b[c] = std::clamp(c0[c] * 0.6 + 50 + 40 * field.at<cv::Vec3f>(y, x)[c] + grain * (r.u() - 0.5), 0.0, 255.0);
+          break;
+        default: {
+          const bool odd = ((x / square) + (y / square)) & 1;
+          for (int c = 0; c < 3; ++c) b[c] = grey_checker ? (odd ? 204 : 255) : (odd ? c1[c] : c0[c]);
+        }
+      }
+      const double a = px[3] / 255.0;
+      for (int c = 0; c < 3; ++c) px[c] = uchar(std::clamp(std::lround(a * px[c] + (1 - a) * b[c]), 0L, 255L));
+      px[3] = 255;
+    }
+  std::string damage;
+  static const int filters[] = {cv::INTER_LINEAR, cv::INTER_CUBIC, cv::INTER_AREA, cv::INTER_LANCZOS4};
+  static const char* fnames[] = {"linear", "cubic", "area", "lanczos"};
+  if (family == UserFamily::Web) {
+    const int trips = 1 + r.below(2);
+    for (int k = 0; k < trips; ++k) {
+      const double f = r.range(0.5, 0.95);
+      const int f1 = r.below(4), f2 = r.below(4);
+      cv::Mat small;
+      cv::resize(big, small, cv::Size(std::max(4, int(W * f)), std::max(4, int(H * f))), 0, 0, filters[f1]);
+      cv::resize(small, big, cv::Size(W, H), 0, 0, filters[f2]);
+      char b[64];
+      std::snprintf(b, sizeof b, ", %.0f%% %s/%s", 100 * f, fnames[f1], fnames[f2]);
+      damage += b;
+    }
+  }
+  if (family != UserFamily::Clean) {
+    const int passes = r.u() < 0.5 ? 1 : 2;
+    for (int k = 0; k < passes; ++k) {
+      const int q = 30 + r.below(66);
+      big = jpeg(big, q);
+      damage += ", jpeg q" + std::to_string(q);
+    }
+  }
+  std::snprintf(what, sizeof what, "%dx%d sheet of %d px + %d,%d margin, pitch %.2f x %.2f, offset %.2f,%.2f, %s%s", cols, rows, T, mx, my,
+                px_, py_, ox_, oy_, bg == 3 ? (std::string("checker ") + std::to_string(square)).c_str() : names[bg],
+                bg == 4 ? "" : " background");
+  s.what = what + damage;
+  s.image = from_mat(big, s.what);
+  s.truth.name = "truth";
+  if (pitch_x) *pitch_x = px_;
+  if (pitch_y) *pitch_y = py_;
+  if (origin_x) *origin_x = ox_;
+  if (origin_y) *origin_y = oy_;
+  return s;
+}
+
+}  // namespace pixelart
