@@ -26,24 +26,25 @@ constexpr double kLongestShare = 0.6;
 
 // ---- the edge profiles ----------------------------------------------------------------------------
 
-// Pixels connected to the image border (4-connected) whose colour is within kBackgroundTol of one of
-// the border's one or two dominant colours, when those cover at least 40% of a 2-pixel border ring.
-// Empty where the image has transparency (its background is already transparent) or no such colour.
-std::vector<uint8_t> background_mask(const Sprite& img) {
+}  // namespace
+
+Background find_background(const Sprite& img) {
+  Background bgr;
   const int W = img.width, H = img.height;
   for (size_t k = 3; k < img.rgba.size(); k += 4)
-    if (img.rgba[k] < 250) return {};
+    if (img.rgba[k] < 250) return bgr;
   std::vector<size_t> ring;
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x)
       if (x < 2 || y < 2 || x >= W - 2 || y >= H - 2) ring.push_back(size_t(y) * W + x);
-  if (ring.empty()) return {};
+  if (ring.empty()) return bgr;
   auto colour = [&](size_t p, int c) { return img.rgba[p * 4 + size_t(c)] / 255.0; };
-  auto near = [&](size_t p, const double* c) {
+  auto distance = [&](size_t p, const double* c) {
     double d = 0;
     for (int k = 0; k < 3; ++k) d = std::max(d, std::abs(colour(p, k) - c[k]));
-    return d < kBackgroundTol;
+    return d;
   };
+  auto near = [&](size_t p, const double* c) { return distance(p, c) < kBackgroundTol; };
   // the most frequent coarse colour among `pixels`, refined to the mean of the pixels near it
   auto dominant = [&](const std::vector<size_t>& pixels, double* c) {
     std::vector<int> hist(4096, 0);
@@ -83,20 +84,32 @@ std::vector<uint8_t> background_mask(const Sprite& img) {
     for (size_t p : rest) m += near(p, c[1]);
     if (m > ring.size() * 15 / 100) ncol = 2, cover += double(m) / double(ring.size());
   }
-  if (cover < 0.4) return {};
+  if (cover < 0.4) return bgr;
   // a checkerboard's squares meet in blends of its two colours once it is resampled or blurred:
   // those are background too (else the squares are islands the fill never reaches)
-  auto near_blend = [&](size_t p) {
+  auto blend_distance = [&](size_t p) {
     double d2 = 0, t = 0;
     for (int k = 0; k < 3; ++k) d2 += (c[0][k] - c[1][k]) * (c[0][k] - c[1][k]);
     for (int k = 0; k < 3; ++k) t += (colour(p, k) - c[1][k]) * (c[0][k] - c[1][k]);
     t = d2 > 0 ? std::clamp(t / d2, 0.0, 1.0) : 0.0;
     double d = 0;
     for (int k = 0; k < 3; ++k) d = std::max(d, std::abs(colour(p, k) - (c[1][k] + t * (c[0][k] - c[1][k]))));
-    return d < kBackgroundTol;
+    return d;
   };
+  auto near_blend = [&](size_t p) { return blend_distance(p) < kBackgroundTol; };
   auto is_bg_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && near_blend(p)); };
-  std::vector<uint8_t> mask(size_t(W) * H, 0);
+  // how far the border's background pixels lie from their colour (or, for two, the blends)
+  double se = 0;
+  size_t m = 0;
+  for (size_t p : ring) {
+    if (!is_bg_colour(p)) continue;
+    const double d = ncol == 2 ? blend_distance(p) : distance(p, c[0]);
+    se += d * d, ++m;
+  }
+  bgr.spread = m ? std::sqrt(se / double(m)) : 0.0;
+  bgr.colours = ncol;
+  std::vector<uint8_t>& mask = bgr.mask;
+  mask.assign(size_t(W) * H, 0);
   std::deque<size_t> queue;
   for (size_t p : ring)
     if (!mask[p] && is_bg_colour(p)) mask[p] = 1, queue.push_back(p);
@@ -108,8 +121,13 @@ std::vector<uint8_t> background_mask(const Sprite& img) {
     for (size_t q : nb)
       if (!mask[q] && is_bg_colour(q)) mask[q] = 1, queue.push_back(q);
   }
-  return mask;
+  size_t count = 0;
+  for (uint8_t v : mask) count += v;
+  bgr.share = double(count) / double(mask.size());
+  return bgr;
 }
+
+namespace {
 
 struct Profiles {
   std::vector<double> x, y;        // edge energy per gap (length W - 1, H - 1)
@@ -118,7 +136,7 @@ struct Profiles {
 
 Profiles edge_profiles(const Sprite& img) {
   const int W = img.width, H = img.height;
-  const std::vector<uint8_t> bg = background_mask(img);
+  const std::vector<uint8_t> bg = find_background(img).mask;
   // premultiplied colour and alpha, so that what a transparent pixel stores never counts
   std::vector<float> v(size_t(W) * H * 4);
   for (size_t p = 0; p < size_t(W) * H; ++p) {
@@ -199,7 +217,9 @@ cd dft_at(const Windowed& w, double f) {
   for (size_t i = 0; i < w.d.size(); ++i, z *= step) acc += w.d[i] * z;
   return acc;
 }
-double coherence_at(const Windowed& w, double f) { return w.total > 0 ? std::abs(dft_at(w, f)) / w.total : 0.0; }
+// (The mean is removed before the transform, so a profile of a few spikes can reach a little over 1:
+// clamped, it is a share.)
+double coherence_at(const Windowed& w, double f) { return w.total > 0 ? std::min(1.0, std::abs(dft_at(w, f)) / w.total) : 0.0; }
 
 // The profile divided by its mean over a sliding window of `width` gaps (plus a floor of a tenth of
 // the overall mean, so that empty stretches stay empty).

@@ -72,13 +72,25 @@ RestoreJob prepare_restore(const Sprite& img, const RestoreOptions& o, int scale
   const auto t0 = std::chrono::steady_clock::now();
   RestoreJob job;
   job.lattice = find_lattice(img, o.hints);
+  // A flat or checkerboard background the image surely has becomes transparent: the network then
+  // sees what a sprite with its mask looks like, and refinement's mask rule settles those cells.
+  Sprite cleared;
+  if (o.clear_background && job.lattice.found) {
+    const Background bg = find_background(img);
+    if (bg.clear()) {
+      cleared = img;
+      for (size_t p = 0; p < bg.mask.size(); ++p)
+        if (bg.mask[p]) std::fill(cleared.rgba.begin() + long(p * 4), cleared.rgba.begin() + long(p * 4 + 4), uint8_t(0));
+      job.background = bg.colours;
+    }
+  }
   if (!job.lattice.found) {
     job.error = job.lattice.why + " (give --scale or --size if it is pixel art)";
   } else if (job.lattice.x.cells > o.max_cells || job.lattice.y.cells > o.max_cells) {
     job.error = "the pixel grid found (" + job.lattice.describe() + ") is larger than " + std::to_string(o.max_cells) +
                 " cells on a side; give --scale or --size if that is wrong";
   } else {
-    job.canonical = resample_to_lattice(img, job.lattice, scale);
+    job.canonical = resample_to_lattice(cleared.rgba.empty() ? img : cleared, job.lattice, scale);
   }
   job.seconds = seconds_since(t0);
   return job;

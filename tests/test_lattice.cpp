@@ -236,5 +236,42 @@ TEST(Lattice, ResamplingAveragesWhenShrinkingAndNeverReadsHiddenColour) {
   EXPECT_EQ(c.px(20, 3)[3], 0);
 }
 
+
+TEST(Lattice, TheBackgroundFoundIsFlatOrACheckerboardAndNeverTheArt) {
+  const Sprite spr = sheet(31, 16, 2, 1);
+  // a flat background and a checkerboard: found, and safe to clear; the art is not in the mask
+  for (Bg bg : {Bg::Flat, Bg::Checker}) {
+    const Sprite img = render(spr, 8.3, 8.3, 8.3 * 2, 8.3 * 2, int(36 * 8.3), int(20 * 8.3), bg);
+    const Background b = find_background(img);
+    ASSERT_FALSE(b.mask.empty());
+    EXPECT_EQ(b.colours, bg == Bg::Flat ? 1 : 2);
+    EXPECT_TRUE(b.clear()) << "spread " << b.spread << ", share " << b.share;
+    int art_masked = 0, art = 0;
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x) {
+        const int cx = int((x + 0.5 - 8.3 * 2) / 8.3), cy = int((y + 0.5 - 8.3 * 2) / 8.3);
+        if (x + 0.5 < 8.3 * 2 || y + 0.5 < 8.3 * 2 || cx >= spr.width || cy >= spr.height || spr.px(cx, cy)[3] < 255) continue;
+        ++art;
+        art_masked += b.mask[size_t(y) * img.width + x];
+      }
+    EXPECT_GT(art, 1000);
+    EXPECT_LT(art_masked, art / 50) << "art taken for background";
+  }
+  // a smooth noisy background: no dominant colour (or too spread to clear)
+  EXPECT_FALSE(find_background(render(spr, 8.3, 8.3, 16.6, 16.6, 300, 166, Bg::Noise)).clear());
+  // an image with transparency has its background already
+  EXPECT_TRUE(find_background(render(spr, 8.3, 8.3, 16.6, 16.6, 300, 166, Bg::Transparent)).mask.empty());
+  // an opaque texture filling the image: not a background to clear
+  Sprite tex;
+  tex.width = tex.height = 160;
+  tex.rgba.resize(size_t(160) * 160 * 4);
+  for (int y = 0; y < 160; ++y)
+    for (int x = 0; x < 160; ++x) {
+      const int v = ((x / 10 + y / 10) % 3) * 20 + 100;
+      tex.px(x, y)[0] = uint8_t(v), tex.px(x, y)[1] = uint8_t(v / 2), tex.px(x, y)[2] = 40, tex.px(x, y)[3] = 255;
+    }
+  EXPECT_FALSE(find_background(tex).clear());
+}
+
 }  // namespace
 }  // namespace pixelart

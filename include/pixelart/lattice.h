@@ -35,6 +35,7 @@
 // Cost: linear in the pixels plus an FFT per axis (bench: cpu/lattice_search).
 #pragma once
 #include <string>
+#include <vector>
 
 #include "pixelart/sprites.h"
 
@@ -65,9 +66,25 @@ struct LatticeHints {
 // Smallest and largest pitch searched without a hint.
 constexpr double kMinPitch = 1.8, kMaxPitch = 32.5;
 // Below this coherence (either axis) a grid is not credible. Measured: the true lattice of clean or
-// JPEG'd art scores 0.5 to 1, of art resampled and JPEG'd at 3 to 4 pixels a cell 0.25 to 0.4;
-// photos and paintings 0.05 to 0.2.
-constexpr double kMinCoherence = 0.25;
+// JPEG'd art scores 0.5 to 1, of art resampled and JPEG'd at 3 to 4 pixels a cell 0.2 to 0.4;
+// 80 of Wesnoth's painted portraits and a dozen JPEG photos of drawings at most 0.14.
+constexpr double kMinCoherence = 0.2;
+
+// The background around the art, where the image has one it can be sure of: the pixels connected
+// to the border (4-connected) whose colour is one of the border's one or two dominant colours
+// (a flat background, or a checkerboard's two squares) or a blend of the two, when those cover at
+// least 40% of a 2-pixel ring along the border. Nothing where the image has transparency (its
+// background is already transparent) or the border has no dominant colour (noise, gradients).
+struct Background {
+  std::vector<uint8_t> mask;  // 1 per background pixel, row-major; empty where none was found
+  int colours = 0;            // 1 or 2
+  double spread = 0;          // RMS distance of the border's background pixels from their colour
+  double share = 0;           // of the image's pixels
+  // Flat enough (JPEG's noise on one or two colours, not a texture of the art's own) and not the
+  // whole image (an opaque tile): safe to take for transparent.
+  bool clear() const { return !mask.empty() && spread < 0.045 && share < 0.95; }
+};
+Background find_background(const Sprite& img);
 
 // The image's lattice. With hints the pitch or the cell count is the user's, and the rest is found
 // from the image around it; found is then true whatever the coherence.

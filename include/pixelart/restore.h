@@ -26,6 +26,9 @@ struct RestoreOptions {
   bool refine = true;       // colour refinement (postprocess.h)
   int palette = 0;          // snap_palette's k: 0 off, < 0 auto
   int max_cells = 1024;     // per axis; a larger lattice is refused before any work
+  // A flat or checkerboard background found around the art (lattice.h, find_background) is made
+  // transparent before the network sees it.
+  bool clear_background = true;
 };
 
 // One image on its way through the pipeline.
@@ -35,6 +38,7 @@ struct RestoreJob {
   std::vector<double> y;     // the restorer's output, [cells_y, cells_x, 4] in [0, 1]
   Sprite sprite;             // the result: binary alpha, transparent pixels (0, 0, 0, 0)
   std::string error;         // why it failed (no credible grid, too large); the other fields unset
+  int background = 0;        // colours of the background cleared (0: none was)
   double seconds = 0;        // time spent on this image in the three stages
   bool ok() const { return error.empty(); }
 };

@@ -83,8 +83,9 @@ std::string json_line(const Decoded& d) {
   const Lattice& l = d.job.lattice;
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "\"pitch\": [%.4f, %.4f], \"origin\": [%.3f, %.3f], \"cells\": [%d, %d], \"confidence\": %.4f, \"seconds\": %.4f",
-                l.x.pitch, l.y.pitch, l.x.origin, l.y.origin, l.x.cells, l.y.cells, l.confidence, d.job.seconds);
+                "\"pitch\": [%.4f, %.4f], \"origin\": [%.3f, %.3f], \"cells\": [%d, %d], \"confidence\": %.4f, "
+                "\"background_cleared\": %d, \"seconds\": %.4f",
+                l.x.pitch, l.y.pitch, l.x.origin, l.y.origin, l.x.cells, l.y.cells, l.confidence, d.job.background, d.job.seconds);
   std::string s = "{\"input\": \"" + json_escape(d.path) + "\", ";
   if (d.error.empty()) s += "\"output\": \"" + json_escape(d.out) + "\", \"ok\": true, ";
   else s += "\"ok\": false, \"error\": \"" + json_escape(d.error) + "\", ";
@@ -160,7 +161,9 @@ constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o O
   --preview N        also write NAME_xN.png, the sprite enlarged N times (nearest neighbour)
   --sheet PNG        a before/after contact sheet of the inputs and their sprites
   --json             one JSON line per image on stdout: the grid found (pitch, origin, cells),
-                     its confidence, the output, the seconds it took; the summary goes to stderr
+                     its confidence, the background colours made transparent (a flat or
+                     checkerboard background found around the art: 1 or 2, else 0), the output,
+                     the seconds it took; the summary goes to stderr
   --overwrite        replace existing outputs (default: skip them); inputs are never overwritten
   --batch B          images per forward pass (default 256 on CUDA, 8 on the CPU)
 exit codes: 0 all restored, 4 every input failed, 5 some inputs failed (each named on stderr))";
