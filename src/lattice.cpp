@@ -359,6 +359,14 @@ void count_cells(AxisLattice* a, double phase, int n) {
     ++first;
   long last = long(std::ceil((double(n) - phase) / p)) + 1;
   while (last > first && std::min(double(n), phase + double(last + 1) * p) - std::max(0.0, phase + double(last) * p) < 0.5 * p) --last;
+  // two cut cells at the ends that together make about one (an image of whole cells whose phase
+  // came out near half a cell): keep the larger, so that the count is the image's length in cells
+  auto cover = [&](long k) { return std::min(double(n), phase + double(k + 1) * p) - std::max(0.0, phase + double(k) * p); };
+  if (last - first + 1 == long(std::lround(n / p)) + 1 && cover(first) < p - 1e-9 && cover(last) < p - 1e-9 &&
+      cover(first) + cover(last) < 1.25 * p) {
+    if (cover(first) < cover(last)) ++first;
+    else --last;
+  }
   a->origin = phase + double(first) * p;
   a->cells = int(std::max(1L, last - first + 1));
 }
@@ -537,7 +545,11 @@ Lattice find_lattice(const Sprite& img, const LatticeHints& h) {
     a->cells = cells;
   };
   int want_x = h.cells_x, want_y = h.cells_y;
-  if (h.cells_long > 0 && !want_x && !want_y) (W >= H ? want_x : want_y) = h.cells_long;
+  if (h.cells_long > 0 && !want_x && !want_y) {
+    // the longer side has N cells, the other as many as its length holds at its pitch
+    if (W >= H) want_x = h.cells_long, want_y = std::max(1, int(std::lround(H / l.y.pitch)));
+    else want_y = h.cells_long, want_x = std::max(1, int(std::lround(W / l.x.pitch)));
+  }
   if (want_x) force_cells(&l.x, fx.phase, W, want_x);
   if (want_y) force_cells(&l.y, fy.phase, H, want_y);
   l.confidence = std::min(l.x.coherence, l.y.coherence);

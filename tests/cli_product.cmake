@@ -89,6 +89,20 @@ if(NOT last_out MATCHES "skipped 2")
 endif()
 run(4 restore ${WORK}/in/broken.png -o ${WORK}/x.png --model ${WORK}/run/model.safetensors)
 run(2 restore ${WORK}/in/00000_input.png -o ${WORK}/y.png --model ${WORK}/run/model.safetensors --size 0)
+run(2 restore ${WORK}/in/00000_input.png -o ${WORK}/y.png --model ${WORK}/run/model.safetensors --scale 0.5)
+run(2 restore ${WORK}/in/00000_input.png -o ${WORK}/y.png --model ${WORK}/run/model.safetensors --scale 4 --size 16)
+# The grid found from the image: a JSON line per image (lattice, size, confidence, time); an image
+# that is already one pixel per sprite pixel has no grid to find: named, not restored (4), unless
+# --scale says so.
+run(0 restore ${WORK}/in/00001_input.png -o ${WORK}/j.png --json)
+if(NOT last_out MATCHES "^\\{\"input\": \"[^\"]*00001_input.png\", \"output\": \"[^\"]*j.png\", \"ok\": true, \"pitch\": \\[1[56]\\.[0-9]+, 1[56]\\.[0-9]+\\], \"origin\": .*\"cells\": \\[16, 16\\], \"confidence\": 0\\.[0-9]+, \"background_cleared\": [0-2], \"seconds\": [0-9.]+\\}")
+  message(FATAL_ERROR "restore --json did not print the grid found: ${last_out}")
+endif()
+run(4 restore ${WORK}/pairs/00001_target.png -o ${WORK}/t.png)
+if(NOT last_out MATCHES "00001_target.png: no credible pixel grid: .*give --scale or --size")
+  message(FATAL_ERROR "an image with no grid was not named with what was found: ${last_out}")
+endif()
+run(0 restore ${WORK}/pairs/00001_target.png -o ${WORK}/t.png --scale 1)
 # Inputs are never overwritten, not even with --overwrite.
 file(SHA256 ${WORK}/in/00000_input.png before)
 run(4 restore ${WORK}/in/00000_input.png -o ${WORK}/in/00000_input.png --model ${WORK}/run/model.safetensors --overwrite)
@@ -229,11 +243,11 @@ run(0 train upscale ${tiny} --holdout 0 --seed 2 --init ${WORK}/half/model.safet
 if(NOT last_out MATCHES "warning: .*held out [0-9]+ of this run's training images")
   message(FATAL_ERROR "--holdout 0 from a model with a held-out split gave no warning: ${last_out}")
 endif()
-# The same for the restorer, on sprites restored from the rendered pairs by the shipped model: the
-# inputs (their grid found) and the targets, already at one pixel per sprite pixel (--scale 1)
-# (procedural sprites are drawn from the seed, so another seed draws others: not refused).
-run(0 restore ${WORK}/pairs/*_input.png -o ${WORK}/spr --device cpu)
-run(0 restore ${WORK}/pairs/*_target.png -o ${WORK}/spr --scale 1 --device cpu)
+# The same for the restorer, on sprites restored by the shipped model from a dozen rendered
+# inputs (16x16 sprites: --size) (procedural sprites are drawn from the seed, so another seed
+# draws others: not refused).
+run(0 synth --data gen:400 -n 12 -o ${WORK}/pairs12 --device cpu)
+run(0 restore ${WORK}/pairs12/*_input.png -o ${WORK}/spr --size 16 --device cpu)
 set(tinyr --widths 4,8,8,8 --batch 2 --steps 1 --device cpu)
 run(0 train restore ${tinyr} --holdout 0.7 --data ${WORK}/spr --out ${WORK}/rhalf)
 set(rhalf_out "${last_out}")
