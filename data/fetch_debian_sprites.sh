@@ -16,6 +16,7 @@
 #   minetest-data       Minetest's 16x16 block and item textures
 #   xpenguins, xbill    XPM animation strips (penguins, turtles, Bill), split by alpha
 #   kobodeluxe-data     Kobo Deluxe's sprite and tile sheets, split by alpha (fonts left out)
+#   lgeneral-data       LGeneral's hex terrain and unit strips (black is their transparent key)
 #   and, held out whole (never trained on: eval's unseen games):
 #   angband-data        Angband's 16x16 (Adam Bolt) and 32x32 (David Gervais) tile sheets
 #   blobwars-data       Blob Wars' sprites (black is their transparent key)
@@ -31,7 +32,7 @@ mkdir -p "$out/debs" "$out/root"
 (
   cd "$out/debs"
   pkgs=(nethack-common crawl-tiles-data pingus-data frozen-bubble-data teeworlds-data wesnoth-1.16-data
-        cataclysm-dda-data minetest-data xpenguins xbill kobodeluxe-data angband-data blobwars-data)
+        cataclysm-dda-data minetest-data xpenguins xbill kobodeluxe-data lgeneral-data angband-data blobwars-data)
   missing=()
   for p in "${pkgs[@]}"; do ls "${p}"_*.deb >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -79,6 +80,10 @@ echo "== XPenguins and XBill (XPM strips)"
 echo "== Kobo Deluxe (sheets, fonts left out)"
 "$bin" sprites --mode atlas --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
   $(ls "$out"/root/usr/share/kobo-deluxe/gfx/*.png | grep -v font | sort) -o "$out/kobo16.sprites"
+echo "== LGeneral (hex terrain and units, key colour black)"
+lgen=$out/root/usr/share/games/lgeneral/gfx
+"$bin" sprites --mode atlas --key 000000 --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
+  "$lgen"/terrain/*/*.bmp "$lgen"/units/*.bmp -o "$out/lgeneral16.sprites"
 echo "== Held out for evaluation: Angband (16 and 32 px tiles) and Blob Wars (sprites)"
 angband=$out/root/usr/share/angband/xtra/graf
 "$bin" sprites --mode sheet --tile 16 --canvas 16 "$angband"/16x16.png -o "$out/angband16.sprites" --preview "$out/angband16.png"

@@ -100,6 +100,7 @@ void synth_resize(const float* src, float* dst, const kernels::SampleParams* p, 
 void synth_blur(const float* src, float* dst, const kernels::SampleParams* p, const kernels::SynthDims& g, int dir);
 void synth_color_noise(float* img, const kernels::SampleParams* p, const kernels::SynthDims& g);
 void synth_canon(const float* src, float* dst, const kernels::SampleParams* p, const kernels::SynthDims& g);
+void synth_clear(float* img, const kernels::SampleParams* p, const kernels::SynthDims& g);
 void synth_patches(const uint8_t* pixels, const kernels::ImageEntry* table, int nimages, uint64_t seed, uint64_t first,
                    int n, kernels::PatchDraw d, int off, int size, float* out);
 void synth_jpeg(float* img, float* y, float* cb, float* cr, const kernels::SampleParams* p,

@@ -114,8 +114,20 @@ __global__ void k_canon(const float* src, float* dst, const SampleParams* p, Syn
     canon_pixel(src + int64_t(i) * per * 4, g.S, p[i], pix % g.S, pix / g.S, dst + t * 4);
   }
 }
+__global__ void k_clear(float* img, const SampleParams* p, SynthDims g) {
+  const int64_t per = int64_t(g.S) * g.S;
+  PA_FOR(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    if (!p[i].clear || pix % g.S >= p[i].work || pix / g.S >= p[i].work) continue;
+    clear_pixel(p[i], img + t * 4);
+  }
+}
 }  // namespace
 
+void synth_clear(float* img, const SampleParams* p, const SynthDims& g) {
+  k_clear<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(img, p, g);
+  PA_CUDA_CHECK_LAUNCH();
+}
 void synth_canon(const float* src, float* dst, const SampleParams* p, const SynthDims& g) {
   k_canon<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(src, dst, p, g);
   PA_CUDA_CHECK_LAUNCH();

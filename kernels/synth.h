@@ -45,6 +45,7 @@ struct SampleParams {
   int work;            // the stages before canon run on the top-left work x work pixels
   int align;           // 0: no canonical step (the working image is the input)
   float canon_step, canon_x0, canon_y0;
+  int clear;           // the background's colours made transparent, as restore does
 };
 
 // Random stream of one sample: the i-th draw is uniform01(seed, sample * 64 + what, i).
@@ -105,7 +106,7 @@ PA_HD SampleParams draw_sample(const DamageParams& d, uint64_t seed, uint64_t sa
   p.jpeg_q[1] = jpeg && r.chance(d.p_jpeg_twice) ? d.jpeg_q_min + r.below(d.jpeg_q_max - d.jpeg_q_min + 1) : 0;
   // The native pitch and the canonical step (the `user` preset), drawn after all of the above so
   // that the other presets' samples stay what they were.
-  p.work = in_size, p.align = d.align, p.canon_step = 1.f, p.canon_x0 = p.canon_y0 = 0.f;
+  p.work = in_size, p.align = d.align, p.canon_step = 1.f, p.canon_x0 = p.canon_y0 = 0.f, p.clear = 0;
   if (d.align) {
     const float native = r.chance(d.p_native) ? d.min_native * expf(r.u() * logf(base / d.min_native)) : base;
     const float k = native / base;  // the sample at that pitch: everything drawn in pixels scales
@@ -132,8 +133,23 @@ PA_HD SampleParams draw_sample(const DamageParams& d, uint64_t seed, uint64_t sa
     // canonical pixel centre S/2 lies on the sprite's centre, which render put at work/2 + offset
     p.canon_x0 = 0.5f * float(p.work) + p.off_x + ex * p.cell - 0.5f * float(in_size) * p.canon_step;
     p.canon_y0 = 0.5f * float(p.work) + p.off_y + ey * p.cell - 0.5f * float(in_size) * p.canon_step;
+    p.clear = !p.keep_alpha && p.bg != kBgPerlin && r.chance(d.p_clear) ? 1 : 0;
   }
   return p;
+}
+
+// The pipeline's background clearing (restore.h): a pixel within 0.1 (in every channel) of the
+// background's colour, or for two colours of a blend of them, becomes transparent.
+PA_HD void clear_pixel(const SampleParams& p, float v[4]) {
+  if (!p.clear) return;
+  float d2 = 0.f, t = 0.f;
+  for (int c = 0; c < 3; ++c) d2 += (p.bg1[c] - p.bg0[c]) * (p.bg1[c] - p.bg0[c]);
+  for (int c = 0; c < 3; ++c) t += (v[c] - p.bg0[c]) * (p.bg1[c] - p.bg0[c]);
+  t = (p.bg == kBgFlat || d2 <= 0.f) ? 0.f : t / d2;
+  t = t < 0.f ? 0.f : (t > 1.f ? 1.f : t);
+  float d = 0.f;
+  for (int c = 0; c < 3; ++c) d = fmaxf(d, fabsf(v[c] - (p.bg0[c] + t * (p.bg1[c] - p.bg0[c]))));
+  if (d < 0.1f) v[0] = v[1] = v[2] = v[3] = 0.f;
 }
 
 // ---- noise fields ------------------------------------------------------------------------------

@@ -126,4 +126,14 @@ void synth_canon_cpu(const float* src, float* dst, const SampleParams* p, const 
       for (int x = 0; x < g.S; ++x) canon_pixel(src + i * plane, g.S, p[i], x, y, dst + i * plane + (int64_t(y) * g.S + x) * 4);
 }
 
+void synth_clear_cpu(float* img, const SampleParams* p, const SynthDims& g) {
+  const int64_t plane = int64_t(g.S) * g.S * 4;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int i = 0; i < g.n; ++i)
+    for (int y = 0; y < g.S; ++y) {
+      if (!p[i].clear || y >= p[i].work) continue;
+      for (int x = 0; x < p[i].work; ++x) clear_pixel(p[i], img + i * plane + (int64_t(y) * g.S + x) * 4);
+    }
+}
+
 }  // namespace pixelart::kernels

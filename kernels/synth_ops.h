@@ -29,6 +29,8 @@ void synth_color_noise_cpu(float* img, const SampleParams* p, const SynthDims& g
 // as `d` says (synth.h, PatchDraw).
 void synth_patches_cpu(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first, int n,
                        PatchDraw d, int off, int size, float* out);
+// The background clearing (synth.h, clear_pixel) in place on the working image.
+void synth_clear_cpu(float* img, const SampleParams* p, const SynthDims& g);
 // The canonical step (synth.h, canon_pixel): dst is the input; a copy where the sample has none.
 void synth_canon_cpu(const float* src, float* dst, const SampleParams* p, const SynthDims& g);
 // JPEG pass (0 or 1) in place: RGB -> YCbCr 4:2:0 planes, 8x8 blocks, back (alpha untouched).

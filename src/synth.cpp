@@ -40,6 +40,7 @@ DamageConfig DamageConfig::user() {
   d.align = 1;     // ... at native pitches, then the canonical step
   d.p_native = 0.7f;
   d.p_colour_checker = 0.3f;
+  d.p_clear = 0.7f;
   return d;
 }
 
@@ -63,7 +64,7 @@ void DamageConfig::validate() const {
   if (!(max_offset >= 0.f && max_offset <= 1.f && scale_jitter >= 0.f && scale_jitter < 0.5f))
     throw Error("damage: max_offset in [0, 1] and scale_jitter in [0, 0.5) sprite pixels", ErrorKind::Usage);
   if (!(max_blur_sigma > 0.3f && max_blur_sigma <= 2.f)) throw Error("damage: max_blur_sigma must be in (0.3, 2]", ErrorKind::Usage);
-  prob(p_misalign, "p_misalign"), prob(p_native, "p_native"), prob(p_colour_checker, "p_colour_checker");
+  prob(p_misalign, "p_misalign"), prob(p_native, "p_native"), prob(p_colour_checker, "p_colour_checker"), prob(p_clear, "p_clear");
   if (!(align == 0 || align == 1)) throw Error("damage: align must be 0 or 1", ErrorKind::Usage);
   if (!(align_error >= 0.f && align_error <= 1.f && pitch_error >= 0.f && pitch_error < 0.2f))
     throw Error("damage: align_error in [0, 1] cells and pitch_error in [0, 0.2)", ErrorKind::Usage);
@@ -94,14 +95,15 @@ struct SynthStages {
   decltype(&kernels::synth_color_noise_cpu) color_noise;
   decltype(&kernels::synth_jpeg_cpu) jpeg;
   decltype(&kernels::synth_canon_cpu) canon;
+  decltype(&kernels::synth_clear_cpu) clear;
 };
 const SynthStages& stages(Device dev) {
   static const SynthStages cpu{kernels::synth_params_cpu, kernels::synth_targets_cpu, kernels::synth_render_cpu,
                                kernels::synth_resize_cpu, kernels::synth_blur_cpu,    kernels::synth_color_noise_cpu,
-                               kernels::synth_jpeg_cpu,   kernels::synth_canon_cpu};
+                               kernels::synth_jpeg_cpu,   kernels::synth_canon_cpu,  kernels::synth_clear_cpu};
 #if defined(PIXELART_WITH_CUDA)
   static const SynthStages gpu{cuda::synth_params, cuda::synth_targets, cuda::synth_render, cuda::synth_resize,
-                               cuda::synth_blur,   cuda::synth_color_noise, cuda::synth_jpeg, cuda::synth_canon};
+                               cuda::synth_blur,   cuda::synth_color_noise, cuda::synth_jpeg, cuda::synth_canon, cuda::synth_clear};
   if (dev == Device::CUDA) return gpu;
 #else
   if (dev == Device::CUDA) detail::no_cuda_build();
@@ -136,6 +138,7 @@ void Synthesizer::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs,
   st.blur(B, A, p, g, 1);
   st.color_noise(A, p, g);
   for (int pass = 0; pass < 2; ++pass) st.jpeg(A, y_.data<float>(), cb_.data<float>(), cr_.data<float>(), p, g, pass);
+  st.clear(A, p, g);
   st.canon(A, B, p, g);
   *inputs = b;
   *targets = t;
@@ -169,6 +172,7 @@ std::string Synthesizer::describe(int i) const {
   if (p.noise > 0) os << ", noise " << p.noise;
   if (p.jpeg_q[0]) os << ", jpeg q" << p.jpeg_q[0];
   if (p.jpeg_q[1]) os << " then q" << p.jpeg_q[1];
+  if (p.clear) os << ", background cleared";
   if (p.align) os << ", aligned onto " << S_ << "x" << S_ << " (step " << p.canon_step << ")";
   return os.str();
 }

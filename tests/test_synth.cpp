@@ -100,6 +100,32 @@ TEST(Synth, TheUserPresetAlignsNativePitchesOntoTheCanonicalLattice) {
   EXPECT_GE(natives, 10);
 }
 
+TEST(Synth, TheUserPresetClearsAFlatBackgroundAsRestoreDoes) {
+  // a flat background, no other damage, cleared: every transparent cell of the sprite is
+  // transparent in the input again (up to the few pixels of the sprite's own colour as close)
+  const SpriteSet set = test_sprites(10, 16);
+  DamageConfig d = DamageConfig::none();
+  d.align = 1, d.p_native = 1.f, d.align_error = 0.f, d.pitch_error = 0.f, d.p_misalign = 0.f;
+  d.p_keep_alpha = 0.f, d.p_clear = 1.f;
+  d.p_bg[0] = 0.f, d.p_bg[1] = 1.f, d.p_bg[2] = 0.f, d.p_bg[3] = 0.f;
+  Synthesizer s(set, 256, d, Device::CPU);
+  Tensor x, t;
+  s.generate(4, 0, 10, &x, &t);
+  const auto xv = x.to_vector(), tv = t.to_vector();
+  int clear = 0, kept = 0;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_NE(s.describe(i).find("background cleared"), std::string::npos) << s.describe(i);
+    for (int cy = 0; cy < 16; ++cy)
+      for (int cx = 0; cx < 16; ++cx) {
+        if (tv[size_t(((i * 16 + cy) * 16 + cx) * 4 + 3)] > 0) continue;
+        const double a = xv[size_t(((i * 256 + cy * 16 + 8) * 256 + cx * 16 + 8) * 4 + 3)];
+        (a == 0 ? clear : kept) += 1;
+      }
+  }
+  EXPECT_GT(clear, 500);
+  EXPECT_EQ(kept, 0);
+}
+
 TEST(Synth, TheUserPresetDamagesAtTheNativePitch) {
   // Every sample drawn below the input's pitch is rendered and damaged in a working image just
   // large enough for its sprite at that pitch (whole JPEG blocks), then aligned onto the input.

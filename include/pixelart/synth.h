@@ -53,6 +53,10 @@ struct DamageConfig {
   float align_error = 0.12f, pitch_error = 0.01f, p_misalign = 0.15f;
   float p_native = 0.f, min_native = 3.f;  // native pitch below the input's: how often, how low
   float p_colour_checker = 0.f;            // checkerboards of two random colours, not grey/white
+  // The restore pipeline makes a flat or checkerboard background it finds transparent before the
+  // network sees it (restore.h, clear_background): with align, a flat, gradient or checkerboard
+  // sample has its pixels of the background's colours (or their blends) cleared, as it does.
+  float p_clear = 0.f;
 
   // The original project's four damages: JPEG, Perlin background, sub-pixel offset, lossy
   // upscaling (one downscale and re-upscale).

@@ -16,7 +16,8 @@ modes:
   sheet     cut each input sheet (PNG, ..., or XPM) into tiles: --tile 16 | --tile 16x24,
             --margin 0, --spacing 0, --key '#476c6c' (background colour; else the sheet's alpha)
   atlas     split each input atlas into alpha-connected sprites of at most --max 32 pixels,
-            dropping specks of fewer than --min-pixels 32 opaque pixels
+            dropping specks of fewer than --min-pixels 32 opaque pixels (--key: that colour is
+            transparent first)
   folder    every image in each input folder is one sprite (--key for RGB images)
   generate  --count N procedural sprites of --size 16 from --seed 1 (no inputs)
 
@@ -86,7 +87,8 @@ int run_sprites(const std::vector<std::string>& argv) {
     const int min_pixels = int(a.get_int("min-pixels", 32, 1, 1 << 20));
     for (const auto& in : inputs) {
       try {
-        const Sprite atlas = is_xpm(in) ? read_xpm(in) : read_image(in);
+        Sprite atlas = is_xpm(in) ? read_xpm(in) : read_image(in);
+        if (key) apply_key(atlas, *key);
         int too_big = 0;
         auto parts = split_components(atlas, max, in, &too_big, min_pixels);
         std::printf("%s: %dx%d atlas, %zu sprites of at most %dx%d, %d larger components dropped\n", in.c_str(),
