@@ -137,17 +137,16 @@ struct Profiles {
 Profiles edge_profiles(const Sprite& img) {
   const int W = img.width, H = img.height;
   const std::vector<uint8_t> bg = find_background(img).mask;
-  // premultiplied colour and alpha, so that what a transparent pixel stores never counts
-  std::vector<float> v(size_t(W) * H * 4);
-  for (size_t p = 0; p < size_t(W) * H; ++p) {
-    const float a = img.rgba[p * 4 + 3] / 255.f;
-    for (int c = 0; c < 3; ++c) v[p * 4 + size_t(c)] = img.rgba[p * 4 + size_t(c)] / 255.f * a;
-    v[p * 4 + 3] = a;
-  }
+  // premultiplied colour and alpha (0..255 * 255), so that what a transparent pixel stores never
+  // counts; read straight from the 8-bit pixels, one change at a time (no copy of the image)
+  auto premul = [&](size_t p, int c) {
+    const uint8_t* q = &img.rgba[p * 4];
+    return c == 3 ? int(q[3]) * 255 : int(q[c]) * int(q[3]);
+  };
   auto change = [&](size_t p, size_t q) {
-    float d = 0;
-    for (int c = 0; c < 4; ++c) d = std::max(d, std::abs(v[p * 4 + size_t(c)] - v[q * 4 + size_t(c)]));
-    return double(d);
+    int d = 0;
+    for (int c = 0; c < 4; ++c) d = std::max(d, std::abs(premul(p, c) - premul(q, c)));
+    return double(d) / (255.0 * 255.0);
   };
   Profiles pr;
   pr.x.assign(size_t(std::max(W - 1, 0)), 0.0), pr.strong_x.assign(pr.x.size(), 0.0);
@@ -591,22 +590,20 @@ Sprite resample_to_lattice(const Sprite& img, const Lattice& l, int cell) {
     return t;
   };
   const std::vector<Tap> tx = taps(l.x, OW), ty = taps(l.y, OH);
-  std::vector<float> src(size_t(W) * H * 4);
-  for (size_t p = 0; p < size_t(W) * H; ++p) {
-    const bool clear = img.rgba[p * 4 + 3] == 0;
-    for (int c = 0; c < 4; ++c) src[p * 4 + size_t(c)] = clear ? 0.f : float(img.rgba[p * 4 + size_t(c)]);
-  }
-  std::vector<float> mid(size_t(OW) * H * 4, 0.f);  // horizontal pass
+  // only the input rows the output's footprints reach
+  const int r0 = std::clamp(ty.front().first, 0, H - 1), r1 = std::clamp(ty.back().first + int(ty.back().w.size()) - 1, 0, H - 1);
+  std::vector<float> mid(size_t(OW) * size_t(r1 - r0 + 1) * 4, 0.f);  // horizontal pass
 #pragma omp parallel for schedule(static)
-  for (int y = 0; y < H; ++y)
+  for (int y = r0; y <= r1; ++y)
     for (int o = 0; o < OW; ++o) {
       float acc[4] = {0, 0, 0, 0};
       const Tap& t = tx[size_t(o)];
       for (size_t k = 0; k < t.w.size(); ++k) {
-        const int x = std::clamp(t.first + int(k), 0, W - 1);
-        for (int c = 0; c < 4; ++c) acc[c] += t.w[k] * src[(size_t(y) * W + x) * 4 + size_t(c)];
+        const uint8_t* q = img.px(std::clamp(t.first + int(k), 0, W - 1), y);
+        if (q[3] == 0) continue;  // a transparent pixel counts as (0, 0, 0, 0)
+        for (int c = 0; c < 4; ++c) acc[c] += t.w[k] * float(q[c]);
       }
-      for (int c = 0; c < 4; ++c) mid[(size_t(y) * OW + o) * 4 + size_t(c)] = acc[c];
+      for (int c = 0; c < 4; ++c) mid[(size_t(y - r0) * OW + o) * 4 + size_t(c)] = acc[c];
     }
   Sprite out;
   out.width = OW, out.height = OH, out.name = img.name;
@@ -617,7 +614,7 @@ Sprite resample_to_lattice(const Sprite& img, const Lattice& l, int cell) {
     for (int x = 0; x < OW; ++x) {
       float acc[4] = {0, 0, 0, 0};
       for (size_t k = 0; k < t.w.size(); ++k) {
-        const int y = std::clamp(t.first + int(k), 0, H - 1);
+        const int y = std::clamp(t.first + int(k), 0, H - 1) - r0;
         for (int c = 0; c < 4; ++c) acc[c] += t.w[k] * mid[(size_t(y) * OW + x) * 4 + size_t(c)];
       }
       for (int c = 0; c < 4; ++c) out.rgba[(size_t(o) * OW + x) * 4 + size_t(c)] = uint8_t(std::clamp(std::lround(acc[c]), 0L, 255L));

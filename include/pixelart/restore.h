@@ -25,7 +25,8 @@ struct RestoreOptions {
   LatticeHints hints;       // --size / --scale
   bool refine = true;       // colour refinement (postprocess.h)
   int palette = 0;          // snap_palette's k: 0 off, < 0 auto
-  int max_cells = 1024;     // per axis; a larger lattice is refused before any work
+  int max_cells = 512;      // per axis; a larger lattice is refused before any work (its canonical
+                            // input alone would be 8192 pixels a side)
   // A flat or checkerboard background found around the art (lattice.h, find_background) is made
   // transparent before the network sees it.
   bool clear_background = true;
