@@ -146,7 +146,7 @@ void grid_shift(const double* y, const double* x, int h, int w, int scale, int* 
 
 void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_t n, int h, int w, int scale) {
   const int H = h * scale, W = w * scale;
-  const double min_weight = 0.1 * scale * scale, fallback_weight = 0.3 * scale * scale;
+  const double min_weight = 0.1 * 0.5625 * scale * scale, fallback_weight = 0.3 * 0.5625 * scale * scale;  // 0.5625: the mean of the middle weight
   std::vector<double> support(size_t(n) * h * w, 0.0), tolerance(size_t(n) * h * w, 0.0);
   std::vector<int> shift(size_t(n) * 2, 0);
 #pragma omp parallel for schedule(static)
@@ -187,10 +187,17 @@ void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_
         const int y0 = std::clamp(r * scale + sy, 0, H), y1 = std::clamp((r + 1) * scale + sy, 0, H);
         const int x0 = std::clamp(c * scale + sx, 0, W), x1 = std::clamp((c + 1) * scale + sx, 0, W);
         int m = 0;
+        // the cell's middle weighs most: JPEG's chroma and resampling bleed the neighbours'
+        // colours into its edges, more the fewer input pixels a cell had
+        auto middle = [](int v, int a, int b) {
+          const float t = (2.f * (float(v - a) + 0.5f) / float(b - a) - 1.f);
+          return 0.25f + 0.75f * (1.f - t * t);
+        };
         for (int yy = y0; yy < y1; ++yy)
           for (int xx = x0; xx < x1; ++xx)
             if (const double* q = &xi[(size_t(yy) * W + xx) * 4]; q[3] > 0)
-              q0[size_t(m)] = float(q[0]), q1[size_t(m)] = float(q[1]), q2[size_t(m)] = float(q[2]), qa[size_t(m++)] = float(q[3]);
+              q0[size_t(m)] = float(q[0]), q1[size_t(m)] = float(q[1]), q2[size_t(m)] = float(q[2]),
+              qa[size_t(m++)] = float(q[3]) * middle(yy, y0, y1) * middle(xx, x0, x1);
         // Gaussian-weighted sums around `e` with 1 / (2 sigma^2) = inv2s2: weight, then the
         // weighted colour (mean shift) or the weighted squared deviation (spread)
         auto sums = [&](const float* e, float inv2s2, bool deviation, float* acc) {

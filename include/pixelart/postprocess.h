@@ -22,11 +22,13 @@ Sprite output_sprite(const std::vector<double>& values, int64_t i, int h, int w)
 //     each cell where it is clear: at least 3/4 opaque over the cell, or at most 1/4.
 //  1. Per cell: five mean-shift steps move each opaque pixel's predicted colour to the mode of the
 //     input's colours near it: the input pixels of the (shifted) cell, weighted by the input's
-//     alpha and by a Gaussian in colour around the current estimate whose width narrows from 0.16
+//     alpha, by where they lie (1 in the cell's middle down to 1/4 at its edges, a parabola per
+//     axis: JPEG's chroma and resampling bleed the neighbours' colours into a cell's edges) and
+//     by a Gaussian in colour around the current estimate whose width narrows from 0.16
 //     to 0.045 (wide to reach the mode from a blended prediction, narrow to settle on it without a
 //     neighbour's pull). Where no input colour is near the prediction (less weight than a tenth of
-//     a cell), the search starts again from the cell's median colour, and its mode is taken if it
-//     holds at least 30% of the cell; otherwise the prediction stays.
+//     a cell, by weight), the search starts again from the cell's median colour, and its mode is
+//     taken if it holds at least 30% of the cell; otherwise the prediction stays.
 //  2. Per sprite: the cells' colours are pooled into a palette. A JPEG shifts a colour differently
 //     in each block, so the cells of one true colour come out a few levels apart; a cell joins
 //     the nearest cluster whose mean lies within its tolerance in every channel (the
