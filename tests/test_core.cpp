@@ -173,6 +173,25 @@ TEST(Memory, TensorBytesAndThePeakFollowAllocations) {
   EXPECT_EQ(tensor_bytes(Device::CPU).now, before.now);
 }
 
+TEST(Memory, LargeHostBlocksAreKeptForTheNextTensorOfTheirSize) {
+  // a training step frees and allocates the same sizes again: the block comes back (no system
+  // call, no page faults), while the tensor counters see every tensor come and go
+  const int64_t before = tensor_bytes(Device::CPU).now;
+  void* first = nullptr;
+  {
+    Tensor a = Tensor::empty({37, 1024, 1024}, DType::F32);  // 148 MiB, a size no other test uses
+    first = a.raw();
+    EXPECT_EQ(tensor_bytes(Device::CPU).now - before, 37 * 4 << 20);
+  }
+  EXPECT_EQ(tensor_bytes(Device::CPU).now, before);
+  Tensor b = Tensor::empty({int64_t(37 * 4) << 20}, DType::U8);  // the same bytes
+  EXPECT_EQ(b.raw(), first);
+  Tensor c = Tensor::empty({37, 1024, 1024}, DType::F32);  // a second one: a block of its own
+  EXPECT_NE(c.raw(), first);
+  c.fill_(1.0);
+  EXPECT_EQ(c.data<float>()[37 * 1024 * 1024 - 1], 1.0f);
+}
+
 TEST(Memory, HostPeakRssRisesWithTouchedMemoryAndResets) {
   reset_host_peak_rss();
   const int64_t start = host_peak_rss_bytes();
