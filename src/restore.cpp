@@ -91,6 +91,7 @@ RestoreJob prepare_restore(const Sprite& img, const RestoreOptions& o, int scale
                 " cells on a side; give --scale or --size if that is wrong";
   } else {
     job.canonical = resample_to_lattice(cleared.rgba.empty() ? img : cleared, job.lattice, scale);
+    if (!cleared.rgba.empty()) job.colours = resample_to_lattice(img, job.lattice, scale);
   }
   job.seconds = seconds_since(t0);
   return job;
@@ -139,13 +140,17 @@ void finish_restore(RestoreJob& job, const RestoreOptions& o, int scale, bool ke
   const auto t0 = std::chrono::steady_clock::now();
   const int w = job.lattice.x.cells, h = job.lattice.y.cells;
   if (o.refine) {
-    std::vector<double> x(job.canonical.rgba.size());
-    for (size_t k = 0; k < x.size(); ++k) x[k] = job.canonical.rgba[k] / 255.0;
+    // Where a background was cleared the network has decided which of its cells are sprite (as it
+    // was trained to: a sprite's pixels of the background's colour are cleared with it), so the
+    // colours come from the image before clearing, and its mask is not the input's to impose.
+    const Sprite& from = job.colours.rgba.empty() ? job.canonical : job.colours;
+    std::vector<double> x(from.rgba.size());
+    for (size_t k = 0; k < x.size(); ++k) x[k] = from.rgba[k] / 255.0;
     refine_colours(job.y, x, 1, h, w, scale);
   }
   job.sprite = output_sprite(job.y, 0, h, w);
   snap_palette(job.sprite, o.palette);
-  if (!keep_input) job.canonical = Sprite{};
+  if (!keep_input) job.canonical = job.colours = Sprite{};
   job.seconds += seconds_since(t0);
 }
 

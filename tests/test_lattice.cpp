@@ -122,6 +122,39 @@ TEST(Lattice, SurvivesBlurAndNoise) {
   expect_aligned(l.y, p, 3.1, 32, 0.1, "y");
 }
 
+TEST(Lattice, TheSpritesGridUnderTheLastResamplingsGrid) {
+  // a 2 x 2 sheet at 7.7 pixels a cell, shrunk to half (a box filter), then enlarged exactly
+  // twice by nearest neighbour: a perfect lattice of 2 pixels whose cells are the shrunk image;
+  // the sprite's grid of 7.7 is under it
+  const Sprite spr = sheet(31, 16, 2, 2);
+  const double p = 7.7;
+  const int W = 2 * int(std::lround(32 * p / 2));
+  const Sprite img = render(spr, p, p, 0.4, 1.1, W, W, Bg::Flat);
+  Sprite half;
+  half.width = half.height = W / 2;
+  half.rgba.resize(size_t(W / 2) * (W / 2) * 4);
+  for (int y = 0; y < W / 2; ++y)
+    for (int x = 0; x < W / 2; ++x)
+      for (int c = 0; c < 4; ++c)
+        half.px(x, y)[c] = uint8_t((img.px(2 * x, 2 * y)[c] + img.px(2 * x + 1, 2 * y)[c] + img.px(2 * x, 2 * y + 1)[c] + img.px(2 * x + 1, 2 * y + 1)[c] + 2) / 4);
+  Sprite twice = img;
+  for (int y = 0; y < W; ++y)
+    for (int x = 0; x < W; ++x) std::copy(half.px(x / 2, y / 2), half.px(x / 2, y / 2) + 4, twice.px(x, y));
+  const Lattice l = find_lattice(twice);
+  EXPECT_TRUE(l.found) << l.why;
+  EXPECT_NEAR(l.x.pitch, p, 0.02 * p) << l.describe();
+  EXPECT_NEAR(l.y.pitch, p, 0.02 * p) << l.describe();
+  EXPECT_EQ(l.x.cells, 32) << l.describe();
+  EXPECT_EQ(l.y.cells, 32) << l.describe();
+  // and a sheet truly drawn at 2 pixels a cell stays so: its sprites, 16 cells apart, are not a
+  // coarser grid
+  const Sprite fine_sheet = sheet(41, 16, 4, 4);
+  const Lattice f = find_lattice(render(fine_sheet, 2, 2, 0, 0, 128, 128, Bg::Flat));
+  EXPECT_NEAR(f.x.pitch, 2.0, 0.02) << f.describe();
+  EXPECT_NEAR(f.y.pitch, 2.0, 0.02) << f.describe();
+  EXPECT_EQ(f.x.cells, 64) << f.describe();
+}
+
 TEST(Lattice, ACheckerboardBackgroundIsNotTheGrid) {
   // sprite cells of 12.4 pixels over a checkerboard of 8-pixel squares: the squares' edges are
   // strong and perfectly periodic, but they are background

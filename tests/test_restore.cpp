@@ -118,6 +118,37 @@ TEST(Restore, AnImageWithNoGridIsRefusedAndHintsRestoreItAnyway) {
   EXPECT_FALSE(prepare_restore(render(1, 1, 1, 5, 0, 0).image, tiny, 16).ok());  // 16 cells > 10
 }
 
+TEST(Restore, ACellTheNetworkKeepsOverAClearedBackgroundKeepsItsOwnColour) {
+  // The flat background is cleared before the network runs; a sprite's pixels of that colour go
+  // with it, and the network (trained so) decides which cleared cells are sprite. Refinement then
+  // takes their colours from the image before clearing and does not impose the cleared mask: an
+  // output that calls every cell opaque keeps every cell, the background's in its colour.
+  const Render r = render(7, 1, 1, 8, 0, 2);
+  RestoreJob job = prepare_restore(r.image, RestoreOptions{}, 16);
+  ASSERT_TRUE(job.ok()) << job.error;
+  ASSERT_EQ(job.background, 1);
+  ASSERT_EQ(job.colours.width, job.canonical.width);
+  ASSERT_EQ(job.colours.height, job.canonical.height);
+  const int w = job.lattice.x.cells, h = job.lattice.y.cells;
+  ASSERT_EQ(w, 20);
+  ASSERT_EQ(h, 20);
+  EXPECT_EQ(job.canonical.px(8, 8)[3], 0) << "the margin's background is cleared for the network";
+  job.y.assign(size_t(w) * h * 4, 1.0);
+  for (size_t k = 0; k < job.y.size(); k += 4) job.y[k] = job.y[k + 1] = job.y[k + 2] = 0.5;
+  finish_restore(job, RestoreOptions{}, 16);
+  ASSERT_EQ(job.sprite.width, 20);
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 20; ++x) {
+      const uint8_t* p = job.sprite.px(x, y);
+      ASSERT_EQ(p[3], 255) << "cell " << x << "," << y;
+      if (x < 2 || y < 2 || x >= 18 || y >= 18) {
+        EXPECT_NEAR(p[0], 70, 2) << "cell " << x << "," << y;
+        EXPECT_NEAR(p[1], 130, 2);
+        EXPECT_NEAR(p[2], 180, 2);
+      }
+    }
+}
+
 TEST(Restore, EvaluationScoresSizeAndPixelsAndKeepsTheWorst) {
   const Restorer model = shipped();
   // samples 0 and 2: a clean sprite (nearly all right); sample 1: a truth of another size, all

@@ -28,6 +28,11 @@
 //  4. Cells: every cell that covers at least half its pitch of the image counts, so a margin of
 //     background becomes transparent cells and a cell cut in half at the border is kept or dropped
 //     by how much of it is there.
+//  5. A grid under the grid. An image enlarged, shrunk, then enlarged by a whole factor again has
+//     a perfect fine lattice (the last enlargement's) whose cells hold the intermediate image. A
+//     fine grid (at most 4.5 pixels a cell, at least 32 cells each way) is read at one pixel per
+//     cell and searched again; where that finds a grid with confidence 0.5 or more, the two
+//     compose (a sheet's sprites, 16 cells apart, score 0.2 to 0.3 there and are not one).
 //
 // Confidence is the smaller of the two axes' coherence. An image with no credible grid (a photo, a
 // painting, a gradient whose only edges are JPEG's 8x8 blocks) has low coherence or too few strong
@@ -81,8 +86,9 @@ struct Background {
   double spread = 0;          // RMS distance of the border's background pixels from their colour
   double share = 0;           // of the image's pixels
   // Flat enough (JPEG's noise on one or two colours, not a texture of the art's own) and not the
-  // whole image (an opaque tile): safe to take for transparent.
-  bool clear() const { return !mask.empty() && spread < 0.045 && share < 0.95; }
+  // whole image (an opaque tile): safe to take for transparent. A small sprite on a large canvas
+  // leaves the background 96 to 99% of the image (Blob Wars' 32 px sprites, 8 to 20 px wide).
+  bool clear() const { return !mask.empty() && spread < 0.045 && share < 0.995; }
 };
 Background find_background(const Sprite& img);
 

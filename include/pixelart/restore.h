@@ -36,6 +36,8 @@ struct RestoreOptions {
 struct RestoreJob {
   Lattice lattice;
   Sprite canonical;          // the image on the canonical lattice: cells * scale pixels per axis
+  Sprite colours;            // where a background was cleared: the image before clearing, on the
+                             // same lattice (refinement's colours come from it); empty otherwise
   std::vector<double> y;     // the restorer's output, [cells_y, cells_x, 4] in [0, 1]
   Sprite sprite;             // the result: binary alpha, transparent pixels (0, 0, 0, 0)
   std::string error;         // why it failed (no credible grid, too large); the other fields unset
