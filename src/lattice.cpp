@@ -1,6 +1,7 @@
 // src/lattice.cpp — finding the pixel grid of an image and resampling onto it
 // (include/pixelart/lattice.h has the method; tests/test_lattice.cpp its tests).
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <complex>
 #include <cstdio>
@@ -71,22 +72,35 @@ Background find_background(const Sprite& img) {
       for (int k = 0; k < 3; ++k) c[k] = s[k] / m;
     }
   };
+  // A checkerboard's two colours take turns all along the border, in squares of one size; a
+  // sprite that fills its canvas lays its outline along the border in a few long runs (that
+  // colour is the art's, not a second background colour). Walking the outermost ring, the
+  // changes between the two colours: at least 8, and the longest run of the second at most a
+  // quarter of the ring.
+  auto alternates = [&](const double* a, const double* b) {
+    std::vector<size_t> walk;
+    for (int x = 0; x < W; ++x) walk.push_back(size_t(x));
+    for (int y = 1; y < H; ++y) walk.push_back(size_t(y) * W + size_t(W - 1));
+    for (int x = W - 2; x >= 0 && H > 1; --x) walk.push_back(size_t(H - 1) * W + size_t(x));
+    for (int y = H - 2; y >= 1 && W > 1; --y) walk.push_back(size_t(y) * W);
+    int last = -1, changes = 0;
+    size_t run = 0, longest = 0;
+    for (size_t p : walk) {
+      const int k = near(p, a) ? 0 : (near(p, b) ? 1 : -1);
+      if (k < 0) continue;
+      if (k != last && last >= 0) ++changes;
+      run = k == 1 ? (k == last ? run + 1 : 1) : 0;
+      longest = std::max(longest, run);
+      last = k;
+    }
+    return changes >= 8 && longest * 4 <= walk.size();
+  };
   double c[2][3];
   int ncol = 1;
   dominant(ring, c[0]);
-  std::vector<size_t> rest;
-  for (size_t p : ring)
-    if (!near(p, c[0])) rest.push_back(p);
-  double cover = 1.0 - double(rest.size()) / double(ring.size());
-  if (rest.size() > ring.size() / 10) {
-    dominant(rest, c[1]);
-    size_t m = 0;
-    for (size_t p : rest) m += near(p, c[1]);
-    if (m > ring.size() * 15 / 100) ncol = 2, cover += double(m) / double(ring.size());
-  }
-  if (cover < 0.4) return bgr;
   // a checkerboard's squares meet in blends of its two colours once it is resampled or blurred:
-  // those are background too (else the squares are islands the fill never reaches)
+  // those are background too (else the squares are islands the fill never reaches); and a linear
+  // gradient is the blends of its two ends
   auto blend_distance = [&](size_t p) {
     double d2 = 0, t = 0;
     for (int k = 0; k < 3; ++k) d2 += (c[0][k] - c[1][k]) * (c[0][k] - c[1][k]);
@@ -97,6 +111,32 @@ Background find_background(const Sprite& img) {
     return d;
   };
   auto near_blend = [&](size_t p) { return blend_distance(p) < kBackgroundTol; };
+  std::vector<size_t> rest;
+  for (size_t p : ring)
+    if (!near(p, c[0])) rest.push_back(p);
+  double cover = 1.0 - double(rest.size()) / double(ring.size());
+  if (rest.size() > ring.size() / 10) {
+    dominant(rest, c[1]);
+    size_t m = 0;
+    for (size_t p : rest) m += near(p, c[1]);
+    // two colours if they take turns like a checkerboard's, or the border is a gradient between
+    // them: its pixels' places along the blend spread over the whole way (at least 5 of 10
+    // steps each hold 2% of the border), where an outline against the background, or a
+    // checkerboard's square against the outline, sits at the two ends
+    std::array<size_t, 10> steps{};
+    for (size_t p : ring)
+      if (near_blend(p)) {
+        double d2 = 0, t = 0;
+        for (int k = 0; k < 3; ++k) d2 += (c[0][k] - c[1][k]) * (c[0][k] - c[1][k]);
+        for (int k = 0; k < 3; ++k) t += (colour(p, k) - c[1][k]) * (c[0][k] - c[1][k]);
+        ++steps[size_t(std::clamp(int(10 * (d2 > 0 ? t / d2 : 0.0)), 0, 9))];
+      }
+    int spread_steps = 0;
+    for (size_t v : steps) spread_steps += v * 50 >= ring.size();
+    if (m > ring.size() * 15 / 100 && (alternates(c[0], c[1]) || spread_steps >= 5))
+      ncol = 2, cover += double(m) / double(ring.size());
+  }
+  if (cover < 0.4) return bgr;
   auto is_bg_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && near_blend(p)); };
   // how far the border's background pixels lie from their colour (or, for two, the blends)
   double se = 0;

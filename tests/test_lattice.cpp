@@ -306,5 +306,33 @@ TEST(Lattice, TheBackgroundFoundIsFlatOrACheckerboardAndNeverTheArt) {
   EXPECT_FALSE(find_background(tex).clear());
 }
 
+TEST(Lattice, ArtThatFillsItsCanvasLendsTheBackgroundNoSecondColour) {
+  // A sprite with a dark outline that fills its canvas, drawn 2 cells in from the top-left corner
+  // of a flat background (a shifted render, as the bundled examples are): the outline runs along
+  // the right and bottom borders, a third of the border, but takes no turns with the background
+  // as a checkerboard's squares do, and no gradient runs between the two. Only the flat colour is
+  // background, and no outline pixel is cleared. (Art whose outline meets all four borders
+  // between corners of background alternates with it as often as a coarse checkerboard, and is
+  // still taken for one.)
+  Sprite spr;
+  spr.width = spr.height = 16;
+  spr.rgba.assign(size_t(16) * 16 * 4, 0);
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x) {
+      if ((x < 2 || x > 13) && (y < 2 || y > 13)) continue;  // the background shows at the corners
+      const bool edge = x == 0 || y == 0 || x == 15 || y == 15 || ((x < 3 || x > 12) && (y < 3 || y > 12));
+      uint8_t* p = spr.px(x, y);
+      p[0] = edge ? 20 : 90, p[1] = edge ? 40 : 200, p[2] = edge ? 30 : 120, p[3] = 255;
+    }
+  const Sprite img = render(spr, 10, 10, 20, 20, 180, 180, Bg::Flat);
+  const Background b = find_background(img);
+  ASSERT_FALSE(b.mask.empty());
+  EXPECT_EQ(b.colours, 1);
+  int outline_masked = 0;
+  for (int y = 20; y < 180; ++y)
+    for (int x = 20; x < 180; ++x) outline_masked += spr.px((x - 20) / 10, (y - 20) / 10)[3] == 255 && b.mask[size_t(y) * 180 + x];
+  EXPECT_EQ(outline_masked, 0);
+}
+
 }  // namespace
 }  // namespace pixelart

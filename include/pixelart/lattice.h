@@ -77,8 +77,12 @@ constexpr double kMinCoherence = 0.2;
 
 // The background around the art, where the image has one it can be sure of: the pixels connected
 // to the border (4-connected) whose colour is one of the border's one or two dominant colours
-// (a flat background, or a checkerboard's two squares) or a blend of the two, when those cover at
-// least 40% of a 2-pixel ring along the border. Nothing where the image has transparency (its
+// (a flat background, a checkerboard's two squares, the two ends of a linear gradient) or a blend
+// of the two, when those cover at least 40% of a 2-pixel ring along the border. A second colour
+// counts only if it takes turns with the first along the border (at least 8 changes, no run of
+// it longer than a quarter of the border) or the border's blends of the two spread over the whole
+// way between them: else it is the art's own outline, laid along the border by a sprite that
+// fills its canvas. Nothing where the image has transparency (its
 // background is already transparent) or the border has no dominant colour (noise, gradients).
 struct Background {
   std::vector<uint8_t> mask;  // 1 per background pixel, row-major; empty where none was found
