@@ -145,6 +145,33 @@ if(NOT last_out MATCHES "\"outside\": {\"pixel_accuracy\"")
 endif()
 need(${WORK}/worst.png)
 run(2 eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.sprites --families nope)
+# The figures recorded in a copy of the model (tools/record_evaluation.py): it still loads and
+# evaluates the same, and its metadata holds them under the name given.
+execute_process(COMMAND ${BIN} eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.sprites -n 4
+                --batch 2 --json --families clean,outside --device cpu OUTPUT_FILE ${WORK}/eval.json ERROR_QUIET)
+file(READ ${WORK}/eval.json before)
+file(COPY_FILE ${WORK}/run/model.safetensors ${WORK}/recorded.safetensors)
+execute_process(COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/../tools/record_evaluation.py ${WORK}/recorded.safetensors
+                held ${WORK}/eval.json "pixelart eval ..." RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "record_evaluation.py failed (${rc}): ${out}${err}")
+endif()
+file(READ ${WORK}/recorded.safetensors blob OFFSET 8 LIMIT 4000000)  # the header (after its length)
+if(NOT blob MATCHES "evaluation.*held.*pixelart eval")
+  message(FATAL_ERROR "the recorded model has no evaluation 'held' in its metadata")
+endif()
+execute_process(COMMAND ${BIN} eval --model ${WORK}/recorded.safetensors --data ${WORK}/run/holdout.sprites -n 4
+                --batch 2 --json --families clean,outside --device cpu RESULT_VARIABLE rc OUTPUT_VARIABLE after ERROR_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "eval of the recorded model: exit ${rc}")
+endif()
+string(REGEX REPLACE "\"model\": \"[^\"]*\"" "" a "${before}")
+string(REGEX REPLACE "\"model\": \"[^\"]*\"" "" b "${after}")
+string(REGEX REPLACE "\"seconds_per_image\": [0-9.]+" "" a "${a}")
+string(REGEX REPLACE "\"seconds_per_image\": [0-9.]+" "" b "${b}")
+if(NOT a STREQUAL b)
+  message(FATAL_ERROR "the recorded model evaluates otherwise:\n${before}\n${after}")
+endif()
 
 # The upscaler: train a tiny one on the rendered pairs, upscale (tiles, passes), pixel-art modes.
 # Lists as words, as the issue writes them (--filters 64 64 64 --kernels 7 5 3 1).
