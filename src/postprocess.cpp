@@ -260,6 +260,82 @@ void refine_colours(std::vector<double>& y, const std::vector<double>& x, int64_
   for (int64_t i = 0; i < n; ++i) pool_palette(&y[size_t(i) * h * w * 4], &support[size_t(i) * h * w], &tolerance[size_t(i) * h * w], h * w);
 }
 
+double cell_noise(const std::vector<double>& y, const std::vector<double>& x, int h, int w, int scale) {
+  std::vector<double> spreads;
+  const size_t W = size_t(w) * scale;
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      if (y[(size_t(r) * w + c) * 4 + 3] < 0.5) continue;
+      double worst = 0;
+      for (int k = 0; k < 3; ++k) {
+        double s1 = 0, s2 = 0;
+        int n = 0;
+        for (int yy = r * scale + scale / 4; yy < r * scale + 3 * scale / 4; ++yy)
+          for (int xx = c * scale + scale / 4; xx < c * scale + 3 * scale / 4; ++xx) {
+            const double v = x[(size_t(yy) * W + size_t(xx)) * 4 + size_t(k)];
+            s1 += v, s2 += v * v, ++n;
+          }
+        if (n) worst = std::max(worst, std::sqrt(std::max(0.0, s2 / n - (s1 / n) * (s1 / n))));
+      }
+      spreads.push_back(worst);
+    }
+  if (spreads.empty()) return 0.0;
+  std::nth_element(spreads.begin(), spreads.begin() + long(spreads.size() / 2), spreads.end());
+  return spreads[spreads.size() / 2];
+}
+
+void snap_boundary_chroma(std::vector<double>& y, int h, int w) {
+  constexpr double kUniform = 12.0 / 255, kPool = 10.0 / 255, kAlready = 8.0 / 255, kLuma = 6.0 / 255, kChroma = 20.0 / 255;
+  auto at = [&](int r, int c) { return &y[(size_t(r) * w + size_t(c)) * 4]; };
+  auto luma = [](const double* p) { return 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]; };
+  auto cb = [](const double* p) { return -0.168736 * p[0] - 0.331264 * p[1] + 0.5 * p[2]; };
+  auto cr = [](const double* p) { return 0.5 * p[0] - 0.418688 * p[1] - 0.081312 * p[2]; };
+  auto within = [](const double* a, const double* b, double tol) {
+    for (int k = 0; k < 3; ++k)
+      if (std::abs(a[k] - b[k]) > tol) return false;
+    return true;
+  };
+  struct Colour {
+    double c[3];
+    int n;
+  };
+  std::vector<Colour> palette;
+  std::vector<uint8_t> interior(size_t(h) * w, 0);
+  for (int r = 1; r + 1 < h; ++r)
+    for (int c = 1; c + 1 < w; ++c) {
+      const double* p = at(r, c);
+      bool uniform = p[3] >= 0.5;
+      for (int dr = -1; dr <= 1 && uniform; ++dr)
+        for (int dc = -1; dc <= 1 && uniform; ++dc) uniform = at(r + dr, c + dc)[3] >= 0.5 && within(at(r + dr, c + dc), p, kUniform);
+      if (!uniform) continue;
+      interior[size_t(r) * w + size_t(c)] = 1;
+      auto it = std::find_if(palette.begin(), palette.end(), [&](const Colour& e) { return within(e.c, p, kPool); });
+      if (it == palette.end()) {
+        palette.push_back(Colour{{p[0], p[1], p[2]}, 1});
+      } else {
+        for (int k = 0; k < 3; ++k) it->c[k] = (it->c[k] * it->n + p[k]) / (it->n + 1);
+        ++it->n;
+      }
+    }
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      double* p = at(r, c);
+      if (p[3] < 0.5 || interior[size_t(r) * w + size_t(c)]) continue;
+      const Colour* best = nullptr;
+      double best_d = kChroma;
+      bool already = false;
+      for (const Colour& e : palette) {
+        if (e.n < 2) continue;
+        already = already || within(e.c, p, kAlready);
+        if (std::abs(luma(e.c) - luma(p)) > kLuma) continue;
+        const double d = std::hypot(cb(e.c) - cb(p), cr(e.c) - cr(p));
+        if (d <= best_d) best_d = d, best = &e;
+      }
+      if (best && !already)
+        for (int k = 0; k < 3; ++k) p[k] = best->c[k];
+    }
+}
+
 namespace {
 // Scale2x / Scale3x over one image; neighbours outside the image repeat the border.
 Sprite scale_nx(const Sprite& s, int n) {

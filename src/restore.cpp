@@ -12,6 +12,8 @@
 namespace pixelart {
 namespace {
 
+constexpr double kChromaSnapPitch = 6, kChromaSnapNoise = 0.5 / 255;
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -147,6 +149,9 @@ void finish_restore(RestoreJob& job, const RestoreOptions& o, int scale, bool ke
     std::vector<double> x(from.rgba.size());
     for (size_t k = 0; k < x.size(); ++k) x[k] = from.rgba[k] / 255.0;
     refine_colours(job.y, x, 1, h, w, scale);
+    // JPEG's chroma at a few pixels per sprite pixel (postprocess.h)
+    if (std::min(job.lattice.x.pitch, job.lattice.y.pitch) < kChromaSnapPitch && cell_noise(job.y, x, h, w, scale) >= kChromaSnapNoise)
+      snap_boundary_chroma(job.y, h, w);
   }
   job.sprite = output_sprite(job.y, 0, h, w);
   snap_palette(job.sprite, o.palette);

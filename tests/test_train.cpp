@@ -550,5 +550,56 @@ TEST(Postprocess, ColourRefinementPoolsOneColourAcrossCells) {
   }
 }
 
+TEST(Postprocess, CellNoiseIsZeroOnCleanArtAndMeasuresJpegLikeNoise) {
+  const int h = 3, w = 4, s = 16;
+  std::vector<double> y(size_t(h) * w * 4, 1.0), x(size_t(h) * s * w * s * 4);
+  for (size_t k = 0; k < x.size(); ++k) x[k] = (k / 4 / s) % 2 ? 0.2 : 0.7;  // flat cells, stripes of them
+  for (size_t k = 3; k < x.size(); k += 4) x[k] = 1.0;
+  EXPECT_NEAR(cell_noise(y, x, h, w, s), 0.0, 1e-6);
+  std::vector<double> noisy = x;
+  for (size_t k = 0; k < noisy.size(); ++k)
+    if (k % 4 != 3) noisy[k] += (kernels::uniform01(9, k, 0) - 0.5) * 12.0 / 255;  // +-6 levels: sd 3.5
+  EXPECT_NEAR(cell_noise(y, noisy, h, w, s) * 255, 12 / std::sqrt(12.0), 0.5);
+  for (size_t k = 3; k < y.size(); k += 4) y[k] = 0.0;  // no opaque cell: nothing to measure
+  EXPECT_EQ(cell_noise(y, noisy, h, w, s), 0.0);
+}
+
+TEST(Postprocess, BoundaryPixelsTakeTheChromaOfThePalettesColourOfTheirLuma) {
+  // an 8 x 8 sprite: a block of A (its middle is uniform: A is in the palette), a block of B,
+  // and on their boundary pixels of A's luma with a shifted hue, of another luma, and of a
+  // hue too far; a rare colour no uniform region shows stays
+  const int h = 8, w = 8;
+  std::vector<double> y(size_t(h) * w * 4, 0.0);
+  auto set = [&](int r, int c, double R, double G, double B) {
+    double* p = &y[(size_t(r) * w + c) * 4];
+    p[0] = R, p[1] = G, p[2] = B, p[3] = 1.0;
+  };
+  const double A[3] = {0.8, 0.3, 0.2}, Bc[3] = {0.2, 0.4, 0.8};
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      const double* col = c < 4 ? A : Bc;
+      set(r, c, col[0], col[1], col[2]);
+    }
+  // A's luma (0.299 R + 0.587 G + 0.114 B) kept, the hue moved towards B a little: chroma off by
+  // about 12/255
+  const double dr = -0.04, dg = 0.299 * 0.04 / 0.587 * 0.6, db = (0.299 * 0.04 - 0.587 * dg) / 0.114;
+  set(3, 3, A[0] + dr, A[1] + dg, A[2] + db);
+  set(5, 3, A[0] + 0.1, A[1] + 0.1, A[2] + 0.1);  // another luma: stays
+  set(6, 3, 0.5, 0.3, 0.9);                        // far from every colour: stays
+  const std::vector<double> before = y;
+  snap_boundary_chroma(y, h, w);
+  auto px = [&](const std::vector<double>& v, int r, int c) { return &v[(size_t(r) * w + c) * 4]; };
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(px(y, 3, 3)[k], A[k], 1e-9) << "channel " << k;
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_EQ(px(y, 5, 3)[k], px(before, 5, 3)[k]);
+    EXPECT_EQ(px(y, 6, 3)[k], px(before, 6, 3)[k]);
+  }
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      if (c == 3 && r == 3) continue;
+      for (int k = 0; k < 4; ++k) EXPECT_EQ(px(y, r, c)[k], px(before, r, c)[k]) << r << "," << c;
+    }
+}
+
 }  // namespace
 }  // namespace pixelart::testing
