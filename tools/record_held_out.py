@@ -27,8 +27,20 @@ import sys
 def read_safetensors(path):
     with open(path, "rb") as f:
         blob = f.read()
+    if len(blob) < 8:
+        sys.exit(f"{path}: not a safetensors file")
     (n,) = struct.unpack("<Q", blob[:8])
     return json.loads(blob[8:8 + n]), blob[8 + n:]
+
+
+def write_safetensors(path, header, data):
+    """The file replaced whole (a temporary file, then a rename); the tensors stay 8-byte aligned."""
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + data)
+    os.replace(tmp, path)
 
 
 def content_key(rgba, width, height):
@@ -66,12 +78,7 @@ def main(argv):
     if not mmeta.get("format", "").startswith("pixelart-"):
         sys.exit(f"{model_path}: not a pixelart model")
     mmeta["held_out"] = "".join(f"{k:016x}\n" for k in keys)
-    text = json.dumps(mheader, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)  # the tensors stay 8-byte aligned
-    tmp = model_path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + mdata)
-    os.replace(tmp, model_path)
+    write_safetensors(model_path, mheader, mdata)
     print(f"{model_path}: recorded {len(keys)} {what} of {source_path}")
 
 
