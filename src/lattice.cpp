@@ -161,6 +161,11 @@ Background find_background(const Sprite& img) {
     for (size_t q : nb)
       if (!mask[q] && is_bg_colour(q)) mask[q] = 1, queue.push_back(q);
   }
+  // Found from the border, the background is its colour wherever it is: the pockets the art
+  // encloses too, as the training synthesis clears it (synth.h, clear_pixel); the network decides
+  // which of the cleared pixels are the art's own (restore.h).
+  if (std::find(mask.begin(), mask.end(), 1) != mask.end())
+    for (size_t p = 0; p < mask.size(); ++p) mask[p] = mask[p] || is_bg_colour(p);
   size_t count = 0;
   for (uint8_t v : mask) count += v;
   bgr.share = double(count) / double(mask.size());

@@ -324,10 +324,14 @@ TEST(Lattice, ArtThatFillsItsCanvasLendsTheBackgroundNoSecondColour) {
       uint8_t* p = spr.px(x, y);
       p[0] = edge ? 20 : 90, p[1] = edge ? 40 : 200, p[2] = edge ? 30 : 120, p[3] = 255;
     }
+  // and a pocket of the background's colour that the art encloses is background too
+  for (int y = 6; y < 9; ++y)
+    for (int x = 6; x < 9; ++x) spr.px(x, y)[3] = 0;
   const Sprite img = render(spr, 10, 10, 20, 20, 180, 180, Bg::Flat);
   const Background b = find_background(img);
   ASSERT_FALSE(b.mask.empty());
   EXPECT_EQ(b.colours, 1);
+  EXPECT_EQ(b.mask[size_t(20 + 75) * 180 + 20 + 75], 1) << "the enclosed pocket";
   int outline_masked = 0;
   for (int y = 20; y < 180; ++y)
     for (int x = 20; x < 180; ++x) outline_masked += spr.px((x - 20) / 10, (y - 20) / 10)[3] == 255 && b.mask[size_t(y) * 180 + x];

@@ -75,14 +75,17 @@ constexpr double kMinPitch = 1.8, kMaxPitch = 32.5;
 // 80 of Wesnoth's painted portraits and a dozen JPEG photos of drawings at most 0.14.
 constexpr double kMinCoherence = 0.2;
 
-// The background around the art, where the image has one it can be sure of: the pixels connected
-// to the border (4-connected) whose colour is one of the border's one or two dominant colours
+// The background around the art, where the image has one it can be sure of: found from the pixels
+// connected to the border (4-connected) whose colour is one of the border's one or two dominant
+// colours
 // (a flat background, a checkerboard's two squares, the two ends of a linear gradient) or a blend
 // of the two, when those cover at least 40% of a 2-pixel ring along the border. A second colour
 // counts only if it takes turns with the first along the border (at least 8 changes, no run of
 // it longer than a quarter of the border) or the border's blends of the two spread over the whole
 // way between them: else it is the art's own outline, laid along the border by a sprite that
-// fills its canvas. Nothing where the image has transparency (its
+// fills its canvas. Once found, every pixel of that colour (or blend) is background, the pockets
+// the art encloses too, as the training synthesis clears it; restore's network then decides which
+// cleared pixels were the art's. Nothing where the image has transparency (its
 // background is already transparent) or the border has no dominant colour (noise, gradients).
 struct Background {
   std::vector<uint8_t> mask;  // 1 per background pixel, row-major; empty where none was found
