@@ -97,7 +97,9 @@ struct Background {
   // leaves the background 96 to 99% of the image (Blob Wars' 32 px sprites, 8 to 20 px wide).
   bool clear() const { return !mask.empty() && spread < 0.045 && share < 0.995; }
 };
-Background find_background(const Sprite& img);
+// blend_fill: how far from the line between two colours a blend may lie and be background (0.1
+// for clearing; the lattice's edge profile leaves out a little more, 0.15).
+Background find_background(const Sprite& img, double blend_fill = 0.1);
 
 // The image's lattice. With hints the pitch or the cell count is the user's, and the rest is found
 // from the image around it; found is then true whatever the coherence.
