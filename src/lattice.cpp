@@ -5,7 +5,6 @@
 #include <cmath>
 #include <complex>
 #include <cstdio>
-#include <deque>
 #include <numeric>
 #include <vector>
 
@@ -154,25 +153,13 @@ Background find_background(const Sprite& img, double blend_fill) {
   }
   bgr.spread = m ? std::sqrt(se / double(m)) : 0.0;
   bgr.colours = ncol;
-  auto fill_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && blend_distance(p) < blend_fill); };
-  std::vector<uint8_t>& mask = bgr.mask;
-  mask.assign(size_t(W) * H, 0);
-  std::deque<size_t> queue;
-  for (size_t p : ring)
-    if (!mask[p] && fill_colour(p)) mask[p] = 1, queue.push_back(p);
-  while (!queue.empty()) {
-    const size_t p = queue.front();
-    queue.pop_front();
-    const int x = int(p % size_t(W)), y = int(p / size_t(W));
-    const size_t nb[4] = {x > 0 ? p - 1 : p, x + 1 < W ? p + 1 : p, y > 0 ? p - size_t(W) : p, y + 1 < H ? p + size_t(W) : p};
-    for (size_t q : nb)
-      if (!mask[q] && fill_colour(q)) mask[q] = 1, queue.push_back(q);
-  }
   // Found from the border, the background is its colour wherever it is: the pockets the art
   // encloses too, as the training synthesis clears it (synth.h, clear_pixel); the network decides
   // which of the cleared pixels are the art's own (restore.h).
-  if (std::find(mask.begin(), mask.end(), 1) != mask.end())
-    for (size_t p = 0; p < mask.size(); ++p) mask[p] = mask[p] || fill_colour(p);
+  auto fill_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && blend_distance(p) < blend_fill); };
+  std::vector<uint8_t>& mask = bgr.mask;
+  mask.resize(size_t(W) * H);
+  for (size_t p = 0; p < mask.size(); ++p) mask[p] = fill_colour(p);
   size_t count = 0;
   for (uint8_t v : mask) count += v;
   bgr.share = double(count) / double(mask.size());
