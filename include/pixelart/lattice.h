@@ -8,9 +8,9 @@
 //  1. Edge profile. Along x, for every gap between columns, the sum over rows of how much the
 //     (premultiplied) colour changes across it, less a noise floor of 0.03 (JPEG ringing and noise
 //     fall under it). Cell boundaries are where this energy sits. Edges between two background
-//     pixels are left out: the pixels connected to the image border whose colour is one of the one
-//     or two dominant colours of its border (a flat background, or a checkerboard's two squares,
-//     whose own grid is not the sprite's).
+//     pixels are left out (find_background below: a flat background, a gradient, or a
+//     checkerboard, whose own grid is not the sprite's; its blends to 0.15 of the line between
+//     its two colours, which a resampled and JPEG'd checkerboard's square edges need).
 //  2. Spectrum. The profile, divided by its own mean over a sliding window of twice the longest
 //     pitch (where sprites lie and where background does modulates the density of edges slowly,
 //     and that envelope alone is coherent with long periods), is Hann-windowed and transformed
@@ -75,18 +75,16 @@ constexpr double kMinPitch = 1.8, kMaxPitch = 32.5;
 // 80 of Wesnoth's painted portraits and a dozen JPEG photos of drawings at most 0.14.
 constexpr double kMinCoherence = 0.2;
 
-// The background around the art, where the image has one it can be sure of: found from the pixels
-// connected to the border (4-connected) whose colour is one of the border's one or two dominant
-// colours
-// (a flat background, a checkerboard's two squares, the two ends of a linear gradient) or a blend
-// of the two, when those cover at least 40% of a 2-pixel ring along the border. A second colour
-// counts only if it takes turns with the first along the border (at least 8 changes, no run of
-// it longer than a quarter of the border) or the border's blends of the two spread over the whole
-// way between them: else it is the art's own outline, laid along the border by a sprite that
-// fills its canvas. Once found, every pixel of that colour (or blend) is background, the pockets
-// the art encloses too, as the training synthesis clears it; restore's network then decides which
-// cleared pixels were the art's. Nothing where the image has transparency (its
-// background is already transparent) or the border has no dominant colour (noise, gradients).
+// The background around the art, where the image has one it can be sure of: the border's one or
+// two dominant colours (a flat background, a checkerboard's two squares, the two ends of a linear
+// gradient) and the blends of the two, when those cover at least 40% of a 2-pixel ring along the
+// border. A second colour counts only if it takes turns with the first along the border (at least
+// 8 changes, no run of it longer than a quarter of the border) or the border's blends of the two
+// spread over the whole way between them: else it is the art's own outline, laid along the border
+// by a sprite that fills its canvas. Every pixel of that colour (or blend) is then background,
+// the pockets the art encloses too, as the training synthesis clears it; restore's network
+// decides which cleared pixels were the art's. Nothing where the image has transparency (its
+// background is already transparent) or the border has no dominant colour (noise).
 struct Background {
   std::vector<uint8_t> mask;  // 1 per background pixel, row-major; empty where none was found
   int colours = 0;            // 1 or 2
