@@ -49,10 +49,12 @@ if(NOT last_out MATCHES "--schedule must be [^\n]*\\(settings from --config [^ ]
 endif()
 
 # Ctrl-C while training: the step under way finishes, the run is saved (checkpoint, model), the
-# exit code is 130 (128 + SIGINT), and --resume goes on from that step.
+# exit code is 130 (128 + SIGINT), and --resume goes on from that step. --foreground: one SIGINT,
+# as one Ctrl-C sends (without it timeout also signals its process group, so the trainer could get
+# a second SIGINT, which by design stops it at once, before it says it saved the run).
 find_program(TIMEOUT timeout)
 if(TIMEOUT)
-  execute_process(COMMAND ${TIMEOUT} --preserve-status -s INT 5 ${BIN} train restore --widths 4,8,8,8 --batch 2
+  execute_process(COMMAND ${TIMEOUT} --foreground --preserve-status -s INT 5 ${BIN} train restore --widths 4,8,8,8 --batch 2
                           --steps 1000000 --log-every 1000 --data gen:40 --out ${WORK}/intr --device cpu
                   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 130 OR NOT err MATCHES "interrupted \\(Ctrl-C\\) at step ([0-9]+) of 1000000: saving the run; go on with `pixelart train restore [^`]* --resume [^ ]*/intr/checkpoint.safetensors`")
