@@ -106,11 +106,15 @@ Background find_background(const Sprite& img, double blend_fill) {
   // a checkerboard's squares meet in blends of its two colours once it is resampled or blurred:
   // those are background too (else the squares are islands the fill never reaches); and a linear
   // gradient is the blends of its two ends
-  auto blend_distance = [&](size_t p) {
+  // where a pixel lies along the blend from the second colour (0) to the first (1), clamped
+  auto blend_place = [&](size_t p) {
     double d2 = 0, t = 0;
     for (int k = 0; k < 3; ++k) d2 += (c[0][k] - c[1][k]) * (c[0][k] - c[1][k]);
     for (int k = 0; k < 3; ++k) t += (colour(p, k) - c[1][k]) * (c[0][k] - c[1][k]);
-    t = d2 > 0 ? std::clamp(t / d2, 0.0, 1.0) : 0.0;
+    return d2 > 0 ? std::clamp(t / d2, 0.0, 1.0) : 0.0;
+  };
+  auto blend_distance = [&](size_t p) {
+    const double t = blend_place(p);
     double d = 0;
     for (int k = 0; k < 3; ++k) d = std::max(d, std::abs(colour(p, k) - (c[1][k] + t * (c[0][k] - c[1][k]))));
     return d;
@@ -130,19 +134,16 @@ Background find_background(const Sprite& img, double blend_fill) {
     // checkerboard's square against the outline, sits at the two ends
     std::array<size_t, 10> steps{};
     for (size_t p : ring)
-      if (near_blend(p)) {
-        double d2 = 0, t = 0;
-        for (int k = 0; k < 3; ++k) d2 += (c[0][k] - c[1][k]) * (c[0][k] - c[1][k]);
-        for (int k = 0; k < 3; ++k) t += (colour(p, k) - c[1][k]) * (c[0][k] - c[1][k]);
-        ++steps[size_t(std::clamp(int(10 * (d2 > 0 ? t / d2 : 0.0)), 0, 9))];
-      }
+      if (near_blend(p)) ++steps[size_t(std::min(9, int(10 * blend_place(p))))];
     int spread_steps = 0;
     for (size_t v : steps) spread_steps += v * 50 >= ring.size();
     if (m > ring.size() * 15 / 100 && (alternates(c[0], c[1]) || spread_steps >= 5))
       ncol = 2, cover += double(m) / double(ring.size());
   }
   if (cover < 0.4) return bgr;
-  auto is_bg_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && near_blend(p)); };
+  auto is_bg_colour = [&](size_t p, double blend_tol = kBackgroundTol) {
+    return near(p, c[0]) || (ncol == 2 && blend_distance(p) < blend_tol);
+  };
   // how far the border's background pixels lie from their colour (or, for two, the blends)
   double se = 0;
   size_t m = 0;
@@ -156,10 +157,9 @@ Background find_background(const Sprite& img, double blend_fill) {
   // Found from the border, the background is its colour wherever it is: the pockets the art
   // encloses too, as the training synthesis clears it (synth.h, clear_pixel); the network decides
   // which of the cleared pixels are the art's own (restore.h).
-  auto fill_colour = [&](size_t p) { return near(p, c[0]) || (ncol == 2 && blend_distance(p) < blend_fill); };
   std::vector<uint8_t>& mask = bgr.mask;
   mask.resize(size_t(W) * H);
-  for (size_t p = 0; p < mask.size(); ++p) mask[p] = fill_colour(p);
+  for (size_t p = 0; p < mask.size(); ++p) mask[p] = is_bg_colour(p, blend_fill);
   size_t count = 0;
   for (uint8_t v : mask) count += v;
   bgr.share = double(count) / double(mask.size());
