@@ -107,8 +107,8 @@ void restorer_case(benchmark::State& state, Device dev, int batch, bool train, P
 // The upscaler (SRCNN-style, valid convolutions): the shipped shape (x2, x3, x4), eight 3x3
 // convolutions (32@3x7-4@3), the same depth at twice the width on 2x2 blocks
 // (2x2:64@3x7-16@3, --unshuffle 2: a quarter of the positions), the same with eleven hidden
-// layers (2x2:64@3x11-16@3, the x2 model since session 10), SRCNN's 64@9-32@5-4@5 (shipped in
-// session 5) and the design's 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
+// layers (2x2:64@3x11-16@3, the shipped x2 model), SRCNN's 64@9-32@5-4@5 (an earlier shipped
+// shape) and the design's 64@7-64@5-64@3-4@1. forward: a batch of 16 tiles of 256 x 256 interpolated pixels, as
 // Upscaler::upscale runs them (megapixels/s of output); train_step: one step on 48 x 48 patches
 // (larger for a deeper stack, so that 32 x 32 targets remain; forward, MSE + 0.5 edge as
 // `train upscale`, backward, AdamW).
@@ -260,7 +260,7 @@ int register_all() {
   const UpscalerConfig srcnn{{64, 32}, {9, 5, 5}, 4}, design{},
       shipped{std::vector<int>(7, 32), std::vector<int>(8, 3), 4},
       blocks{std::vector<int>(7, 64), std::vector<int>(8, 3), 4, 2},
-      deep{std::vector<int>(11, 64), std::vector<int>(12, 3), 4, 2};  // the x2 model since session 10
+      deep{std::vector<int>(11, 64), std::vector<int>(12, 3), 4, 2};  // the shipped x2 model
   for (auto [dev, cfg, batch, train, prec] :
        {std::tuple{Device::CPU, srcnn, 16, false, P::FP32}, {Device::CPU, srcnn, 32, true, P::FP32},
         {Device::CPU, srcnn, 32, true, P::BF16}, {Device::CPU, shipped, 16, false, P::FP32},

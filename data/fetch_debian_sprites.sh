@@ -7,7 +7,7 @@
 #                     drawn game art for the upscaler (sprites, ground pieces, backgrounds, tile
 #                     sets), flattened into data/debian/art/<package>/ with names from their paths;
 #                     teeworlds' tile sets are never trained on: the upscaler's unseen-package test
-#   wesnoth-1.16-data painted art for the upscaler since session 11: Wesnoth's 238 character
+#   wesnoth-1.16-data painted art for the upscaler: Wesnoth's 238 character
 #                     portraits (RGBA, 400-500 px), flattened into data/debian/art/wesnoth-portraits/
 #                     (a 146 MB package; the portraits are 44 MB of it)
 #   for the restorer, native-resolution sprites and tiles of more games (canvas 16; larger tiles

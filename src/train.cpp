@@ -330,7 +330,7 @@ std::set<uint64_t> holdout_keys(const std::string& path) {
   }
   const auto it = st.metadata.find("held_out");
   if (it == st.metadata.end())
-    throw Error(path + ": records no held-out set (a model file from before session 10; for a restorer, its run's "
+    throw Error(path + ": records no held-out set (a model file from before held-out records; for a restorer, its run's "
                 "holdout.sprites names the same sprites)",
                 ErrorKind::BadInput);
   return parse_keys(it->second, path);

@@ -75,8 +75,8 @@ Upscaler::Upscaler(const UpscalerConfig& cfg, uint64_t seed, DType dtype, Device
     const bool last = s.name == "conv" + std::to_string(cfg.kernels.size() - 1) + ".weight";
     // The last layer starts at zero, so an untrained upscaler is exactly plain bicubic (the residual
     // branch adds nothing) and training only ever improves on it; its gradient, the features times
-    // the error, is not zero, and the layers before it learn once it has moved. (Until session 7
-    // it started uniform in +-0.1 sqrt(3 / fan_in): 3.3 dB worse than bicubic untrained, for the
+    // the error, is not zero, and the layers before it learn once it has moved. (Before 2026-11-21's
+    // upscalers it started uniform in +-0.1 sqrt(3 / fan_in): 3.3 dB worse than bicubic untrained, for the
     // shipped shape.) The others: He-uniform for the ReLUs.
     const double bound = last ? 0.0 : std::sqrt(6.0 / double(fan_in));
     double* p = host.param(i).data<double>();

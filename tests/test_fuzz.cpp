@@ -3,7 +3,7 @@
 // with a pixelart::Error that names the file, never a crash or another exception. The model
 // files are the shipped restorer and x2 upscaler (safetensors header and shapes); an XPM sheet;
 // a --config JSON file. tools/sanitize.sh runs this under ASan and UBSan, which also catch reads
-// out of bounds that happen not to crash. (Session 14's longer run, 18000 mutations of the model
+// out of bounds that happen not to crash. (A longer run, 18000 mutations of the model
 // files, found an XPM colour error without the file and line.)
 #include <fstream>
 #include <random>

@@ -213,7 +213,7 @@ TEST(Holdout, AModelFileRecordsItsHeldOutKeysOrSaysItHasNone) {
 
 // Every shipped model names its split by keys, so `--holdout-from` and the `--init` leak guard work
 // on them whatever the data's packing. The x3 and x4 runs held out the same 118 images; the x2
-// model's run, on a fourth package since session 11, those and 23 of the new package's.
+// model's run, on a fourth package, those and 23 of the new package's.
 TEST(Holdout, EveryShippedModelRecordsItsHeldOutData) {
   const std::string dir = std::string(PIXELART_SOURCE_DIR) + "/data/models/";
   TrainedSplit restorer, x2, x3, x4;

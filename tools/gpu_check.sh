@@ -2,8 +2,8 @@
 # tools/gpu_check.sh — run ON THE GPU MACHINE (device run, carry [".gpu"], see tools/gpu_pack.sh):
 # every CUDA test against its CPU reference and the golden files, compute-sanitizer memcheck on
 # the CUDA tests, the kernel and whole-model benchmarks, and the PyTorch peer; logs and JSON
-# under $OUT, a short table last. NOT YET RUN ON A GPU MACHINE (none was lent to the session
-# that wrote it): expect to mend paths on first use.
+# under $OUT, a short table last. NOT YET RUN ON A GPU MACHINE (none was lent when it was written):
+# expect to mend paths on first use.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"

@@ -3,7 +3,7 @@
 # (git-ignored, .gitignore) what the GPU machine lacks: the test and benchmark binaries and the shared
 # libraries they load that are neither CUDA's (cuDNN and cuBLAS come from PyTorch's pip packages
 # there) nor the C runtime's. Then: device run with carry [".gpu"] and `bash tools/gpu_check.sh`.
-# NOT YET RUN ON A GPU MACHINE (none was lent to the session that wrote it).
+# NOT YET RUN ON A GPU MACHINE (none was lent when it was written).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES="90-real;90-virtual" \

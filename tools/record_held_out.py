@@ -5,7 +5,7 @@
     tools/record_held_out.py MODEL.safetensors OTHER.safetensors   any model: the record of another model
                                                                    whose run held out the same data
 
-Since session 10 `pixelart train` writes the keys of what it held out into the model file (metadata
+`pixelart train` writes the keys of what it held out into the model file (metadata
 "held_out", one 16-digit hex key per line), and `train --init`, `train --holdout-from` and
 `eval --holdout-from` read them. A model trained before that has only its seed, and a seed names
 another split once the data are packed differently (data/models/README.md). This writes the keys

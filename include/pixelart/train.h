@@ -109,7 +109,7 @@ uint64_t sprite_key(const SpriteSet& set, int64_t i);  // sprite i on its canvas
 std::string key_hex(uint64_t key);
 
 // The held-out split of the run that trained a model file: --seed and --holdout from the
-// train_config in its metadata, and since session 10 the keys of what it held out (metadata
+// train_config in its metadata, and the keys of what it held out (metadata
 // "held_out", one key_hex per line; has_keys false for older files). False if it records no
 // split. For `train --init MODEL`: a run with another split would train on MODEL's held-out data,
 // and figures on them would flatter it.
@@ -241,7 +241,7 @@ Upscaler load_upscaler(const std::string& path, Device dev, double* factor = nul
                        std::map<std::string, std::string>* metadata = nullptr);
 // Every reader above (and --init, --holdout-from) takes a trainer's checkpoint too: read as the
 // model it holds, its parameters and the metadata a model file of its configuration has
-// (train_config, steps, and since session 11 the held-out record). A model file comes back as is.
+// (train_config, steps, and the held-out record). A model file comes back as is.
 SafeTensors load_model_file(const std::string& path);
 
 }  // namespace pixelart
