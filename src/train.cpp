@@ -419,6 +419,23 @@ void TrainLoop::resume(const std::string& path) {
   if (meta("format") != "pixelart-checkpoint-v1") throw Error(path + ": not a pixelart checkpoint", ErrorKind::BadInput);
   if (meta("model") != desc_)
     throw Error(path + ": the checkpoint is of " + meta("model") + ", this run trains " + desc_, ErrorKind::Usage);
+  // The settings that decide what the next steps do must be the checkpoint's: a resumed run is the
+  // run it was (--steps may grow; logging, checkpoints, the folder and the device may change).
+  TrainConfig then = cfg_;
+  then.load_json(meta("config"), path);
+  const auto now_items = cfg_.items(), then_items = then.items();
+  std::string differ;
+  for (size_t i = 0; i < now_items.size(); ++i) {
+    const std::string& k = now_items[i].first;
+    if (k == "steps" || k == "log-every" || k == "checkpoint-every" || k == "out" || k == "device" || k == "init" || k == "data")
+      continue;
+    if (now_items[i].second != then_items[i].second)
+      differ += (differ.empty() ? "" : ", ") + ("--" + k) + " " + now_items[i].second + " (the checkpoint's: " + then_items[i].second + ")";
+  }
+  if (!differ.empty())
+    throw Error(path + ": --resume goes on with the checkpoint's settings; these differ: " + differ +
+                    " (give the checkpoint's, or start a new run with --init)",
+                ErrorKind::Usage);
   for (size_t i = 0; i < arena_.size(); ++i) {
     auto it = st.tensors.find("param/" + arena_.spec(i).name);
     if (it == st.tensors.end() || it->second.shape() != arena_.spec(i).shape || it->second.dtype() != DType::F32)
@@ -601,15 +618,86 @@ ParamArena arena_from(const SafeTensors& st, const std::vector<ParamSpec>& specs
     if (it == st.tensors.end() || it->second.shape() != arena.spec(i).shape)
       throw Error(path + ": parameter " + arena.spec(i).name + " missing or not " + shape_str(arena.spec(i).shape), ErrorKind::BadInput);
     arena.param(i).copy_from(it->second.dtype() == DType::F32 ? it->second : it->second.to(DType::F32));
+    const float* w = arena.param(i).data<float>();
+    for (int64_t j = 0, n = arena.param(i).numel(); j < n; ++j)
+      if (!std::isfinite(w[j]))
+        throw Error(path + ": parameter " + arena.spec(i).name + " holds " + (std::isnan(w[j]) ? "NaN" : "an infinity") +
+                        " (at " + std::to_string(j) + " of " + std::to_string(n) + "): the model is broken",
+                    ErrorKind::BadInput);
   }
   return arena;
 }
-std::vector<int> ints(const std::string& s) {
-  std::vector<int> v;
-  std::stringstream ss(s);
-  for (std::string w; std::getline(ss, w, ',');) v.push_back(std::stoi(w));
-  return v;
-}
+// A model file's metadata fields, read strictly ("4x" is no number) and checked against what the
+// code supports; every error names the file and the field.
+constexpr int kMaxDepth = 8;                 // 256 input pixels per sprite pixel
+constexpr int64_t kMaxModelInput = 4096;     // eval's canvas x 2^depth, a side
+class ModelFields {
+ public:
+  ModelFields(const SafeTensors& st, const std::string& path) : st_(st), path_(path) {}
+  int64_t integer(const std::string& k, int64_t lo, int64_t hi) const {
+    const std::string& v = field(k);
+    size_t used = 0;
+    long long x = 0;
+    try {
+      x = std::stoll(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != v.size()) bad(k, "'" + v + "' is not a whole number");
+    if (x < lo || x > hi) bad(k, v + " is outside what the code supports, " + range(double(lo), double(hi)));
+    return x;
+  }
+  double number(const std::string& k, double lo, double hi) const {
+    const std::string& v = field(k);
+    size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != v.size() || !std::isfinite(x)) bad(k, "'" + v + "' is not a number");
+    if (x < lo || x > hi) bad(k, v + " is outside what the code supports, " + range(lo, hi));
+    return x;
+  }
+  std::vector<int> ints(const std::string& k, size_t min_n, size_t max_n, int lo, int hi) const {
+    const std::string& v = field(k);
+    std::vector<int> out;
+    std::stringstream ss(v);
+    for (std::string w; std::getline(ss, w, ',');) {
+      size_t used = 0;
+      long long x = 0;
+      try {
+        x = std::stoll(w, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != w.size()) bad(k, "'" + v + "' is not a list of whole numbers");
+      if (x < lo || x > hi) bad(k, "the entry " + w + " is outside what the code supports, " + range(lo, hi));
+      out.push_back(int(x));
+    }
+    if (out.size() < min_n || out.size() > max_n)
+      bad(k, std::to_string(out.size()) + " entries; the code supports " + std::to_string(min_n) + " to " + std::to_string(max_n));
+    return out;
+  }
+
+ private:
+  const std::string& field(const std::string& k) const {
+    auto it = st_.metadata.find(k);
+    if (it == st_.metadata.end()) bad(k, "missing");
+    return it->second;
+  }
+  [[noreturn]] void bad(const std::string& k, const std::string& why) const {
+    throw Error(path_ + ": model metadata '" + k + "': " + why, ErrorKind::BadInput);
+  }
+  static std::string range(double lo, double hi) {
+    std::ostringstream os;
+    os << "[" << lo << ", " << hi << "]";
+    return os.str();
+  }
+  const SafeTensors& st_;
+  const std::string& path_;
+};
 }  // namespace
 
 SafeTensors load_model_file(const std::string& path) {
@@ -646,16 +734,14 @@ void save_restorer(const std::string& path, const Restorer& model, int canvas,
 Restorer load_restorer(const std::string& path, Device dev, int* canvas, std::map<std::string, std::string>* metadata) {
   const SafeTensors st = load_checked(path, "pixelart-restorer-v1");
   RestorerConfig cfg;
-  try {
-    cfg.widths = ints(st.metadata.at("widths"));
-    cfg.in_channels = std::stoi(st.metadata.at("in_channels"));
-    cfg.out_channels = std::stoi(st.metadata.at("out_channels"));
-    if (st.metadata.count("context")) cfg.context = std::stoi(st.metadata.at("context"));
-    if (cfg.context < 0 || cfg.context > 16) throw std::invalid_argument("context");
-    if (canvas) *canvas = std::stoi(st.metadata.at("canvas"));
-  } catch (const std::exception&) {
-    throw Error(path + ": malformed model metadata (widths, context, channels, canvas)", ErrorKind::BadInput);
-  }
+  const ModelFields f(st, path);
+  cfg.widths = f.ints("widths", 1, kMaxDepth, 1, 4096);
+  // the restore pipeline reads and writes RGBA: any other channel count has no place in it
+  cfg.in_channels = int(f.integer("in_channels", 4, 4));
+  cfg.out_channels = int(f.integer("out_channels", 4, 4));
+  if (st.metadata.count("context")) cfg.context = int(f.integer("context", 0, 16));
+  // the sprite side `eval` renders (its inputs are canvas x 2^depth pixels a side)
+  if (canvas) *canvas = int(f.integer("canvas", 1, std::max<int64_t>(1, kMaxModelInput >> cfg.widths.size())));
   ParamArena arena = arena_from(st, cfg.param_specs(), path);
   if (metadata) *metadata = st.metadata;
   return Restorer(cfg, dev == Device::CPU ? arena : arena.to(dev));
@@ -671,15 +757,12 @@ void save_upscaler(const std::string& path, const Upscaler& model, double factor
 Upscaler load_upscaler(const std::string& path, Device dev, double* factor, std::map<std::string, std::string>* metadata) {
   const SafeTensors st = load_checked(path, "pixelart-upscaler-v1");
   UpscalerConfig cfg;
-  try {
-    cfg.filters = ints(st.metadata.at("filters"));
-    cfg.kernels = ints(st.metadata.at("kernels"));
-    cfg.channels = std::stoi(st.metadata.at("channels"));
-    if (st.metadata.count("unshuffle")) cfg.unshuffle = std::stoi(st.metadata.at("unshuffle"));  // files before it: 1
-    if (factor) *factor = std::stod(st.metadata.at("factor"));
-  } catch (const std::exception&) {
-    throw Error(path + ": malformed model metadata (filters, kernels, channels, unshuffle, factor)", ErrorKind::BadInput);
-  }
+  const ModelFields f(st, path);
+  cfg.filters = f.ints("filters", 1, 32, 1, 1024);
+  cfg.kernels = f.ints("kernels", 2, 33, 1, 15);
+  cfg.channels = int(f.integer("channels", 3, 4));
+  if (st.metadata.count("unshuffle")) cfg.unshuffle = int(f.integer("unshuffle", 1, 4));  // files before it: 1
+  if (factor) *factor = f.number("factor", 1.0, 8.0);
   try {
     cfg.validate();
   } catch (const Error& e) {

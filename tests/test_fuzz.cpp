@@ -5,11 +5,14 @@
 // a --config JSON file. tools/sanitize.sh runs this under ASan and UBSan, which also catch reads
 // out of bounds that happen not to crash. (A longer run, 18000 mutations of the model
 // files, found an XPM colour error without the file and line.)
+#include <cmath>
 #include <fstream>
 #include <random>
 #include <string>
 
 #include "pixelart/error.h"
+#include "pixelart/restore.h"
+#include "pixelart/safetensors.h"
 #include "pixelart/sprites.h"
 #include "pixelart/train.h"
 #include "testing.h"
@@ -102,6 +105,95 @@ TEST(Fuzz, MutatedConfigFilesAreReadOrRefusedNamingTheFile) {
     } catch (const Error&) {
     }
   });
+}
+
+// Valid files, hostile values: the shipped models with one metadata field set to a value the code
+// cannot honour (shapes made to match where the field decides them, as a crafted file would), or a
+// weight set to NaN or an infinity. Each is refused with an Error naming the file and the field.
+// Before these checks, out_channels = 1 loaded and overflowed a buffer in the refinement (ASan),
+// NaN weights gave black sprites, and canvas = 4096 asked OpenCV for 17 GB in `eval`.
+struct Hostile {
+  std::string key, value, named;  // `named`: what the message must name (the field or parameter)
+};
+
+TEST(Fuzz, HostileModelValuesAreRefusedNamingTheFileAndTheField) {
+  const std::string dir = std::string(PIXELART_SOURCE_DIR) + "/data/models/";
+  const std::string path = ::testing::TempDir() + "/hostile.safetensors";
+  const SafeTensors good = load_safetensors(dir + "restorer16.safetensors");
+  const std::vector<Hostile> restorer_cases = {
+      {"out_channels", "1", "out_channels"}, {"out_channels", "3", "out_channels"}, {"out_channels", "0", "out_channels"},
+      {"in_channels", "1", "in_channels"},   {"in_channels", "-4", "in_channels"},  {"in_channels", "4x", "in_channels"},
+      {"canvas", "4096", "canvas"},          {"canvas", "0", "canvas"},             {"canvas", "-16", "canvas"},
+      {"canvas", "1e9", "canvas"},           {"context", "-1", "context"},          {"context", "99", "context"},
+      {"context", "13", "ctx12"},             {"widths", "", "widths"},              {"widths", "4,,8", "widths"},
+      {"widths", "0,16,32,64", "widths"},    {"widths", "4,16,32,64,64,64,64,64,64", "widths"},
+      {"widths", "4,16,32,-64", "widths"},   {"widths", "2147483648,16,32,64", "widths"},
+      {"weight", "nan", "conv0.weight"},     {"weight", "inf", "proj.bias"}};
+  for (const Hostile& h : restorer_cases) {
+    SafeTensors st = good;
+    if (h.key == "weight") {
+      Tensor& t = st.tensors.at(h.named);
+      t = t.to(Device::CPU);  // a copy of its own
+      t.data<float>()[t.numel() / 2] = h.value == "nan" ? std::nanf("") : INFINITY;
+    } else {
+      st.metadata[h.key] = h.value;
+    }
+    if (h.key == "out_channels" && h.value != "0") {  // the projection shaped to match
+      const int out = std::stoi(h.value);
+      const Tensor w = good.tensors.at("proj.weight");
+      Tensor nw = Tensor::empty({out, w.size(1)}), nb = Tensor::empty({out});
+      std::copy(w.data<float>(), w.data<float>() + nw.numel(), nw.data<float>());
+      std::copy(good.tensors.at("proj.bias").data<float>(), good.tensors.at("proj.bias").data<float>() + out, nb.data<float>());
+      st.tensors["proj.weight"] = nw;
+      st.tensors["proj.bias"] = nb;
+    }
+    save_safetensors(path, st);
+    try {
+      int canvas = 0;
+      const Restorer m = load_restorer(path, Device::CPU, &canvas);
+      // were it taken, restoring with it must still be safe (ASan in tools/sanitize.sh)
+      Sprite img = generate_sprite(3, 16), big;
+      big.width = big.height = 16 * 8;
+      big.rgba.resize(size_t(big.width) * big.height * 4);
+      for (int y = 0; y < big.height; ++y)
+        for (int x = 0; x < big.width; ++x) std::copy(img.px(x / 8, y / 8), img.px(x / 8, y / 8) + 4, big.px(x, y));
+      restore_image(m, big, RestoreOptions{}, Device::CPU);
+      ADD_FAILURE() << h.key << " = " << h.value << " was not refused";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << h.key << " = " << h.value << ": " << what;
+      EXPECT_NE(what.find(h.named), std::string::npos) << h.key << " = " << h.value << ": " << what;
+      EXPECT_EQ(what.find("check failed"), std::string::npos) << h.key << " = " << h.value << ": an internal check: " << what;
+    }
+  }
+  const SafeTensors up = load_safetensors(dir + "upscaler.safetensors");
+  const std::vector<Hostile> upscaler_cases = {
+      {"factor", "0", "factor"},   {"factor", "9", "factor"},       {"factor", "nan", "factor"},
+      {"factor", "inf", "factor"}, {"factor", "2x", "factor"},      {"channels", "1", "channels"},
+      {"channels", "5", "channels"}, {"unshuffle", "0", "unshuffle"}, {"unshuffle", "9", "unshuffle"},
+      {"filters", "", "filters"},  {"filters", "0,64", "filters"},  {"kernels", "4,4,4,4", "kernel"},
+      {"kernels", "", "kernels"},  {"weight", "nan", "conv0.weight"}};
+  for (const Hostile& h : upscaler_cases) {
+    SafeTensors st = up;
+    if (h.key == "weight") {
+      Tensor& t = st.tensors.at(h.named);
+      t = t.to(Device::CPU);
+      t.data<float>()[0] = std::nanf("");
+    } else {
+      st.metadata[h.key] = h.value;
+    }
+    save_safetensors(path, st);
+    try {
+      double trained = 0;
+      load_upscaler(path, Device::CPU, &trained);
+      ADD_FAILURE() << h.key << " = " << h.value << " was not refused";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(path), std::string::npos) << h.key << " = " << h.value << ": " << what;
+      EXPECT_NE(what.find(h.named), std::string::npos) << h.key << " = " << h.value << ": " << what;
+      EXPECT_EQ(what.find("check failed"), std::string::npos) << h.key << " = " << h.value << ": an internal check: " << what;
+    }
+  }
 }
 
 }  // namespace

@@ -151,7 +151,9 @@ class TrainLoop {
   // `extra`: more metadata (the command line's held-out record, so that a checkpoint read as a
   // model names its split as the model file will)
   void save_checkpoint(const std::string& path, const std::map<std::string, std::string>& extra = {}) const;
-  void resume(const std::string& path);  // the checkpoint must be of the same model
+  // the checkpoint must be of the same model and settings (all but --steps, --log-every,
+  // --checkpoint-every, --out, --device, --init and --data); a Usage error lists what differs
+  void resume(const std::string& path);
   int64_t steps_done() const { return step_; }
 
  private:
