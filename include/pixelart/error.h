@@ -13,9 +13,13 @@ enum ExitCode : int {
   kExitNoDevice = 3,        // --device cuda asked for, but no usable GPU / driver
   kExitBadInput = 4,        // an input file could not be read or is malformed
   kExitPartial = 5,         // a batch finished, but some inputs failed (each named on stderr)
+  kExitOutput = 6,          // an output could not be written (a folder not writable, a full disk,
+                            // a file another run wrote meanwhile): nothing was replaced
 };
 
-enum class ErrorKind { Generic, Usage, NoDevice, BadInput };
+// Output: an output file could not be written; Exists: it appeared while the run worked (another
+// run wrote it) and was kept.
+enum class ErrorKind { Generic, Usage, NoDevice, BadInput, Output, Exists };
 
 class Error : public std::runtime_error {
  public:

@@ -1,20 +1,34 @@
 // pixelart/image_io.h — image files, through OpenCV (the only code that includes it; it lives in
 // the pixelart_io library so that the core, its tests and benchmarks build without OpenCV).
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "pixelart/files.h"
 #include "pixelart/sprites.h"
 
 namespace pixelart {
 
-// Reads PNG, JPEG, WebP, BMP ... in grey, grey+alpha, RGB, RGBA, 8 or 16 bit, as 8-bit RGBA.
-// Throws Error(kind BadInput) naming the file and what is wrong.
-Sprite read_image(const std::string& path);
-// Writes a PNG whole or not at all (temporary file, then rename). Never overwrites `path` if it
-// is one of `protect` (the inputs of the run).
-void write_png(const std::string& path, const Sprite& img);
+// Reads PNG, JPEG, WebP, BMP, TIFF in grey, grey+alpha, RGB, RGBA, 8 or 16 bit, as 8-bit RGBA;
+// a JPEG with its EXIF orientation applied. Throws Error(kind BadInput) naming the file and what
+// is wrong: not a regular file, GIF (no decoder), a file cut short (a PNG without IEND, a JPEG
+// without EOI, a BMP or WebP shorter than its header says), more than `max_pixels` pixels (checked
+// from the header, before decoding; 0: no budget), or not decodable.
+constexpr int64_t kDefaultMaxPixels = 100'000'000;  // about 1.2 GB to decode and search
+Sprite read_image(const std::string& path, int64_t max_pixels = kDefaultMaxPixels);
+// What a file's first bytes say: its format ("PNG", "JPEG", "BMP", "WebP", "GIF", "TIFF" or
+// empty), its size where the header gives it (else 0), and whether its end marker is there.
+struct ImageHeader {
+  std::string format;
+  int64_t width = 0, height = 0;
+  bool complete = true;
+};
+ImageHeader read_image_header(const std::string& path);
+// Writes a PNG whole or not at all (write_file_whole); with Existing::Keep an existing `path` is
+// kept and the write fails (Error kind Exists).
+void write_png(const std::string& path, const Sprite& img, Existing existing = Existing::Replace);
 // Encodes and decodes through OpenCV's JPEG codec (the real encoder the synthetic damage is
 // tested against, and part of the held-out damage of the evaluation).
 Sprite jpeg_roundtrip(const Sprite& img, int quality);

@@ -5,14 +5,20 @@ namespace pixelart::cli {
 
 Args::Args(const std::vector<std::string>& argv, const char* usage, std::set<std::string> flags,
            std::set<std::string> switches, std::set<std::string> lists) {
-  for (const auto& w : argv)
+  for (const auto& w : argv) {
+    if (w == "--") break;  // what follows is file names
     if (w == "-h" || w == "--help") throw HelpRequest{usage};
+  }
   for (size_t i = 0; i < argv.size(); ++i) {
     std::string a = argv[i];
+    if (a == "--") {  // the end of the options
+      positional_.insert(positional_.end(), argv.begin() + long(i) + 1, argv.end());
+      break;
+    }
     if (a == "-o") a = "--output";  // the short aliases
     if (a == "-n") a = "--n";
     if (a == "-f") a = "--factor";
-    if (a.rfind("--", 0) != 0 || a == "--") {
+    if (a.rfind("--", 0) != 0) {
       positional_.push_back(a);
       continue;
     }

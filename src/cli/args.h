@@ -1,7 +1,8 @@
 // src/cli/args.h — a small flag parser for the `pixelart` subcommands: --flag value, --flag=value,
 // boolean --switch, list flags (--filters 64 64 64 and --filters 64,64,64 alike), and positional
 // arguments. Unknown flags are usage errors (exit code 2) that list the command's options;
-// -h/--help anywhere asks for the command's usage text (HelpRequest, printed by main, exit 0).
+// -h/--help anywhere asks for the command's usage text (HelpRequest, printed by main, exit 0); "--" ends
+// the options (the words after it are positional, file names that begin with "-" included).
 #pragma once
 #include <map>
 #include <set>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "pixelart/error.h"
+#include "pixelart/files.h"
 #include "pixelart/sprites.h"
 
 namespace pixelart::cli {
@@ -64,14 +66,29 @@ std::string shipped_upscaler(double factor, double* trained);
 // Files, folders (their images, sorted) and globs, in the order given; globs that match nothing
 // are reported in *errors.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::vector<std::string>* errors);
-// Output names for inputs: OUT itself for one input and OUT.png, else OUT/<stem>.png (unique).
-// Inputs are never overwritten (an error each); existing outputs are skipped unless `overwrite`.
+// Every output path of a run, decided before any work: OUT itself for one input and OUT.png,
+// else OUT/STEM.png; with `preview` N also STEM_xN.png beside it. An output is never an input nor
+// another output of the run: a name that would be is given a number (STEM_1.png ...), and one
+// input's own path as its output is an error. Existing outputs are skipped unless `overwrite`
+// (then `existing` says Replace; else Keep, so a file another run writes meanwhile is kept and
+// reported). `sheet`, when given, may be no input and no output (a usage error before any work);
+// an existing one is kept unless `overwrite` (sheet_kept). The output folder's stale temporaries
+// (those of killed runs) are removed.
+struct OutputJob {
+  std::string input, output, preview;  // preview: empty without --preview
+};
 struct OutputPlan {
-  std::vector<std::pair<std::string, std::string>> jobs;  // (input, output)
+  std::vector<OutputJob> jobs;
   int skipped = 0;
   std::vector<std::string> errors;
+  Existing existing = Existing::Keep;
+  bool sheet_kept = false;  // the --sheet exists and is kept: not written
 };
-OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite);
+OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite, int preview = 0,
+                        const std::string& sheet = "");
+// A batch's exit code: 0 when nothing failed; 5 when some inputs failed and others were done (or
+// skipped as done before); when none was: 6 if every failure was an output's, else 4.
+int batch_exit_code(int done, size_t failures, int output_failures);
 // Sprite sets named by --data (synth_cmd.cpp): .sprites files, folders, gen:COUNT, comma-separated.
 SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed);
 

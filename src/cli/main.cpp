@@ -39,9 +39,12 @@ commands:
 common options:
   --device auto|cpu|cuda   where to run (default auto: CUDA when a GPU is usable)
   -h, --help               this text; `pixelart COMMAND --help`: the command's options
+  --version                the version, and whether the CUDA backend is built in
+  --                       the words after it are file names, even those that begin with -
 
 exit codes: 0 ok, 1 runtime error, 2 usage error, 3 no usable GPU for --device cuda,
-            4 bad input file, 5 batch finished with some failed inputs,
+            4 bad input file, 5 batch finished with some failed inputs, 6 an output could not
+            be written (nothing was replaced),
             130 train stopped by Ctrl-C (143: SIGTERM) after saving the run
 )";
 
@@ -122,6 +125,16 @@ int main(int argc, char** argv) {
     std::fputs(cli::kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? kExitUsage : kExitOk;
   }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("pixelart %s (CUDA backend %s)\n", PIXELART_VERSION,
+#if defined(PIXELART_WITH_CUDA)
+                "built in"
+#else
+                "not built"
+#endif
+    );
+    return kExitOk;
+  }
   std::string cmd = args[0];
   args.erase(args.begin());
   if (cmd == "help") {  // `pixelart help CMD` is `pixelart CMD --help`
@@ -151,6 +164,8 @@ int main(int argc, char** argv) {
       case ErrorKind::Usage: return kExitUsage;
       case ErrorKind::NoDevice: return kExitNoDevice;
       case ErrorKind::BadInput: return kExitBadInput;
+      case ErrorKind::Output:
+      case ErrorKind::Exists: return kExitOutput;
       default: return kExitFailure;
     }
   } catch (const std::exception& e) {

@@ -33,10 +33,11 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Decoded {
-  std::string path, out;
+  std::string path, out, preview;
   Sprite original;  // kept for the contact sheet only
   RestoreJob job;
   std::string error;
+  bool output_failed = false;  // the error is the output's (it cannot be written), not the input's
 };
 
 // "--size auto|N|WxH" and "--scale S|SxT" as lattice hints.
@@ -144,9 +145,11 @@ class Worker {
 
 constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o OUT [--model M] [--size auto|N|WxH] [--scale S|SxT]
        [--device D] [--palette K|auto] [--no-refine] [--preview N] [--sheet PNG] [--json] [--overwrite] [--batch B]
-  damaged images (PNG, JPEG, WebP, BMP; grey, RGB or RGBA; any size) to RGBA sprites at their
-  logical resolution: the pixel grid (pitch and phase per axis, hence the size) is found from the
-  image; an image with no credible grid is named on stderr and not restored
+       [--max-pixels P]
+  damaged images (PNG, JPEG, WebP, BMP, TIFF; grey, RGB or RGBA; any size up to --max-pixels) to
+  RGBA sprites at their logical resolution: the pixel grid (pitch and phase per axis, hence the
+  size) is found from the image; an image with no credible grid is named on stderr and not
+  restored
   -o OUT             a folder (OUT/NAME.png per input), or a .png file for a single input
   --model M          a restorer model or training checkpoint (default: the shipped
                      data/models/restorer16.safetensors)
@@ -164,12 +167,17 @@ constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o O
                      its confidence, the background colours made transparent (a flat or
                      checkerboard background found around the art: 1 or 2, else 0), the output,
                      the seconds it took; the summary goes to stderr
-  --overwrite        replace existing outputs (default: skip them); inputs are never overwritten
-  --batch B          images per forward pass (default 256 on CUDA, 8 on the CPU)
-exit codes: 0 all restored, 4 every input failed, 5 some inputs failed (each named on stderr))";
+  --overwrite        replace existing outputs (default: skip them); inputs are never overwritten,
+                     nor is one output by another (names that would be get _1, _2 ...)
+  --batch B          images per forward pass (default 256 on CUDA, 8 on the CPU); about twice
+                     as many are in memory at once
+  --max-pixels P     an input of more pixels is refused from its header, before decoding
+                     (default 100000000: about 1.2 GB to decode and search it)
+exit codes: 0 all restored, 4 every input failed, 5 some inputs failed (each named on stderr),
+            6 every output failed to be written (nothing was replaced))";
 
 int run_restore(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"output", "model", "size", "scale", "device", "preview", "sheet", "palette", "batch"},
+  Args a(argv, kUsage, {"output", "model", "size", "scale", "device", "preview", "sheet", "palette", "batch", "max-pixels"},
          {"overwrite", "no-refine", "json"});
   if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
@@ -183,16 +191,20 @@ int run_restore(const std::vector<std::string>& argv) {
   const int preview = int(a.get_int("preview", 0, 0, 64));
   const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 8, 1, 4096));
   const bool json = a.has("json");
+  const int64_t max_pixels = a.get_int("max-pixels", kDefaultMaxPixels, 1, int64_t(1) << 40);
 
   std::vector<std::string> errors;
-  const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
+  const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"),
+                                       preview, a.get("sheet", ""));
   errors.insert(errors.end(), plan.errors.begin(), plan.errors.end());
   const int skipped = plan.skipped;
+  int output_failures = 0;
   std::vector<Decoded> jobs;
-  for (const auto& [in, out] : plan.jobs) {
+  for (const OutputJob& j : plan.jobs) {
     Decoded d;
-    d.path = in;
-    d.out = out;
+    d.path = j.input;
+    d.out = j.output;
+    d.preview = j.preview;
     jobs.push_back(d);
   }
 
@@ -206,18 +218,22 @@ int run_restore(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < v.size(); ++i) {
       Decoded& d = v[i];
       try {
-        Sprite img = read_image(d.path);
+        Sprite img = read_image(d.path, max_pixels);
         d.job = prepare_restore(img, opt, scale);
         if (!d.job.ok()) d.error = d.path + ": " + d.job.error;
         if (want_sheet) d.original = std::move(img);
-      } catch (const std::exception& e) {  // nothing may leave an OpenMP loop; the batch goes on
+      } catch (const Error& e) {  // nothing may leave an OpenMP loop; the batch goes on
         d.error = e.what();
+      } catch (const std::bad_alloc&) {
+        d.error = d.path + ": out of memory (--max-pixels, or a smaller --batch, bounds what is in memory)";
+      } catch (const std::exception& e) {
+        d.error = d.path + ": " + e.what();
       }
     }
     return v;
   };
   struct Written {
-    int restored = 0;
+    int restored = 0, output_failures = 0;
     std::vector<std::string> errors, lines;
     std::vector<Sprite> sheet;
   };
@@ -229,16 +245,20 @@ int run_restore(const std::vector<std::string>& argv) {
       if (!d.error.empty()) continue;
       try {
         finish_restore(d.job, opt, scale);
-        write_png(d.out, d.job.sprite);
-        if (preview > 0) write_png(d.out.substr(0, d.out.size() - 4) + "_x" + std::to_string(preview) + ".png", scale_pixel_art(d.job.sprite, preview, false));
-      } catch (const std::exception& e) {  // as above: one failed write never stops the batch
+        write_png(d.out, d.job.sprite, plan.existing);
+        if (!d.preview.empty()) write_png(d.preview, scale_pixel_art(d.job.sprite, preview, false), plan.existing);
+      } catch (const Error& e) {  // as above: one failed write never stops the batch
         d.error = e.what();
+        d.output_failed = e.kind() == ErrorKind::Output || e.kind() == ErrorKind::Exists;
+      } catch (const std::exception& e) {
+        d.error = d.path + ": " + e.what();
       }
     }
     for (Decoded& d : cur) {
       if (json) out.lines.push_back(json_line(d));
       if (!d.error.empty()) {
         out.errors.push_back(d.error);
+        out.output_failures += d.output_failed;
         continue;
       }
       ++out.restored;
@@ -259,6 +279,7 @@ int run_restore(const std::vector<std::string>& argv) {
     if (!writing.valid()) return;
     Written w = writing.get();
     restored += w.restored;
+    output_failures += w.output_failures;
     errors.insert(errors.end(), w.errors.begin(), w.errors.end());
     for (const std::string& l : w.lines) std::printf("%s\n", l.c_str());
     std::fflush(stdout);
@@ -274,7 +295,20 @@ int run_restore(const std::vector<std::string>& argv) {
     std::vector<RestoreJob*> ready;
     for (Decoded& d : cur)
       if (d.error.empty()) ready.push_back(&d.job);
-    run_restorer(model, ready, dev);
+    try {
+      run_restorer(model, ready, dev);
+    } catch (const std::exception&) {  // out of memory, say: image by image, naming those that fail
+      for (Decoded& d : cur) {
+        if (!d.error.empty()) continue;
+        try {
+          run_restorer(model, {&d.job}, dev);
+        } catch (const std::bad_alloc&) {
+          d.error = d.path + ": out of memory in the network (" + d.job.lattice.describe() + ")";
+        } catch (const std::exception& e) {
+          d.error = d.path + ": " + e.what();
+        }
+      }
+    }
     collect();  // the previous batch's sprites are written before this one's start
     writing = writer.submit([&finish, c = std::move(cur)]() mutable { return finish(std::move(c)); });
     progress.update(double(std::min(jobs.size(), nb)) / double(jobs.size()),
@@ -282,7 +316,16 @@ int run_restore(const std::vector<std::string>& argv) {
   }
   collect();
   progress.finish();
-  if (a.has("sheet") && !sheet.empty()) write_png(a.get("sheet", ""), make_contact_sheet(sheet, 8, 128));
+  if (plan.sheet_kept)
+    std::fprintf(stderr, "pixelart restore: %s exists and is kept (--overwrite replaces it)\n", a.get("sheet", "").c_str());
+  else if (a.has("sheet") && !sheet.empty()) {
+    try {
+      write_png(a.get("sheet", ""), make_contact_sheet(sheet, 8, 128), plan.existing);
+    } catch (const Error& e) {
+      errors.push_back(e.what());
+      ++output_failures;
+    }
+  }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (const auto& e : errors) std::fprintf(stderr, "pixelart restore: error: %s\n", e.c_str());
   std::fprintf(json ? stderr : stdout,
@@ -290,8 +333,7 @@ int run_restore(const std::vector<std::string>& argv) {
                "with %s on %s; %s\n",
                restored, skipped, errors.size(), s, restored / std::max(s, 1e-9), fs::path(model_path).filename().c_str(),
                to_string(dev), peak_memory(dev).c_str());
-  if (!errors.empty()) return restored + skipped > 0 ? kExitPartial : kExitBadInput;
-  return kExitOk;
+  return batch_exit_code(restored + skipped, errors.size(), output_failures);
 }
 
 }  // namespace pixelart::cli

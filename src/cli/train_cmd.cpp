@@ -14,9 +14,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "cli/args.h"
 #include "cli/progress.h"
+#include "json.h"
 #include "pixelart/autograd.h"
 #include "pixelart/files.h"
 #include "pixelart/image_io.h"
@@ -101,7 +103,9 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
   holdout.txt). Every setting is also a key of the JSON file of --config; flags override it.
   Ctrl-C saves the run at the step under way (exit code 130) and prints the --resume line.
   --config F.json       settings from a JSON object
-  --resume CKPT         continue a run where its checkpoint stopped (bit-exact on the CPU)
+  --resume CKPT         continue a run where its checkpoint stopped (bit-exact on the CPU), with
+                        its settings (--steps may grow; a setting that differs is refused)
+  --overwrite           start a new run in a folder that holds one (default: refused)
  both:
   --data D              restore: .sprites files, folders, gen:COUNT (default gen:2000);
                         upscale: images and folders of images; comma-separated
@@ -149,7 +153,7 @@ int run_train(const std::vector<std::string>& argv) {
   std::set<std::string> keys{"config", "resume"};
   for (const auto& [k, v] : cfg.items())
     if (k != "task") keys.insert(k);  // the task is the first word
-  Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), kUsage, keys, {}, {"widths", "filters", "kernels", "loss"});
+  Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), kUsage, keys, {"overwrite"}, {"widths", "filters", "kernels", "loss"});
   a.no_positional("train");
   if (a.has("config")) cfg.load_json_file(a.get("config", ""));
   for (const auto& [k, v] : cfg.items())
@@ -162,7 +166,15 @@ int run_train(const std::vector<std::string>& argv) {
     throw Error(std::string(e.what()) + " (settings from --config " + a.get("config", "") + " and the flags)", e.kind());
   }
   const Device dev = parse_device(cfg.device);
+  // A folder that holds a run is gone on with (--resume) or replaced when asked, never otherwise.
+  if (!a.has("resume") && !a.has("overwrite"))
+    for (const char* f : {"model.safetensors", "checkpoint.safetensors", "config.json", "metrics.jsonl"})
+      if (std::filesystem::exists(cfg.out + "/" + f))
+        throw Error("--out " + cfg.out + " holds a run (" + f + "): go on with --resume " + cfg.out +
+                        "/checkpoint.safetensors, start over with --overwrite, or name another folder",
+                    ErrorKind::Usage);
   std::filesystem::create_directories(cfg.out);
+  remove_stale_temporaries(cfg.out);  // those of a run killed mid-write
   std::string command = "pixelart train";
   for (const auto& s : argv) command += " " + s;
 
@@ -173,6 +185,7 @@ int run_train(const std::vector<std::string>& argv) {
   std::optional<std::set<uint64_t>> from;  // --holdout-from: hold out exactly these
   if (!cfg.holdout_from.empty()) from = holdout_keys(cfg.holdout_from);
   std::vector<uint64_t> held_keys;  // recorded in the model file (metadata "held_out")
+  std::function<void()> write_held = [] {};
   if (cfg.task == "restore") {
     const SpriteSet all = load_sprite_sources(cfg.data, cfg.canvas, cfg.seed);
     SpriteSet train, held;
@@ -187,8 +200,10 @@ int run_train(const std::vector<std::string>& argv) {
       return n;
     });
     for (int64_t i = 0; i < held.size(); ++i) held_keys.push_back(sprite_key(held, i));
-    if (held.size())
-      held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + (from ? " as " + cfg.holdout_from : " by seed " + std::to_string(cfg.seed)));
+    if (held.size())  // written once the run is sure to start (after --resume is accepted)
+      write_held = [held, &cfg, &from] {
+        held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + (from ? " as " + cfg.holdout_from : " by seed " + std::to_string(cfg.seed)));
+      };
     data_desc = std::to_string(train.size()) + " training sprites, " + std::to_string(held.size()) + " held out";
     trainer = std::make_unique<RestorerTrainer>(cfg, train, dev);
   } else {
@@ -206,7 +221,7 @@ int run_train(const std::vector<std::string>& argv) {
     for (const Sprite& img : held_images) held_keys.push_back(content_key(img));
     std::string list;
     for (const Sprite& img : held_images) list += img.name + "\n";
-    write_file_whole(cfg.out + "/holdout.txt", list);
+    write_held = [list, &cfg] { write_file_whole(cfg.out + "/holdout.txt", list); };
     data_desc = std::to_string(train.size()) + " training images, " + std::to_string(held_images.size()) + " held out";
     trainer = std::make_unique<UpscalerTrainer>(cfg, train, dev);
     const int64_t used = static_cast<UpscalerTrainer&>(*trainer).images();
@@ -216,17 +231,43 @@ int run_train(const std::vector<std::string>& argv) {
   }
   std::string held_record;  // empty with --holdout 0: nothing held out
   for (uint64_t k : held_keys) held_record += key_hex(k) + "\n";
+  if (a.has("resume")) trainer->resume(a.get("resume", ""));  // refused before any file of the run changes
+  write_held();
   write_file_whole(cfg.out + "/config.json", cfg.to_json() + "\n");
-  if (a.has("resume")) trainer->resume(a.get("resume", ""));
   std::fprintf(stderr, "training %s on %s: %s, batch %d, %lld steps%s\n", trainer->describe().c_str(), to_string(dev),
                data_desc.c_str(), cfg.batch, (long long)cfg.steps,
                a.has("resume") ? (" (resumed at step " + std::to_string(trainer->steps_done()) + ")").c_str() : "");
 
   const std::string metrics_path = cfg.out + "/metrics.jsonl";
-  std::ofstream metrics(metrics_path, a.has("resume") ? std::ios::app : std::ios::trunc);
   std::vector<Series> curves(1 + kNumLossTerms);
   curves[0].name = "loss";
   for (int k = 0; k < kNumLossTerms; ++k) curves[size_t(k + 1)].name = loss_term_name(k);
+  auto add_point = [&](double step, double loss, const double* terms) {
+    curves[0].points.emplace_back(step, loss);
+    for (int k = 0; k < kNumLossTerms; ++k)
+      if (cfg.loss[k] != 0) curves[size_t(k + 1)].points.emplace_back(step, terms[k]);
+  };
+  if (a.has("resume")) {
+    // The run's log up to the checkpoint's step, so that the curves show the whole run; lines of
+    // steps after it (logged before the run was stopped, and to be done again) are dropped.
+    std::ifstream in(metrics_path);
+    std::string kept;
+    for (std::string line; std::getline(in, line);) {
+      try {
+        const json::Value v = json::parse(line, metrics_path);
+        const json::Value *step = v.find("step"), *loss = v.find("loss");
+        if (!step || !loss || step->kind != json::Value::Num || step->num > double(trainer->steps_done())) continue;
+        double terms[kNumLossTerms] = {};
+        for (int k = 0; k < kNumLossTerms; ++k)
+          if (const json::Value* t = v.find(loss_term_name(k)); t && t->kind == json::Value::Num) terms[k] = t->num;
+        add_point(step->num, loss->num, terms);
+        kept += line + "\n";
+      } catch (const Error&) {  // a line cut by a kill: dropped
+      }
+    }
+    write_file_whole(metrics_path, kept);
+  }
+  std::ofstream metrics(metrics_path, a.has("resume") ? std::ios::app : std::ios::trunc);
   const bool tty = ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
   const int64_t first = trainer->steps_done();
@@ -241,9 +282,9 @@ int run_train(const std::vector<std::string>& argv) {
       for (int k = 0; k < kNumLossTerms; ++k) metrics << ", \"" << loss_term_name(k) << "\": " << log.terms[k];
       metrics << ", \"lr\": " << log.lr << ", \"grad_norm\": " << log.grad_norm << ", \"images_per_s\": " << log.images_per_s << "}\n";
       metrics.flush();
-      curves[0].points.emplace_back(double(log.step), log.loss);
-      for (int k = 0; k < kNumLossTerms; ++k)
-        if (cfg.loss[k] != 0) curves[size_t(k + 1)].points.emplace_back(double(log.step), log.terms[k]);
+      double terms[kNumLossTerms];
+      for (int k = 0; k < kNumLossTerms; ++k) terms[k] = log.terms[k];
+      add_point(double(log.step), log.loss, terms);
       const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       const double per_step = el / double(log.step - first);
       std::fprintf(stderr, "%sstep %lld/%lld %s loss %.5f  %.1f img/s  lr %.2e  %s left%s", tty ? "\r" : "",

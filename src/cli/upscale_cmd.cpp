@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]
-       [--ensemble] [--no-back-projection] [--device D] [--overwrite]
+       [--ensemble] [--no-back-projection] [--device D] [--overwrite] [--max-pixels P]
        pixelart upscale SPRITE... -o OUT --pixel-art nearest|restore [-f 2] [--edges smooth|hard]
        [--restorer M] [--size auto|N]
   -o OUT                 a folder (OUT/NAME.png per input), or a .png file for a single input
@@ -37,6 +37,9 @@ constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o O
                          pixel; this turns that off
   --device D             auto (default: CUDA when a GPU is usable), cpu or cuda
   --overwrite            replace existing outputs (default: skip them); inputs are never overwritten
+  --max-pixels P         an input, or an output, of more pixels is refused before any work on it
+                         (default 100000000; the network's CPU work is about 1 s per megapixel
+                         of output per pass)
  pixel-art mode, for small sprites (whole -f):
   --pixel-art nearest    take the sprite as it is
   --pixel-art restore    first restore the damaged sprite as `restore` does (--restorer M,
@@ -44,11 +47,12 @@ constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o O
                          pixels, default auto: found from the image)
   --edges smooth|hard    then enlarge keeping hard edges and the palette: smooth (default) refines
                          staircases into diagonals (Scale2x/Scale3x), hard keeps square blocks
-exit codes: 0 all written, 4 every input failed, 5 some inputs failed (each named on stderr))";
+exit codes: 0 all written, 4 every input failed, 5 some inputs failed (each named on stderr),
+            6 every output failed to be written (nothing was replaced))";
 }  // namespace
 
 int run_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges"},
+  Args a(argv, kUsage, {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges", "max-pixels"},
          {"overwrite", "ensemble", "no-back-projection"});
   if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
@@ -72,6 +76,7 @@ int run_upscale(const std::vector<std::string>& argv) {
     if (a.has(f) && !mode.empty()) throw Error(std::string("--") + f + " is for the network upscaler, not the pixel-art mode", ErrorKind::Usage);
   const int passes = int(a.get_int("passes", 1, 1, 8));
   const int tile = int(a.get_int("tile", 256, 16, 4096));
+  const int64_t max_pixels = a.get_int("max-pixels", kDefaultMaxPixels, 1, int64_t(1) << 40);
 
   std::unique_ptr<Upscaler> model;
   std::unique_ptr<Restorer> restorer;
@@ -95,17 +100,27 @@ int run_upscale(const std::vector<std::string>& argv) {
   std::vector<std::string> errors;
   const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
   errors.insert(errors.end(), plan.errors.begin(), plan.errors.end());
-  int done = 0;
+  int done = 0, output_failures = 0;
   const int skipped = plan.skipped;
   const auto t0 = std::chrono::steady_clock::now();
   Progress progress("upscale");
   const double n = double(plan.jobs.size());
   for (size_t i = 0; i < plan.jobs.size(); ++i) {
-    const auto& [in, dst] = plan.jobs[i];
+    const std::string& in = plan.jobs[i].input;
+    const std::string& dst = plan.jobs[i].output;
     const std::string detail = std::to_string(i + 1) + "/" + std::to_string(plan.jobs.size()) + " " + fs::path(in).filename().string();
     progress.update(double(i) / n, detail);
     try {
-      Sprite img = read_image(in);
+      Sprite img = read_image(in, max_pixels);
+      // the output's size, before any work: -f 8 --passes 8 would be 16.7 million times larger a side
+      double side = 1;
+      for (int p = 0; p < passes; ++p) side *= mode.empty() ? factor : std::floor(factor);
+      const double out_w = std::round(double(img.width) * side), out_h = std::round(double(img.height) * side);
+      if (mode != "restore" && out_w * out_h > double(max_pixels))
+        throw Error(in + ": the output would be " + std::to_string(int64_t(out_w)) + "x" + std::to_string(int64_t(out_h)) +
+                        " pixels, over the budget of " + std::to_string(max_pixels) +
+                        " (--max-pixels raises it; a smaller -f or fewer --passes make it smaller)",
+                    ErrorKind::BadInput);
       Sprite result;
       if (model) {
         // within an image too: one large painting is minutes of tiles on a CPU
@@ -117,14 +132,23 @@ int run_upscale(const std::vector<std::string>& argv) {
           if (!job.ok()) throw Error(in + ": " + job.error, ErrorKind::BadInput);
           img = job.sprite;
         }
-        int total = 1;
-        for (int p = 0; p < passes; ++p) total *= int(factor);
-        result = scale_pixel_art(img, total, edges == "smooth");
+        int64_t total = 1;
+        for (int p = 0; p < passes; ++p) total *= int64_t(factor);
+        if (double(img.width * total) * double(img.height * total) > double(max_pixels))
+          throw Error(in + ": the output would be " + std::to_string(img.width * total) + "x" + std::to_string(img.height * total) +
+                          " pixels, over the budget of " + std::to_string(max_pixels) + " (--max-pixels raises it)",
+                      ErrorKind::BadInput);
+        result = scale_pixel_art(img, int(total), edges == "smooth");
       }
-      write_png(dst, result);
+      write_png(dst, result, plan.existing);
       ++done;
-    } catch (const Error& e) {
+    } catch (const Error& e) {  // one bad file never stops the batch
       errors.push_back(e.what());
+      output_failures += e.kind() == ErrorKind::Output || e.kind() == ErrorKind::Exists;
+    } catch (const std::bad_alloc&) {
+      errors.push_back(in + ": out of memory (its size: see --max-pixels)");
+    } catch (const std::exception& e) {
+      errors.push_back(in + ": " + e.what());
     }
   }
   progress.update(1.0, std::to_string(plan.jobs.size()) + "/" + std::to_string(plan.jobs.size()));
@@ -134,8 +158,7 @@ int run_upscale(const std::vector<std::string>& argv) {
   std::printf("upscaled %d, skipped %d (output exists; --overwrite to redo), failed %zu, in %.2f s, %s on %s; %s\n", done, skipped,
               errors.size(), s, mode.empty() ? model_name.c_str() : (mode == "nearest" ? (edges == "smooth" ? "pixel-art scaling" : "nearest neighbour") : model_name.c_str()),
               to_string(dev), peak_memory(dev).c_str());
-  if (!errors.empty()) return done + skipped > 0 ? kExitPartial : kExitBadInput;
-  return kExitOk;
+  return batch_exit_code(done + skipped, errors.size(), output_failures);
 }
 
 }  // namespace pixelart::cli

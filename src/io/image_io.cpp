@@ -45,27 +45,120 @@ cv::Mat to_bgra(const Sprite& img) {
 }
 }  // namespace
 
-Sprite read_image(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error(path + ": no such file", ErrorKind::BadInput);
-  cv::Mat m;
-  try {
-    m = cv::imread(path, cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw Error(path + ": cannot decode: " + e.what(), ErrorKind::BadInput);
+namespace {
+uint32_t be32(const unsigned char* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+uint32_t le32(const unsigned char* p) { return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]; }
+uint32_t le24(const unsigned char* p) { return uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0]; }
+}  // namespace
+
+ImageHeader read_image_header(const std::string& path) {
+  ImageHeader h;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return h;
+  std::vector<unsigned char> b(64 * 1024);
+  b.resize(std::fread(b.data(), 1, b.size(), f));
+  std::fseek(f, 0, SEEK_END);
+  const long size = std::ftell(f);
+  // the last bytes: where a whole PNG has its IEND and a whole JPEG its EOI
+  std::vector<unsigned char> tail(size_t(std::min<long>(size, 64 * 1024)));
+  std::fseek(f, size - long(tail.size()), SEEK_SET);
+  tail.resize(std::fread(tail.data(), 1, tail.size(), f));
+  std::fclose(f);
+  auto tail_has = [&](const char* m, size_t n) {
+    const auto* u = reinterpret_cast<const unsigned char*>(m);  // bytes, not signed chars
+    return std::search(tail.begin(), tail.end(), u, u + n) != tail.end();
+  };
+  const size_t n = b.size();
+  if (n >= 24 && std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(b.data() + 12, "IHDR", 4) == 0) {
+    h.format = "PNG", h.width = be32(&b[16]), h.height = be32(&b[20]);
+    h.complete = tail_has("IEND", 4);
+  } else if (n >= 4 && b[0] == 0xFF && b[1] == 0xD8) {
+    h.format = "JPEG";
+    h.complete = tail_has("\xFF\xD9", 2);
+    for (size_t i = 2; i + 9 < n;) {  // markers up to the frame header (SOFn)
+      if (b[i] != 0xFF) break;
+      const unsigned char m = b[i + 1];
+      if (m == 0xFF) {
+        ++i;
+        continue;
+      }
+      const size_t len = size_t(b[i + 2]) << 8 | b[i + 3];
+      if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
+        h.height = int64_t(b[i + 5]) << 8 | b[i + 6], h.width = int64_t(b[i + 7]) << 8 | b[i + 8];
+        break;
+      }
+      i += 2 + len;
+    }
+  } else if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
+    h.format = "BMP", h.width = int32_t(le32(&b[18])), h.height = std::abs(int64_t(int32_t(le32(&b[22]))));
+    h.complete = size >= long(le32(&b[2])) || le32(&b[2]) == 0;
+  } else if (n >= 12 && std::memcmp(b.data(), "RIFF", 4) == 0 && std::memcmp(b.data() + 8, "WEBP", 4) == 0) {
+    h.format = "WebP";
+    h.complete = size >= long(le32(&b[4])) + 8;
+    if (n < 30) h.complete = false;  // not even the first chunk's header
+    else if (std::memcmp(&b[12], "VP8X", 4) == 0) h.width = 1 + le24(&b[24]), h.height = 1 + le24(&b[27]);
+    else if (std::memcmp(&b[12], "VP8L", 4) == 0 && n >= 25) {
+      const uint32_t v = le32(&b[21]);
+      h.width = 1 + (v & 0x3FFF), h.height = 1 + ((v >> 14) & 0x3FFF);
+    } else if (std::memcmp(&b[12], "VP8 ", 4) == 0) {
+      h.width = (b[26] | b[27] << 8) & 0x3FFF, h.height = (b[28] | b[29] << 8) & 0x3FFF;
+    }
+  } else if (n >= 10 && (std::memcmp(b.data(), "GIF87a", 6) == 0 || std::memcmp(b.data(), "GIF89a", 6) == 0)) {
+    h.format = "GIF", h.width = b[6] | b[7] << 8, h.height = b[8] | b[9] << 8;
+  } else if (n >= 4 && (std::memcmp(b.data(), "II*\0", 4) == 0 || std::memcmp(b.data(), "MM\0*", 4) == 0)) {
+    h.format = "TIFF";  // its size is found by OpenCV (the pixel budget is checked after decoding)
   }
-  if (m.empty()) throw Error(path + ": not an image OpenCV can decode (PNG, JPEG, WebP, BMP ...)", ErrorKind::BadInput);
-  if (m.cols > 32768 || m.rows > 32768) throw Error(path + ": image too large", ErrorKind::BadInput);
-  return from_mat(m, path);
+  return h;
 }
 
-void write_png(const std::string& path, const Sprite& img) {
+Sprite read_image(const std::string& path, int64_t max_pixels) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) throw Error(path + ": no such file", ErrorKind::BadInput);
+  if (fs::is_directory(st)) throw Error(path + ": a folder, not an image file", ErrorKind::BadInput);
+  if (!fs::is_regular_file(st))
+    throw Error(path + ": not a regular file (a pipe, a device or a socket); give an image file", ErrorKind::BadInput);
+  const ImageHeader h = read_image_header(path);
+  if (h.format == "GIF")
+    throw Error(path + ": GIF is not supported (this OpenCV has no GIF decoder); convert it to PNG", ErrorKind::BadInput);
+  if (!h.format.empty() && !h.complete)
+    throw Error(path + ": the " + h.format + " file is cut short (no end marker): a partial download?", ErrorKind::BadInput);
+  if (!h.format.empty() && h.format != "TIFF" && (h.width <= 0 || h.height <= 0))
+    throw Error(path + ": a " + h.format + " file whose header gives no image size (damaged?)", ErrorKind::BadInput);
+  auto budget = [&](int64_t w, int64_t hgt) {
+    if (max_pixels > 0 && w * hgt > max_pixels)
+      throw Error(path + ": " + std::to_string(w) + "x" + std::to_string(hgt) + " is " + std::to_string(w * hgt / 1000000) +
+                      " megapixels, over the budget of " + std::to_string(max_pixels / 1000000) +
+                      " per image (--max-pixels raises it; each megapixel needs about 12 MB to decode and search)",
+                  ErrorKind::BadInput);
+  };
+  if (h.width > 0) budget(h.width, h.height);
+  cv::Mat m;
+  try {
+    // JPEG: decoded with its EXIF orientation applied (IMREAD_UNCHANGED would ignore it; JPEG has
+    // no alpha to keep). The rest: as stored, alpha included.
+    m = cv::imread(path, h.format == "JPEG" ? cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH : cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw Error(path + ": cannot decode: " + e.what(), ErrorKind::BadInput);
+  } catch (const std::bad_alloc&) {
+    throw Error(path + ": out of memory while decoding it", ErrorKind::BadInput);
+  }
+  if (m.empty()) throw Error(path + ": not an image OpenCV can decode (PNG, JPEG, WebP, BMP, TIFF)", ErrorKind::BadInput);
+  budget(m.cols, m.rows);
+  try {
+    return from_mat(m, path);
+  } catch (const cv::Exception& e) {  // out of memory, mostly
+    throw Error(path + ": cannot convert it to RGBA: " + e.err, ErrorKind::BadInput);
+  }
+}
+
+void write_png(const std::string& path, const Sprite& img, Existing existing) {
   PA_CHECK(img.width > 0 && img.height > 0 && img.rgba.size() == size_t(img.width) * img.height * 4,
            "write_png: malformed image for " << path);
   std::vector<uchar> buf;
-  if (!cv::imencode(".png", to_bgra(img), buf)) throw Error(path + ": PNG encoding failed");
-  write_file_whole(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+  if (!cv::imencode(".png", to_bgra(img), buf)) throw Error(path + ": PNG encoding failed", ErrorKind::Output);
+  write_file_whole(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()), existing);
 }
 
 Sprite jpeg_roundtrip(const Sprite& img, int quality) {
@@ -105,7 +198,7 @@ FolderLoad load_sprite_folder(const std::string& dir, std::optional<Rgb> key) {
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string ext = e.path().extension().string();
     std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-    if (e.is_regular_file() && (ext == ".png" || ext == ".bmp" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".gif"))
+    if (e.is_regular_file() && (ext == ".png" || ext == ".bmp" || ext == ".jpg" || ext == ".jpeg" || ext == ".webp" || ext == ".tif" || ext == ".tiff"))
       files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
