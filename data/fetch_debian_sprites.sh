@@ -48,47 +48,47 @@ mkdir -p "$out/debs" "$out/root"
 nethack=$out/root/usr/share/pixmaps/nethack/x11tiles
 crawl=$out/root/usr/share/crawl/dat/tiles
 echo "== NetHack (16x16)"
-"$bin" sprites --mode sheet --tile 16 --key '#476c6c' --canvas 16 "$nethack" \
+"$bin" sprites --overwrite --mode sheet --tile 16 --key '#476c6c' --canvas 16 "$nethack" \
   -o "$out/nethack16.sprites" --preview "$out/nethack16.png"
 echo "== Dungeon Crawl Stone Soup (up to 32x32)"
-"$bin" sprites --mode atlas --max 32 --canvas 32 \
+"$bin" sprites --overwrite --mode atlas --max 32 --canvas 32 \
   "$crawl"/main.png "$crawl"/player.png "$crawl"/feat.png "$crawl"/gui.png "$crawl"/icons.png \
   -o "$out/crawl32.sprites" --preview "$out/crawl32.png"
 
 echo "== Dungeon Crawl Stone Soup, in 16x16 windows"
-"$bin" sprites --mode atlas --max 64 --canvas 16 --crop --limit 3000 \
+"$bin" sprites --overwrite --mode atlas --max 64 --canvas 16 --crop --limit 3000 \
   "$crawl"/main.png "$crawl"/player.png "$crawl"/feat.png "$crawl"/gui.png "$crawl"/icons.png \
   -o "$out/crawl16.sprites"
 cdda=$out/root/usr/share/games/cataclysm-dda/gfx
 echo "== Cataclysm: Dark Days Ahead (tilesets of 10, 16, 20 and 32 px)"
-"$bin" sprites --mode sheet --tile 10 --canvas 16 --limit 1500 \
+"$bin" sprites --overwrite --mode sheet --tile 10 --canvas 16 --limit 1500 \
   "$cdda"/RetroDaysTileset/tiles.png "$cdda"/NeoDaysTileset/tiles.png -o "$out/cataclysm10.sprites"
-"$bin" sprites --mode sheet --tile 16 --canvas 16 --limit 2500 \
+"$bin" sprites --overwrite --mode sheet --tile 16 --canvas 16 --limit 2500 \
   "$cdda"/ChestHole16Tileset/tiles.png "$cdda"/HoderTileset/hodertiles.png -o "$out/cataclysm16.sprites" \
   --preview "$out/cataclysm16.png"
-"$bin" sprites --mode sheet --tile 20 --canvas 16 --crop --limit 2000 \
+"$bin" sprites --overwrite --mode sheet --tile 20 --canvas 16 --crop --limit 2000 \
   "$cdda"/BrownLikeBears/tiles.png "$cdda"/RetroDaysTileset/tiles_20x20.png -o "$out/cataclysm20.sprites"
-"$bin" sprites --mode sheet --tile 32 --canvas 16 --crop --limit 3000 \
+"$bin" sprites --overwrite --mode sheet --tile 32 --canvas 16 --crop --limit 3000 \
   "$cdda"/MshockXotto+/tiles.png "$cdda"/UltimateCataclysm/normal.png "$cdda"/ChibiUltica/ChibiNormalMonster.png \
   -o "$out/cataclysm32.sprites" --preview "$out/cataclysm32.png"
 echo "== Minetest (16x16 textures)"
-"$bin" sprites --mode folder --canvas 16 --crop \
+"$bin" sprites --overwrite --mode folder --canvas 16 --crop \
   "$out"/root/usr/share/games/minetest/games/minetest_game/mods/*/textures -o "$out/minetest16.sprites"
 echo "== XPenguins and XBill (XPM strips)"
-"$bin" sprites --mode atlas --max 64 --min-pixels 24 --canvas 16 --crop --limit 1500 \
+"$bin" sprites --overwrite --mode atlas --max 64 --min-pixels 24 --canvas 16 --crop --limit 1500 \
   $(find "$out"/root/usr/share/xpenguins/themes "$out"/root/usr/share/xbill -name '*.xpm' | sort) -o "$out/xpm16.sprites"
 echo "== Kobo Deluxe (sheets, fonts left out)"
-"$bin" sprites --mode atlas --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
+"$bin" sprites --overwrite --mode atlas --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
   $(ls "$out"/root/usr/share/kobo-deluxe/gfx/*.png | grep -v font | sort) -o "$out/kobo16.sprites"
 echo "== LGeneral (hex terrain and units, key colour black)"
 lgen=$out/root/usr/share/games/lgeneral/gfx
-"$bin" sprites --mode atlas --key 000000 --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
+"$bin" sprites --overwrite --mode atlas --key 000000 --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
   "$lgen"/terrain/*/*.bmp "$lgen"/units/*.bmp -o "$out/lgeneral16.sprites"
 echo "== Held out for evaluation: Angband (16 and 32 px tiles) and Blob Wars (sprites)"
 angband=$out/root/usr/share/angband/xtra/graf
-"$bin" sprites --mode sheet --tile 16 --canvas 16 "$angband"/16x16.png -o "$out/angband16.sprites" --preview "$out/angband16.png"
-"$bin" sprites --mode sheet --tile 32 --canvas 32 "$angband"/32x32.png -o "$out/angband32.sprites"
-"$bin" sprites --mode folder --key 000000 --canvas 32 "$out"/root/usr/share/games/blobwars/gfx/sprites -o "$out/blobwars32.sprites"
+"$bin" sprites --overwrite --mode sheet --tile 16 --canvas 16 "$angband"/16x16.png -o "$out/angband16.sprites" --preview "$out/angband16.png"
+"$bin" sprites --overwrite --mode sheet --tile 32 --canvas 32 "$angband"/32x32.png -o "$out/angband32.sprites"
+"$bin" sprites --overwrite --mode folder --key 000000 --canvas 32 "$out"/root/usr/share/games/blobwars/gfx/sprites -o "$out/blobwars32.sprites"
 
 # Drawn art for the upscaler: every PNG of these folders (recursively) copied into one flat folder
 # per package, named by its path (pingus/data/images/core/menu/x.png -> core_menu_x.png). Animation

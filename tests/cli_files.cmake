@@ -107,8 +107,8 @@ if(NOT a STREQUAL b)
   message(FATAL_ERROR "op/p10_x8.png is not p10's preview (another input's sprite?)")
 endif()
 
-# 5. Two runs into one folder at once (execute_process starts its commands together): each output
-#    is written by one of them, the other says so per file; none is silently replaced.
+# 5. Two runs into one folder at once: each output is written by one of them, the other says so
+#    per file; none is silently replaced.
 file(MAKE_DIRECTORY ${WORK}/cA ${WORK}/cB)
 foreach(i RANGE 0 39)
   foreach(k 1 2 3)
@@ -121,9 +121,13 @@ foreach(i RANGE 0 39)
     file(COPY_FILE ${P}/00${n}_input.png ${WORK}/cB/s${i}_${k}.png)
   endforeach()
 endforeach()
-execute_process(COMMAND ${BIN} restore ${WORK}/cA -o ${WORK}/oc --json --scale 16 ${M}
-                COMMAND ${BIN} restore ${WORK}/cB -o ${WORK}/oc --json --scale 16 ${M}
-                RESULTS_VARIABLE rcs OUTPUT_QUIET ERROR_VARIABLE err)
+string(REPLACE ";" " " m "${M}")
+execute_process(COMMAND sh -c "'${BIN}' restore '${WORK}/cA' -o '${WORK}/oc' --scale 16 ${m} > '${WORK}/ra.txt' 2>&1 &
+                               '${BIN}' restore '${WORK}/cB' -o '${WORK}/oc' --scale 16 ${m} > '${WORK}/rb.txt' 2>&1; wait"
+                RESULT_VARIABLE rcs)
+file(READ ${WORK}/ra.txt ra)
+file(READ ${WORK}/rb.txt rb)
+set(err "${ra}${rb}")
 # (the summary's "(output exists; ...)" holds a semicolon, a list separator: matched in two parts)
 string(REGEX MATCHALL "restored [0-9]+, skipped [0-9]+" done "${err}")
 string(REGEX MATCHALL "failed [0-9]+, in" failed "${err}")
@@ -219,6 +223,27 @@ run(4 upscale ${P}/00005_target.png -o ${WORK}/huge.png -f 8 --passes 8)
 if(NOT last_out MATCHES "the output would be 268435456x268435456 pixels, over the budget")
   message(FATAL_ERROR "upscale -f 8 --passes 8 was not refused up front: ${last_out}")
 endif()
+
+# The commands that write the files the user names (plot, sprites, synth, eval's --sheet) refuse,
+# before any work, to replace an input (even with --overwrite) or an existing file (without it).
+file(WRITE ${WORK}/mine.png "the user's picture")
+run(2 synth --data gen:4 -n 1 -o ${WORK}/pairs --device cpu)   # 00000_input.png ... exist
+if(NOT last_out MATCHES "pairs/damage.txt exists; name another output, or --overwrite")
+  message(FATAL_ERROR "synth into a folder of its earlier pairs: ${last_out}")
+endif()
+hashes(${WORK}/d3 d3_before)
+run(2 sprites --mode generate --count 4 -o ${WORK}/mine.png)
+run(2 sprites --mode folder ${WORK}/d3 -o ${WORK}/g.sprites --preview ${WORK}/mine.png)
+run(2 sprites --mode sheet --tile 16 ${WORK}/d3/a.png -o ${WORK}/d3/a.png --overwrite)
+file(READ ${WORK}/mine.png kept)
+if(NOT kept STREQUAL "the user's picture")
+  message(FATAL_ERROR "sprites replaced an existing file")
+endif()
+unchanged(${WORK}/d3 "${d3_before}" "sprites -o naming its input")
+run(2 plot ${WORK}/run/metrics.jsonl -o ${WORK}/mine.png)
+run(2 plot ${WORK}/run/metrics.jsonl -o ${WORK}/run/metrics.jsonl --overwrite)
+run(0 plot ${WORK}/run/metrics.jsonl -o ${WORK}/mine.png --overwrite)
+run(2 eval --data gen:4 -n 2 --families clean --sheet ${WORK}/sheet.png ${M})
 
 # Odd inputs get answers that say what they are.
 execute_process(COMMAND python3 -c "import sys; d = open(sys.argv[1], 'rb').read(); open(sys.argv[2], 'wb').write(d[:len(d) // 2])"

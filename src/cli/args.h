@@ -86,6 +86,11 @@ struct OutputPlan {
 };
 OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite, int preview = 0,
                         const std::string& sheet = "");
+// For the commands that write files the user names (plot, sprites, synth, the --sheet of eval and
+// eval-upscale), before any work: an output that is one of `inputs` is a usage error, even with
+// --overwrite; an output that exists is a usage error unless `overwrite`.
+std::vector<std::string> split_commas(const std::string& s);  // "a,b" -> {"a", "b"}
+void refuse_replacing(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs, bool overwrite);
 // A batch's exit code: 0 when nothing failed; 5 when some inputs failed and others were done (or
 // skipped as done before); when none was: 6 if every failure was an output's, else 4.
 int batch_exit_code(int done, size_t failures, int output_failures);

@@ -50,7 +50,7 @@ struct Worst {
 
 constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M] [--holdout-from M|HOLDOUT.sprites] [--canvas C] [-n 256]
        [--families clean,...,user-web] [--seed 20261121] [--batch B] [--device D]
-       [--no-refine] [--json] [--sheet PNG]
+       [--no-refine] [--json] [--sheet PNG] [--overwrite]
   restoration quality per damage family: pixel accuracy (alpha right and, where opaque, every
   channel within 8/255), perfect-sprite rate, alpha IoU, RGB error, palette size ratio, and for
   the users' families the share of outputs of the right size and of images refused
@@ -69,11 +69,17 @@ constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M
   --device D         auto (default), cpu or cuda
   --no-refine        score the network's output without the colour refinement
   --json             the figures as JSON on stdout instead of the table
-  --sheet PNG        a contact sheet of the last family's worst sprites: input, restored, original)";
+  --sheet PNG        a contact sheet of the last family's worst sprites: input, restored, original
+  --overwrite        replace an existing --sheet (default: refused before any work))";
 
 int run_eval(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from", "canvas"}, {"json", "no-refine"});
+  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from", "canvas"}, {"json", "no-refine", "overwrite"});
   a.no_positional("eval");
+  if (a.has("sheet")) {
+    std::vector<std::string> inputs = split_commas(a.get("data", ""));
+    inputs.push_back(a.get("model", ""));
+    refuse_replacing({a.get("sheet", "")}, inputs, a.has("overwrite"));
+  }
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
   int canvas = 16;
@@ -224,7 +230,7 @@ int run_eval(const std::vector<std::string>& argv) {
       tiles.push_back(w.output);
       tiles.push_back(w.target);
     }
-    write_png(a.get("sheet", ""), make_contact_sheet(tiles, 9, 128));
+    write_png(a.get("sheet", ""), make_contact_sheet(tiles, 9, 128), a.has("overwrite") ? Existing::Replace : Existing::Keep);
     std::fprintf(stderr, "wrote %s: the %zu worst sprites of '%s' (input, restored, original)\n", a.get("sheet", "").c_str(),
                  worst.size(), families.back().c_str());
   }

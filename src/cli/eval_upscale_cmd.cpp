@@ -77,6 +77,7 @@ Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
 
 constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]
        [--ensemble] [--per-image] [--no-back-projection] [--sheet PNG] [--json] [--device D]
+       [--overwrite]
   PSNR, SSIM and alpha PSNR of the upscaler against bicubic and Lanczos: each image's centre
   crop is shrunk by the factor (area) and enlarged back by each method
   --data D               RUN/holdout.txt (a training run's held-out images), or images and
@@ -91,13 +92,19 @@ constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.tx
   --no-back-projection   the upscaler without back-projection, as `upscale --no-back-projection`
   --sheet PNG            crops of the first image at each factor: bicubic, upscaler, original
   --json                 the figures as JSON on stdout instead of the table
-  --device D             auto (default), cpu or cuda)";
+  --device D             auto (default), cpu or cuda
+  --overwrite            replace an existing --sheet (default: refused before any work))";
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image", "no-back-projection"});
+  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image", "no-back-projection", "overwrite"});
   a.no_positional("eval-upscale");
   if (!a.has("data")) throw Error(kUsage, ErrorKind::Usage);
+  if (a.has("sheet")) {
+    std::vector<std::string> inputs = split_commas(a.get("data", ""));
+    inputs.push_back(a.get("model", ""));
+    refuse_replacing({a.get("sheet", "")}, inputs, a.has("overwrite"));
+  }
   const Device dev = parse_device(a.get("device", "auto"));
   std::vector<int> factors;
   {
@@ -243,7 +250,7 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     std::printf("throughput: %.3f megapixels/s of output on %s\n", megapixels / model_seconds, to_string(dev));
   }
   if (a.has("sheet") && !sheet.empty()) {
-    write_png(a.get("sheet", ""), make_contact_sheet(sheet, int(sheet.size()), 192));
+    write_png(a.get("sheet", ""), make_contact_sheet(sheet, int(sheet.size()), 192), a.has("overwrite") ? Existing::Replace : Existing::Keep);
     std::fprintf(stderr, "wrote %s: bicubic and upscaler crops at x%s, then the original\n", a.get("sheet", "").c_str(),
                  a.get("factors", "2,3,4").c_str());
   }

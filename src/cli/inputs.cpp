@@ -163,6 +163,25 @@ OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::strin
   return plan;
 }
 
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (size_t c; (c = s.find(',', start)) != std::string::npos; start = c + 1) out.push_back(s.substr(start, c - start));
+  out.push_back(s.substr(start));
+  return out;
+}
+
+void refuse_replacing(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs, bool overwrite) {
+  std::error_code ec;
+  for (const auto& o : outputs) {
+    for (const auto& in : inputs)
+      if (fs::exists(in, ec) && fs::exists(o, ec) && fs::equivalent(in, o, ec))
+        throw Error(o + " is an input of this command; name another output", ErrorKind::Usage);
+    if (!overwrite && fs::exists(fs::symlink_status(o, ec)))
+      throw Error(o + " exists; name another output, or --overwrite to replace it", ErrorKind::Usage);
+  }
+}
+
 int batch_exit_code(int done, size_t failures, int output_failures) {
   if (failures == 0) return kExitOk;
   if (done > 0) return kExitPartial;

@@ -12,16 +12,18 @@
 namespace pixelart::cli {
 
 namespace {
-constexpr const char* kUsage = R"(usage: pixelart plot RUN/metrics.jsonl [MORE.jsonl ...] -o curves.png [--key loss] [--linear]
+constexpr const char* kUsage = R"(usage: pixelart plot RUN/metrics.jsonl [MORE.jsonl ...] -o curves.png [--key loss] [--linear] [--overwrite]
   training curves as a PNG: one file plots each of its loss terms (loss, mse, l1, edge, alpha);
   several files plot one key per run, to compare runs
   --key K      the metrics.jsonl key to plot (default loss)
-  --linear     a linear y axis (default logarithmic))";
+  --linear     a linear y axis (default logarithmic)
+  --overwrite  replace an existing -o file (default: refused))";
 }  // namespace
 
 int run_plot(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"output", "key"}, {"linear"});
+  Args a(argv, kUsage, {"output", "key"}, {"linear", "overwrite"});
   if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
+  refuse_replacing({a.get("output", "")}, a.positional(), a.has("overwrite"));
   const std::vector<std::string> keys = a.positional().size() == 1 && !a.has("key")
                                             ? std::vector<std::string>{"loss", "mse", "l1", "edge", "alpha"}
                                             : std::vector<std::string>{a.get("key", "loss")};
@@ -48,7 +50,7 @@ int run_plot(const std::vector<std::string>& argv) {
       if (!s.points.empty()) series.push_back(std::move(s));
   }
   if (series.empty()) throw Error("nothing to plot (no such key in the files)", ErrorKind::BadInput);
-  write_png(a.get("output", ""), plot_series(series, 900, 450, !a.has("linear")));
+  write_png(a.get("output", ""), plot_series(series, 900, 450, !a.has("linear")), a.has("overwrite") ? Existing::Replace : Existing::Keep);
   std::printf("wrote %s (%zu curves)\n", a.get("output", "").c_str(), series.size());
   return kExitOk;
 }

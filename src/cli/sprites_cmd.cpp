@@ -27,6 +27,7 @@ options:
                    windows every half canvas (those at least 1/8 opaque)
   --limit N        keep at most N sprites (every k-th, after duplicates are removed)
   --preview PNG    also write a contact sheet of the first 512 sprites
+  --overwrite      replace an existing -o or --preview file (default: refused before any work)
 )";
 
 bool is_xpm(const std::string& path) {
@@ -50,10 +51,15 @@ std::pair<int, int> parse_tile(const std::string& v) {
 
 int run_sprites(const std::vector<std::string>& argv) {
   Args a(argv, kUsage, {"mode", "output", "tile", "margin", "spacing", "key", "max", "min-pixels", "count", "size", "seed", "canvas", "preview", "limit"},
-         {"crop"});
+         {"crop", "overwrite"});
   const std::string mode = a.get("mode", "");
   const std::string out = a.get("output", "");
   if (mode.empty() || out.empty()) throw Error(std::string("--mode and -o are required\n") + kUsage, ErrorKind::Usage);
+  {
+    std::vector<std::string> outs{out};
+    if (a.has("preview")) outs.push_back(a.get("preview", ""));
+    refuse_replacing(outs, a.positional(), a.has("overwrite"));
+  }
   const int canvas = int(a.get_int("canvas", 16, 4, 256));
   std::optional<Rgb> key;
   if (a.has("key")) key = parse_rgb(a.get("key", ""));
@@ -146,7 +152,7 @@ int run_sprites(const std::vector<std::string>& argv) {
   if (a.has("preview")) {
     std::vector<Sprite> first;
     for (int64_t i = 0; i < std::min<int64_t>(set.size(), 512); ++i) first.push_back(set.sprite(i));
-    write_png(a.get("preview", ""), make_contact_sheet(first, 32, std::max(32, canvas * 2)));
+    write_png(a.get("preview", ""), make_contact_sheet(first, 32, std::max(32, canvas * 2)), a.has("overwrite") ? Existing::Replace : Existing::Keep);
     std::printf("wrote %s (contact sheet of %zu sprites)\n", a.get("preview", "").c_str(), first.size());
   }
   return failures ? kExitPartial : kExitOk;

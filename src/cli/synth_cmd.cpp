@@ -51,7 +51,7 @@ SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed
 }
 
 constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none|user] [--seed 1] [--size 256]
-       [--canvas 16] [--device D]
+       [--canvas 16] [--device D] [--overwrite]
   damaged/clean training pairs as PNGs in DIR, damage.txt (what was done to each) and contact.png
   --data SRC     packed .sprites files (pixelart sprites), folders of sprite images and gen:COUNT,
                  comma-separated (default gen:256)
@@ -61,10 +61,11 @@ constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DI
   --seed S       the sprites and damage drawn (default 1)
   --size S       the damaged image's side in pixels (default 256)
   --canvas C     the sprite canvas in pixels (default 16)
-  --device D     auto (default), cpu or cuda)";
+  --device D     auto (default), cpu or cuda
+  --overwrite    replace existing files of those names in DIR (default: refused before any work))";
 
 int run_synth(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"data", "n", "output", "preset", "seed", "size", "canvas", "device"}, {});
+  Args a(argv, kUsage, {"data", "n", "output", "preset", "seed", "size", "canvas", "device"}, {"overwrite"});
   if (!a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   a.no_positional("synth");
   const Device dev = parse_device(a.get("device", "auto"));
@@ -75,6 +76,16 @@ int run_synth(const std::vector<std::string>& argv) {
   const DamageConfig cfg = DamageConfig::preset(a.get("preset", "hard"));
   const SpriteSet set = load_sprite_sources(a.get("data", "gen:256"), canvas, seed);
   const std::string dir = a.get("output", "");
+  {
+    std::vector<std::string> outs{dir + "/damage.txt", dir + "/contact.png"};
+    for (int i = 0; i < n; ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "%05d", i);
+      outs.push_back(dir + "/" + name + "_input.png");
+      outs.push_back(dir + "/" + name + "_target.png");
+    }
+    refuse_replacing(outs, split_commas(a.get("data", "gen:256")), a.has("overwrite"));
+  }
   std::filesystem::create_directories(dir);
 
   Synthesizer synth(set, size, cfg, dev);
@@ -90,8 +101,9 @@ int run_synth(const std::vector<std::string>& argv) {
     char name[32];
     std::snprintf(name, sizeof name, "%05d", i);
     const Sprite input = image_from_values(iv, i, size, size), target = image_from_values(tv, i, canvas, canvas);
-    write_png(dir + "/" + name + "_input.png", input);
-    write_png(dir + "/" + name + "_target.png", target);
+    const Existing existing = a.has("overwrite") ? Existing::Replace : Existing::Keep;
+    write_png(dir + "/" + name + "_input.png", input, existing);
+    write_png(dir + "/" + name + "_target.png", target, existing);
     log += std::string(name) + ": " + synth.describe(i) + " (" + set.names[size_t(synth.sample_sprite(i))] + ")\n";
     if (sheet.size() < 64) {
       sheet.push_back(input);
