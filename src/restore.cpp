@@ -159,6 +159,10 @@ void finish_restore(RestoreJob& job, const RestoreOptions& o, int scale, bool ke
   job.seconds += seconds_since(t0);
 }
 
+int64_t restore_memory_bytes(const RestoreJob& job) {
+  return int64_t(job.lattice.x.cells) * job.lattice.y.cells * 20 * 1024;
+}
+
 RestoreJob restore_image(const Restorer& model, const Sprite& img, const RestoreOptions& o, Device dev) {
   const int s = model.config().scale();
   RestoreJob job = prepare_restore(img, o, s);

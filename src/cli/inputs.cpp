@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "cli/args.h"
@@ -180,6 +181,17 @@ void refuse_replacing(const std::vector<std::string>& outputs, const std::vector
     if (!overwrite && fs::exists(fs::symlink_status(o, ec)))
       throw Error(o + " exists; name another output, or --overwrite to replace it", ErrorKind::Usage);
   }
+}
+
+int64_t available_memory() {
+  std::ifstream f("/proc/meminfo");
+  for (std::string key; f >> key;) {
+    int64_t kb = 0;
+    f >> kb;
+    if (key == "MemAvailable:") return kb * 1024;
+    f.ignore(1 << 10, '\n');
+  }
+  return 0;
 }
 
 int batch_exit_code(int done, size_t failures, int output_failures) {

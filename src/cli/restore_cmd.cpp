@@ -55,9 +55,11 @@ LatticeHints parse_hints(const Args& a) {
     } catch (...) {
       n = -1;
     }
-    if (n < 0 || n > 1024 || fw < 0 || fh < 0 || fw > 1024 || fh > 1024 || (x == std::string::npos && n == 0) ||
+    if (n < 0 || n > kMaxCells || fw < 0 || fh < 0 || fw > kMaxCells || fh > kMaxCells || (x == std::string::npos && n == 0) ||
         (x != std::string::npos && (fw == 0 || fh == 0)))
-      throw Error("--size must be auto, N or WxH sprite pixels (at most 1024), got '" + s + "'", ErrorKind::Usage);
+      throw Error("--size must be auto, N or WxH sprite pixels (at most " + std::to_string(kMaxCells) +
+                      ": the largest grid restore takes), got '" + s + "'",
+                  ErrorKind::Usage);
     h.cells_long = n, h.cells_x = fw, h.cells_y = fh;
   }
   if (a.has("scale")) {
@@ -145,7 +147,7 @@ class Worker {
 
 constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o OUT [--model M] [--size auto|N|WxH] [--scale S|SxT]
        [--device D] [--palette K|auto] [--no-refine] [--preview N] [--sheet PNG] [--json] [--overwrite] [--batch B]
-       [--max-pixels P]
+       [--max-pixels P] [--max-memory GB]
   damaged images (PNG, JPEG, WebP, BMP, TIFF; grey, RGB or RGBA; any size up to --max-pixels) to
   RGBA sprites at their logical resolution: the pixel grid (pitch and phase per axis, hence the
   size) is found from the image; an image with no credible grid is named on stderr and not
@@ -153,8 +155,8 @@ constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o O
   -o OUT             a folder (OUT/NAME.png per input), or a .png file for a single input
   --model M          a restorer model or training checkpoint (default: the shipped
                      data/models/restorer16.safetensors)
-  --size auto|N|WxH  the sprite's size in pixels: auto (default) finds it; N gives the longer side
-                     N pixels (the other follows the image); WxH is exact
+  --size auto|N|WxH  the sprite's size in pixels (at most 512): auto (default) finds it; N gives
+                     the longer side N pixels (the other follows the image); WxH is exact
   --scale S|SxT      input pixels per sprite pixel (any number >= 1, per axis with SxT); the grid's
                      phase and the size are still found from the image
   --device D         auto (default: CUDA when a GPU is usable), cpu or cuda
@@ -173,11 +175,14 @@ constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o O
                      as many are in memory at once
   --max-pixels P     an input of more pixels is refused from its header, before decoding
                      (default 100000000: about 1.2 GB to decode and search it)
+  --max-memory GB    the memory the network and refinement may use (default: what the machine
+                     has available): an image whose grid needs more (about 20 KB a cell) is
+                     refused with the figure; a batch that needs more is refined image by image
 exit codes: 0 all restored, 4 every input failed, 5 some inputs failed (each named on stderr),
             6 every output failed to be written (nothing was replaced))";
 
 int run_restore(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"output", "model", "size", "scale", "device", "preview", "sheet", "palette", "batch", "max-pixels"},
+  Args a(argv, kUsage, {"output", "model", "size", "scale", "device", "preview", "sheet", "palette", "batch", "max-pixels", "max-memory"},
          {"overwrite", "no-refine", "json"});
   if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
@@ -192,6 +197,18 @@ int run_restore(const std::vector<std::string>& argv) {
   const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 8, 1, 4096));
   const bool json = a.has("json");
   const int64_t max_pixels = a.get_int("max-pixels", kDefaultMaxPixels, 1, int64_t(1) << 40);
+  int64_t max_memory = 0;  // bytes; 0: what the machine has available
+  if (a.has("max-memory")) {
+    double gb = -1;
+    try {
+      size_t used = 0;
+      gb = std::stod(a.get("max-memory", ""), &used);
+      if (used != a.get("max-memory", "").size()) gb = -1;
+    } catch (...) {
+    }
+    if (!(gb > 0 && gb < 1e6)) throw Error("--max-memory must be a positive number of GB, got '" + a.get("max-memory", "") + "'", ErrorKind::Usage);
+    max_memory = int64_t(gb * 1e9);
+  }
 
   std::vector<std::string> errors;
   const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"),
@@ -237,9 +254,9 @@ int run_restore(const std::vector<std::string>& argv) {
     std::vector<std::string> errors, lines;
     std::vector<Sprite> sheet;
   };
-  auto finish = [&](std::vector<Decoded> cur) {
+  auto finish = [&](std::vector<Decoded> cur, bool one_at_a_time) {
     Written out;
-#pragma omp parallel for schedule(dynamic)
+#pragma omp parallel for schedule(dynamic) if (!one_at_a_time)
     for (size_t i = 0; i < cur.size(); ++i) {
       Decoded& d = cur[i];
       if (!d.error.empty()) continue;
@@ -292,6 +309,29 @@ int run_restore(const std::vector<std::string>& argv) {
     std::vector<Decoded> cur = next.get();
     const size_t nb = b + size_t(batch);
     if (nb < jobs.size()) next = decoder.submit([&decode, nb, e = std::min(jobs.size(), nb + size_t(batch))] { return decode(nb, e); });
+    // Memory, from the grids found, before the network and refinement spend it: an image that
+    // alone needs more than the machine has is refused with the figure; a batch that needs more
+    // is refined one image at a time.
+    const int64_t avail = max_memory > 0 ? max_memory : available_memory();
+    int64_t need = 0;
+    for (Decoded& d : cur) {
+      if (!d.error.empty()) continue;
+      const int64_t bytes = restore_memory_bytes(d.job);
+      if (avail > 0 && bytes > avail) {
+        auto size = [](int64_t b) {
+          char s[32];
+          std::snprintf(s, sizeof s, b >= 1000000000 ? "%.1f GB" : "%.0f MB", b >= 1000000000 ? double(b) / 1e9 : double(b) / 1e6);
+          return std::string(s);
+        };
+        d.error = d.path + ": its grid of " + std::to_string(d.job.lattice.x.cells) + " x " + std::to_string(d.job.lattice.y.cells) +
+                  " cells needs about " + size(bytes) + ", and " + size(avail) +
+                  " are available (--max-memory; --size or --scale if the grid is wrong)";
+        d.job.canonical = d.job.colours = Sprite{};
+        continue;
+      }
+      need += bytes;
+    }
+    const bool one_at_a_time = avail > 0 && need > avail / 2;
     std::vector<RestoreJob*> ready;
     for (Decoded& d : cur)
       if (d.error.empty()) ready.push_back(&d.job);
@@ -310,7 +350,7 @@ int run_restore(const std::vector<std::string>& argv) {
       }
     }
     collect();  // the previous batch's sprites are written before this one's start
-    writing = writer.submit([&finish, c = std::move(cur)]() mutable { return finish(std::move(c)); });
+    writing = writer.submit([&finish, c = std::move(cur), one_at_a_time]() mutable { return finish(std::move(c), one_at_a_time); });
     progress.update(double(std::min(jobs.size(), nb)) / double(jobs.size()),
                     std::to_string(std::min(jobs.size(), nb)) + "/" + std::to_string(jobs.size()));
   }

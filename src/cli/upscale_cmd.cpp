@@ -95,7 +95,7 @@ int run_upscale(const std::vector<std::string>& argv) {
     model_name = fs::path(path).filename().string();
   }
   RestoreOptions restore_opt;  // the pixel grid is found from the image unless --size says
-  if (a.has("size") && a.get("size", "") != "auto") restore_opt.hints.cells_long = int(a.get_int("size", 16, 1, 1024));
+  if (a.has("size") && a.get("size", "") != "auto") restore_opt.hints.cells_long = int(a.get_int("size", 16, 1, kMaxCells));
 
   std::vector<std::string> errors;
   const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
