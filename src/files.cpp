@@ -140,9 +140,10 @@ int remove_stale_temporaries(const std::string& dir) {
           core.find_first_not_of("0123456789", dash + 1) == std::string::npos)
         pid = core.substr(dot + 1, dash - dot - 1);
     } else if (const size_t t = name.rfind(".tmp"); t != std::string::npos && t > 0) {
-      // the older NAME.tmpPID, for the kinds of files the program writes
+      // the older NAME.tmpPID, for the binary files the program writes (a text file of that
+      // name may be another program's)
       const std::string base = name.substr(0, t), ext = fs::path(base).extension().string();
-      for (const char* k : {".png", ".safetensors", ".json", ".jsonl", ".sprites", ".txt"})
+      for (const char* k : {".png", ".safetensors", ".sprites"})
         if (ext == k) pid = name.substr(t + 4);
     }
     if (gone(pid) && fs::remove(e.path(), ec)) ++removed;

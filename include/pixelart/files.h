@@ -29,7 +29,7 @@ inline void write_file_whole(const std::string& path, std::string_view text, Exi
 std::string temporary_name(const std::string& path);
 // Removes the temporary files that writes into `dir` left behind when their process was killed
 // (kill -9, power loss): those of temporary_name's pattern whose process no longer runs, and the
-// older pattern NAME.tmpPID of .png, .safetensors, .json, .jsonl, .sprites and .txt files likewise.
+// older pattern NAME.tmpPID of .png, .safetensors and .sprites files likewise.
 // A temporary of a process still running (a concurrent run) is left alone. Returns how many it
 // removed.
 int remove_stale_temporaries(const std::string& dir);

@@ -50,7 +50,7 @@ struct Worst {
 
 constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M] [--holdout-from M|HOLDOUT.sprites] [--canvas C] [-n 256]
        [--families clean,...,user-web] [--seed 20261121] [--batch B] [--device D]
-       [--no-refine] [--json] [--sheet PNG] [--overwrite]
+       [--no-refine] [--palette K|auto] [--json] [--sheet PNG] [--overwrite]
   restoration quality per damage family: pixel accuracy (alpha right and, where opaque, every
   channel within 8/255), perfect-sprite rate, alpha IoU, RGB error, palette size ratio, and for
   the users' families the share of outputs of the right size and of images refused
@@ -68,12 +68,14 @@ constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M
   --batch B          renders per forward pass (default 256 on CUDA, 16 on the CPU)
   --device D         auto (default), cpu or cuda
   --no-refine        score the network's output without the colour refinement
+  --palette K|auto   the users' families with restore's --palette (the sprite's colours snapped
+                     to a palette of at most K; auto: its size chosen per sprite)
   --json             the figures as JSON on stdout instead of the table
   --sheet PNG        a contact sheet of the last family's worst sprites: input, restored, original
   --overwrite        replace an existing --sheet (default: refused before any work))";
 
 int run_eval(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from", "canvas"}, {"json", "no-refine", "overwrite"});
+  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from", "canvas", "palette"}, {"json", "no-refine", "overwrite"});
   a.no_positional("eval");
   if (a.has("sheet")) {
     std::vector<std::string> inputs = split_commas(a.get("data", ""));
@@ -124,6 +126,7 @@ int run_eval(const std::vector<std::string>& argv) {
     if (user.count(fam)) {  // the whole pipeline, from an image as a user has it
       RestoreOptions opt;
       opt.refine = !a.has("no-refine");
+      if (a.has("palette")) opt.palette = a.get("palette", "") == "auto" ? -1 : int(a.get_int("palette", 0, 1, 256));
       const UserFamily uf = user.at(fam);
       const bool last = fi + 1 == families.size();
       RestoreEval ev = evaluate_restore(
