@@ -29,6 +29,10 @@ constexpr double kLatticeBlendFill = 0.15;
 // fractions of the pitch are as coherent as the pitch itself; multiples of it fail the subdivision
 // test).
 constexpr double kLongestShare = 0.6;
+// The fewest cells a side the unhinted search prefers (search_axis). Chosen on the training
+// sources' held-out sprites (user-web size right 89.1% -> 92.2%, alpha IoU 0.940 -> 0.946; 6: 91.4%
+// and 0.944; 10: 92.6% and 0.938; user-clean the same to the digit).
+constexpr double kMinSearchCells = 8;
 
 // ---- the edge profiles ----------------------------------------------------------------------------
 
@@ -452,7 +456,17 @@ AxisFit search_axis(const std::vector<double>& D, int n, double min_pitch, doubl
     refined.push_back({f, coherence_at(w, f)});
   }
   if (refined.empty()) return out;
-  const auto best = *std::max_element(refined.begin(), refined.end(), [](auto& p, auto& q) { return p.second < q.second; });
+  // The most coherent peak among those that give the axis at least kMinSearchCells cells, where
+  // one is credible: on a small image a few long periods (the sprite's outline, the margins) are
+  // coherent by chance, as a sprite's own comb, blurred by resampling, is not; pixel art of fewer
+  // cells a side is rare (any peak, where no such one is credible).
+  auto best = *std::max_element(refined.begin(), refined.end(), [](auto& p, auto& q) { return p.second < q.second; });
+  if (!best_only) {
+    std::pair<double, double> many{0, -1};
+    for (const auto& pc : refined)
+      if (double(n) * pc.first >= kMinSearchCells && pc.second > many.second) many = pc;
+    if (many.second >= kMinCoherence) best = many;
+  }
   double pitch = 1.0 / best.first;
   double phase = std::fmod(-std::arg(dft_at(w, best.first)) / kTwoPi * pitch + 2 * pitch, pitch);
   refine(D, n, &pitch, &phase, false);
@@ -464,7 +478,7 @@ AxisFit search_axis(const std::vector<double>& D, int n, double min_pitch, doubl
     // envelope alone is coherent with long periods; a lattice of that period keeps its coherence.
     for (int k = 16; k >= 2; --k) {
       const double pk = k * pitch;
-      if (pk > max_pitch) continue;
+      if (pk > max_pitch || double(n) / pk < kMinSearchCells) continue;
       const Windowed wk = window(flatten_envelope(D, 2 * pk));
       const double rb = coherence_at(wk, 1.0 / pitch);
       const double fk = 1.0 / pk, half = 0.5 / double(L);
