@@ -185,7 +185,12 @@ int run_train(const std::vector<std::string>& argv) {
   std::optional<std::set<uint64_t>> from;  // --holdout-from: hold out exactly these
   if (!cfg.holdout_from.empty()) from = holdout_keys(cfg.holdout_from);
   std::vector<uint64_t> held_keys;  // recorded in the model file (metadata "held_out")
-  std::function<void()> write_held = [] {};
+  // (with nothing held out, a run started over leaves no held-out list of the run it replaces)
+  std::function<void()> write_held = [&] {
+    if (!a.has("overwrite")) return;
+    std::error_code ec;
+    for (const char* f : {"/holdout.sprites", "/holdout.txt"}) std::filesystem::remove(cfg.out + f, ec);
+  };
   if (cfg.task == "restore") {
     const SpriteSet all = load_sprite_sources(cfg.data, cfg.canvas, cfg.seed);
     SpriteSet train, held;
