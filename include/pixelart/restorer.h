@@ -1,4 +1,4 @@
-// pixelart/restorer.h — the sprite restorer (see shared DESIGN.md, "The two models").
+// pixelart/restorer.h — the sprite restorer (docs/design.md, docs/restore.md).
 //
 // A fully convolutional encoder that downsamples by 2^depth:
 //   depth x [conv 3x3 pad 1 + bias + ReLU, max-pool 2x2], widths in -> w0 -> w1 ..., then a 1x1

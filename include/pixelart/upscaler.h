@@ -1,4 +1,4 @@
-// pixelart/upscaler.h — the SRCNN-style upscaler (see shared DESIGN.md, "The two models").
+// pixelart/upscaler.h — the SRCNN-style upscaler (docs/design.md, docs/upscale.md).
 //
 // Interpolate by a float factor f (bicubic), then k valid (unpadded) convolutions with ReLU and a
 // last convolution back to the channels: default 64@7, 64@5, 64@3, 4@1. The convolutions predict

@@ -58,7 +58,11 @@ int run_upscale(const std::vector<std::string>& argv);
 int run_plot(const std::vector<std::string>& argv);
 int run_eval_upscale(const std::vector<std::string>& argv);
 // inputs.cpp: shared by restore and upscale.
-std::string shipped_model(const std::string& file, const char* train_hint);  // data/models/FILE
+// The folders searched for the shipped models, in order: PREFIX/share/pixelart/models beside an
+// installed binary, data/models of a source tree around the binary, ./data/models, and data/models
+// of the source tree the build was configured from.
+std::vector<std::string> model_folders();
+std::string shipped_model(const std::string& file, const char* train_hint);  // the first FILE found there
 std::string default_model_path();                                            // the shipped restorer
 // The shipped upscaler (data/models/upscaler*.safetensors) trained for the factor nearest to
 // `factor` (by ratio: x2.5 takes the x3 model); *trained gets that model's factor.

@@ -16,12 +16,28 @@
 namespace pixelart::cli {
 namespace fs = std::filesystem;
 
-std::string shipped_model(const std::string& file, const char* train_hint) {
+std::vector<std::string> model_folders() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (const fs::path& p : {exe.parent_path() / ".." / "data" / "models" / file, fs::path("data/models") / file})
-    if (!ec && fs::is_regular_file(p)) return fs::canonical(p).string();
-  throw Error("no --model given and no shipped model found (data/models/" + file + " beside the build): pass --model, "
+  std::vector<std::string> out;
+  if (!ec) {
+    out.push_back((exe.parent_path() / ".." / PIXELART_DATADIR / "pixelart" / "models").string());  // installed
+    out.push_back((exe.parent_path() / ".." / "data" / "models").string());  // a build inside the source tree
+  }
+  out.push_back("data/models");
+  out.push_back(std::string(PIXELART_SOURCE_DIR) + "/data/models");  // the tree this build was configured from
+  return out;
+}
+
+std::string shipped_model(const std::string& file, const char* train_hint) {
+  std::string looked;
+  for (const std::string& dir : model_folders()) {
+    std::error_code ec;
+    const fs::path p = fs::path(dir) / file;
+    if (fs::is_regular_file(p, ec)) return fs::canonical(p, ec).string();
+    looked += (looked.empty() ? "" : ", ") + fs::path(dir).lexically_normal().string();
+  }
+  throw Error("no --model given and no shipped " + file + " found (looked in " + looked + "): pass --model, "
               "or train one with `" + train_hint + "`", ErrorKind::Usage);
 }
 

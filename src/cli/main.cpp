@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/args.h"
@@ -49,8 +50,8 @@ exit codes: 0 ok, 1 runtime error, 2 usage error, 3 no usable GPU for --device c
 )";
 
 constexpr const char* kInfoUsage = R"(usage: pixelart info
-  whether the CUDA backend is built in, the GPU it would use (or why none is usable), and the
-  number of CPU threads)";
+  whether the CUDA backend is built in, the GPU it would use (or why none is usable), the
+  number of CPU threads, and the folder the shipped models are taken from)";
 
 int cmd_info(const std::vector<std::string>& argv) {
   Args a(argv, kInfoUsage, {}, {});
@@ -68,6 +69,11 @@ int cmd_info(const std::vector<std::string>& argv) {
     std::printf("gpu: none (%s)\n", cuda_unavailable_reason().c_str());
   }
   std::printf("cpu threads: %d (OpenMP)\n", omp_get_max_threads());
+  try {
+    std::printf("shipped models: %s\n", std::filesystem::path(default_model_path()).parent_path().c_str());
+  } catch (const Error& e) {
+    std::printf("shipped models: none (%s)\n", e.what());
+  }
   return kExitOk;
 }
 
