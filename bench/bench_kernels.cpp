@@ -1,4 +1,4 @@
-// bench/bench_kernels.cpp — Google Benchmark over the op catalogue (tests/op_catalogue.h) at the
+// bench/bench_kernels.cpp — Google Benchmark over the op catalogue (catalogue/op_catalogue.h) at the
 // restorer's real sizes: every op forward and forward+backward, on the CPU and on CUDA (CUDA
 // cases skip without a GPU). The production ops are called, never a copy of them; parity of
 // exactly these cases is tested in tests/test_parity.cpp. Counters: GFLOP/s for the

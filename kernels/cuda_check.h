@@ -5,17 +5,11 @@
 #include <cstdio>
 #include <string>
 
-#if defined(PIXELART_CUDA_EMULATION)
-// the tests' CPU emulation of the runtime (tests/cuda_emu); cuDNN's and cuBLAS's headers are the
-// real ones, their calls that need a GPU are emulated (tests/cuda_emu/cuda_emu_dnn.cpp)
-#include "cuda_emu.h"
-#include <cublas_v2.h>
-#include <cudnn.h>
-#else
-#include <cublas_v2.h>
+// The emulated build (tests/cuda_emu) puts its own cuda_runtime.h first on the include path: the
+// CPU emulation of the runtime; cuDNN's and cuBLAS's headers are the real ones either way.
 #include <cuda_runtime.h>
+#include <cublas_v2.h>
 #include <cudnn.h>
-#endif
 
 #include "pixelart/error.h"
 

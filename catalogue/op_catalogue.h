@@ -1,4 +1,4 @@
-// tests/op_catalogue.h — one catalogue of op cases (ggml's test-backend-ops idea) drives the
+// catalogue/op_catalogue.h — one catalogue of op cases (ggml's test-backend-ops idea) drives the
 // finite-difference gradient checks, the CUDA-vs-CPU parity tests and the kernel benchmarks, so
 // nothing is benchmarked that is not tested.
 #pragma once

@@ -1,4 +1,4 @@
-// tests/op_catalogue.cpp — the op cases (see op_catalogue.h). Test sizes are small enough for
+// catalogue/op_catalogue.cpp — the op cases (see op_catalogue.h). Test sizes are small enough for
 // finite differences in double; bench sizes are the restorer's real layer shapes at 256x256.
 #include "op_catalogue.h"
 
