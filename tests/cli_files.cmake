@@ -3,16 +3,8 @@
 # folder, a refused --resume, temporaries of killed runs, a decompression bomb in a batch, and the
 # answers to odd inputs. Each check here failed before the fix it guards. Uses the shipped restorer
 # (SRC/data/models), on the CPU.
-file(REMOVE_RECURSE ${WORK})
-file(MAKE_DIRECTORY ${WORK})
+include(${CMAKE_CURRENT_LIST_DIR}/cli_common.cmake)
 set(M --model ${SRC}/data/models/restorer16.safetensors --device cpu)
-function(run expect)
-  execute_process(COMMAND ${BIN} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL expect)
-    message(FATAL_ERROR "pixelart ${ARGN}: exit ${rc}, expected ${expect}\n${out}\n${err}")
-  endif()
-  set(last_out "${out}${err}" PARENT_SCOPE)
-endfunction()
 # the SHA-256 of every file of a folder, as one string
 function(hashes dir var)
   file(GLOB fs LIST_DIRECTORIES false ${dir}/*)

@@ -1,18 +1,5 @@
 # tests/cli_product.cmake — the product as a user runs it, with a tiny model on the CPU.
-file(REMOVE_RECURSE ${WORK})
-file(MAKE_DIRECTORY ${WORK})
-function(run expect)
-  execute_process(COMMAND ${BIN} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL expect)
-    message(FATAL_ERROR "pixelart ${ARGN}: exit ${rc}, expected ${expect}\n${out}\n${err}")
-  endif()
-  set(last_out "${out}${err}" PARENT_SCOPE)
-endfunction()
-function(need path)
-  if(NOT EXISTS ${path})
-    message(FATAL_ERROR "missing ${path}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/cli_common.cmake)
 
 run(0 train restore --widths 4,8,8,8 --batch 2 --steps 4 --log-every 2 --checkpoint-every 2
       --data gen:40 --out ${WORK}/run --device cpu)

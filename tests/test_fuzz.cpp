@@ -116,6 +116,31 @@ struct Hostile {
   std::string key, value, named;  // `named`: what the message must name (the field or parameter)
 };
 
+// Writes `good` with the case's value (metadata field, or a weight made NaN or infinite), then
+// `load` must refuse it with an Error naming the file and `named`, never an internal check.
+template <class Shape, class Load>
+void expect_refused(const SafeTensors& good, const Hostile& h, const std::string& path, Shape shape, Load load) {
+  SafeTensors st = good;
+  if (h.key == "weight") {
+    Tensor& t = st.tensors.at(h.named);
+    t = t.to(Device::CPU);  // a copy of its own
+    t.data<float>()[t.numel() / 2] = h.value == "nan" ? std::nanf("") : INFINITY;
+  } else {
+    st.metadata[h.key] = h.value;
+  }
+  shape(h, &st);
+  save_safetensors(path, st);
+  try {
+    load(path);
+    ADD_FAILURE() << h.key << " = " << h.value << " was not refused";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(path), std::string::npos) << h.key << " = " << h.value << ": " << what;
+    EXPECT_NE(what.find(h.named), std::string::npos) << h.key << " = " << h.value << ": " << what;
+    EXPECT_EQ(what.find("check failed"), std::string::npos) << h.key << " = " << h.value << ": an internal check: " << what;
+  }
+}
+
 TEST(Fuzz, HostileModelValuesAreRefusedNamingTheFileAndTheField) {
   const std::string dir = std::string(PIXELART_SOURCE_DIR) + "/data/models/";
   const std::string path = ::testing::TempDir() + "/hostile.safetensors";
@@ -125,32 +150,25 @@ TEST(Fuzz, HostileModelValuesAreRefusedNamingTheFileAndTheField) {
       {"in_channels", "1", "in_channels"},   {"in_channels", "-4", "in_channels"},  {"in_channels", "4x", "in_channels"},
       {"canvas", "4096", "canvas"},          {"canvas", "0", "canvas"},             {"canvas", "-16", "canvas"},
       {"canvas", "1e9", "canvas"},           {"context", "-1", "context"},          {"context", "99", "context"},
-      {"context", "13", "ctx12"},             {"widths", "", "widths"},              {"widths", "4,,8", "widths"},
+      {"context", "13", "ctx12"},            {"widths", "", "widths"},              {"widths", "4,,8", "widths"},
       {"widths", "0,16,32,64", "widths"},    {"widths", "4,16,32,64,64,64,64,64,64", "widths"},
       {"widths", "4,16,32,-64", "widths"},   {"widths", "2147483648,16,32,64", "widths"},
       {"weight", "nan", "conv0.weight"},     {"weight", "inf", "proj.bias"}};
-  for (const Hostile& h : restorer_cases) {
-    SafeTensors st = good;
-    if (h.key == "weight") {
-      Tensor& t = st.tensors.at(h.named);
-      t = t.to(Device::CPU);  // a copy of its own
-      t.data<float>()[t.numel() / 2] = h.value == "nan" ? std::nanf("") : INFINITY;
-    } else {
-      st.metadata[h.key] = h.value;
-    }
-    if (h.key == "out_channels" && h.value != "0") {  // the projection shaped to match
-      const int out = std::stoi(h.value);
-      const Tensor w = good.tensors.at("proj.weight");
-      Tensor nw = Tensor::empty({out, w.size(1)}), nb = Tensor::empty({out});
-      std::copy(w.data<float>(), w.data<float>() + nw.numel(), nw.data<float>());
-      std::copy(good.tensors.at("proj.bias").data<float>(), good.tensors.at("proj.bias").data<float>() + out, nb.data<float>());
-      st.tensors["proj.weight"] = nw;
-      st.tensors["proj.bias"] = nb;
-    }
-    save_safetensors(path, st);
-    try {
+  // out_channels = 1 or 3 with the projection shaped to match, as a crafted file would have it
+  auto shape_projection = [&](const Hostile& h, SafeTensors* st) {
+    if (h.key != "out_channels" || h.value == "0") return;
+    const int out = std::stoi(h.value);
+    const Tensor w = good.tensors.at("proj.weight"), b = good.tensors.at("proj.bias");
+    Tensor nw = Tensor::empty({out, w.size(1)}), nb = Tensor::empty({out});
+    std::copy(w.data<float>(), w.data<float>() + nw.numel(), nw.data<float>());
+    std::copy(b.data<float>(), b.data<float>() + out, nb.data<float>());
+    st->tensors["proj.weight"] = nw;
+    st->tensors["proj.bias"] = nb;
+  };
+  for (const Hostile& h : restorer_cases)
+    expect_refused(good, h, path, shape_projection, [](const std::string& p) {
       int canvas = 0;
-      const Restorer m = load_restorer(path, Device::CPU, &canvas);
+      const Restorer m = load_restorer(p, Device::CPU, &canvas);
       // were it taken, restoring with it must still be safe (ASan in tools/sanitize.sh)
       Sprite img = generate_sprite(3, 16), big;
       big.width = big.height = 16 * 8;
@@ -158,42 +176,19 @@ TEST(Fuzz, HostileModelValuesAreRefusedNamingTheFileAndTheField) {
       for (int y = 0; y < big.height; ++y)
         for (int x = 0; x < big.width; ++x) std::copy(img.px(x / 8, y / 8), img.px(x / 8, y / 8) + 4, big.px(x, y));
       restore_image(m, big, RestoreOptions{}, Device::CPU);
-      ADD_FAILURE() << h.key << " = " << h.value << " was not refused";
-    } catch (const Error& e) {
-      const std::string what = e.what();
-      EXPECT_NE(what.find(path), std::string::npos) << h.key << " = " << h.value << ": " << what;
-      EXPECT_NE(what.find(h.named), std::string::npos) << h.key << " = " << h.value << ": " << what;
-      EXPECT_EQ(what.find("check failed"), std::string::npos) << h.key << " = " << h.value << ": an internal check: " << what;
-    }
-  }
+    });
   const SafeTensors up = load_safetensors(dir + "upscaler.safetensors");
   const std::vector<Hostile> upscaler_cases = {
-      {"factor", "0", "factor"},   {"factor", "9", "factor"},       {"factor", "nan", "factor"},
-      {"factor", "inf", "factor"}, {"factor", "2x", "factor"},      {"channels", "1", "channels"},
+      {"factor", "0", "factor"},     {"factor", "9", "factor"},       {"factor", "nan", "factor"},
+      {"factor", "inf", "factor"},   {"factor", "2x", "factor"},      {"channels", "1", "channels"},
       {"channels", "5", "channels"}, {"unshuffle", "0", "unshuffle"}, {"unshuffle", "9", "unshuffle"},
-      {"filters", "", "filters"},  {"filters", "0,64", "filters"},  {"kernels", "4,4,4,4", "kernel"},
-      {"kernels", "", "kernels"},  {"weight", "nan", "conv0.weight"}};
-  for (const Hostile& h : upscaler_cases) {
-    SafeTensors st = up;
-    if (h.key == "weight") {
-      Tensor& t = st.tensors.at(h.named);
-      t = t.to(Device::CPU);
-      t.data<float>()[0] = std::nanf("");
-    } else {
-      st.metadata[h.key] = h.value;
-    }
-    save_safetensors(path, st);
-    try {
+      {"filters", "", "filters"},    {"filters", "0,64", "filters"},  {"kernels", "4,4,4,4", "kernel"},
+      {"kernels", "", "kernels"},    {"weight", "nan", "conv0.weight"}};
+  for (const Hostile& h : upscaler_cases)
+    expect_refused(up, h, path, [](const Hostile&, SafeTensors*) {}, [](const std::string& p) {
       double trained = 0;
-      load_upscaler(path, Device::CPU, &trained);
-      ADD_FAILURE() << h.key << " = " << h.value << " was not refused";
-    } catch (const Error& e) {
-      const std::string what = e.what();
-      EXPECT_NE(what.find(path), std::string::npos) << h.key << " = " << h.value << ": " << what;
-      EXPECT_NE(what.find(h.named), std::string::npos) << h.key << " = " << h.value << ": " << what;
-      EXPECT_EQ(what.find("check failed"), std::string::npos) << h.key << " = " << h.value << ": an internal check: " << what;
-    }
-  }
+      load_upscaler(p, Device::CPU, &trained);
+    });
 }
 
 }  // namespace

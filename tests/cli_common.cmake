@@ -1,0 +1,16 @@
+# tests/cli_common.cmake — what the command-line test scripts share: a fresh WORK folder, and
+# run(EXPECTED_EXIT ARGS...) (the tool's output in last_out) and need(PATH).
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+function(run expect)
+  execute_process(COMMAND ${BIN} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL expect)
+    message(FATAL_ERROR "pixelart ${ARGN}: exit ${rc}, expected ${expect}\n${out}\n${err}")
+  endif()
+  set(last_out "${out}${err}" PARENT_SCOPE)
+endfunction()
+function(need path)
+  if(NOT EXISTS ${path})
+    message(FATAL_ERROR "missing ${path}")
+  endif()
+endfunction()
