@@ -75,6 +75,26 @@ TEST(ImageIo, FilesCutShortAreReportedNotDecodedAsGarbage) {
   }
 }
 
+TEST(ImageIo, LongMetadataAndDataAfterTheEndAreNoDamage) {
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", two_halves(), jpeg);
+  // an APP2 segment of 65 KB before the frame header (ICC profiles are so), twice: the frame
+  // header lies past the first 64 KB read
+  std::vector<uchar> app = {0xFF, 0xE2, 0xFF, 0xFF};
+  app.resize(2 + 0xFFFF, 'x');
+  jpeg.insert(jpeg.begin() + 2, app.begin(), app.end());
+  jpeg.insert(jpeg.begin() + 2, app.begin(), app.end());
+  // and 200 KB after the end (a camera's appended video)
+  jpeg.resize(jpeg.size() + 200 * 1024, 7);
+  const std::string path = temp("long.jpg");
+  write_bytes(path, jpeg);
+  const ImageHeader h = read_image_header(path);
+  EXPECT_EQ(h.width, 40);
+  EXPECT_EQ(h.height, 20);
+  EXPECT_TRUE(h.complete);
+  EXPECT_EQ(read_image(path).width, 40);
+}
+
 TEST(ImageIo, GifIsRefusedByName) {
   const std::string path = temp("anim.gif");
   write_bytes(path, {'G', 'I', 'F', '8', '9', 'a', 40, 0, 20, 0, 0, 0, 0, ';'});

@@ -59,34 +59,46 @@ ImageHeader read_image_header(const std::string& path) {
   b.resize(std::fread(b.data(), 1, b.size(), f));
   std::fseek(f, 0, SEEK_END);
   const long size = std::ftell(f);
-  // the last bytes: where a whole PNG has its IEND and a whole JPEG its EOI
-  std::vector<unsigned char> tail(size_t(std::min<long>(size, 64 * 1024)));
-  std::fseek(f, size - long(tail.size()), SEEK_SET);
-  tail.resize(std::fread(tail.data(), 1, tail.size(), f));
-  std::fclose(f);
-  auto tail_has = [&](const char* m, size_t n) {
+  auto read_at = [&](long at, unsigned char* out, size_t len) {
+    return std::fseek(f, at, SEEK_SET) == 0 && std::fread(out, 1, len, f) == len;
+  };
+  // An end marker (a whole PNG's IEND, a whole JPEG's EOI): looked for in the last 64 KB, then,
+  // where data follows it (a camera's appended video, say), through the whole file.
+  auto has_marker = [&](const char* m, size_t len) {
     const auto* u = reinterpret_cast<const unsigned char*>(m);  // bytes, not signed chars
-    return std::search(tail.begin(), tail.end(), u, u + n) != tail.end();
+    std::vector<unsigned char> chunk(size_t(std::min<long>(size, 64 * 1024)));
+    if (read_at(size - long(chunk.size()), chunk.data(), chunk.size()) &&
+        std::search(chunk.begin(), chunk.end(), u, u + len) != chunk.end())
+      return true;
+    for (long at = 0; at < size; at += long(1 << 20) - long(len)) {
+      chunk.resize(size_t(std::min<long>(size - at, 1 << 20)));
+      if (!read_at(at, chunk.data(), chunk.size())) return false;
+      if (std::search(chunk.begin(), chunk.end(), u, u + len) != chunk.end()) return true;
+      if (at + long(chunk.size()) >= size) break;
+    }
+    return false;
   };
   const size_t n = b.size();
   if (n >= 24 && std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8) == 0 && std::memcmp(b.data() + 12, "IHDR", 4) == 0) {
     h.format = "PNG", h.width = be32(&b[16]), h.height = be32(&b[20]);
-    h.complete = tail_has("IEND", 4);
+    h.complete = has_marker("IEND", 4);
   } else if (n >= 4 && b[0] == 0xFF && b[1] == 0xD8) {
     h.format = "JPEG";
-    h.complete = tail_has("\xFF\xD9", 2);
-    for (size_t i = 2; i + 9 < n;) {  // markers up to the frame header (SOFn)
-      if (b[i] != 0xFF) break;
-      const unsigned char m = b[i + 1];
-      if (m == 0xFF) {
+    h.complete = has_marker("\xFF\xD9", 2);
+    // the markers up to the frame header (SOFn), by their lengths through the file (EXIF and ICC
+    // segments before it can be longer than what was read)
+    unsigned char mk[9];
+    for (long i = 2; read_at(i, mk, 4) && mk[0] == 0xFF;) {
+      if (mk[1] == 0xFF) {
         ++i;
         continue;
       }
-      const size_t len = size_t(b[i + 2]) << 8 | b[i + 3];
-      if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-        h.height = int64_t(b[i + 5]) << 8 | b[i + 6], h.width = int64_t(b[i + 7]) << 8 | b[i + 8];
+      const long len = long(mk[2]) << 8 | mk[3];
+      if (mk[1] >= 0xC0 && mk[1] <= 0xCF && mk[1] != 0xC4 && mk[1] != 0xC8 && mk[1] != 0xCC) {
+        if (read_at(i, mk, 9)) h.height = int64_t(mk[5]) << 8 | mk[6], h.width = int64_t(mk[7]) << 8 | mk[8];
         break;
       }
+      if (mk[1] == 0xDA || len < 2) break;  // the scan, before any frame header: damaged
       i += 2 + len;
     }
   } else if (n >= 26 && b[0] == 'B' && b[1] == 'M') {
@@ -108,6 +120,7 @@ ImageHeader read_image_header(const std::string& path) {
   } else if (n >= 4 && (std::memcmp(b.data(), "II*\0", 4) == 0 || std::memcmp(b.data(), "MM\0*", 4) == 0)) {
     h.format = "TIFF";  // its size is found by OpenCV (the pixel budget is checked after decoding)
   }
+  std::fclose(f);
   return h;
 }
 
