@@ -83,5 +83,11 @@ int64_t host_peak_rss_bytes() {
   return 0;
 }
 void reset_host_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+int64_t host_available_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  for (std::string line; std::getline(meminfo, line);)
+    if (line.rfind("MemAvailable:", 0) == 0) return std::stoll(line.substr(13)) * 1024;  // "MemAvailable: 1234 kB"
+  return 0;
+}
 
 }  // namespace pixelart

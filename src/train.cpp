@@ -636,27 +636,18 @@ class ModelFields {
   ModelFields(const SafeTensors& st, const std::string& path) : st_(st), path_(path) {}
   int64_t integer(const std::string& k, int64_t lo, int64_t hi) const {
     const std::string& v = field(k);
-    size_t used = 0;
-    long long x = 0;
-    try {
-      x = std::stoll(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != v.size()) bad(k, "'" + v + "' is not a whole number");
+    const long long x = whole(k, v, "'" + v + "' is not a whole number");
     if (x < lo || x > hi) bad(k, v + " is outside what the code supports, " + range(double(lo), double(hi)));
     return x;
   }
   double number(const std::string& k, double lo, double hi) const {
     const std::string& v = field(k);
-    size_t used = 0;
     double x = 0;
     try {
-      x = std::stod(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
+      x = to_double(k, v);
+    } catch (const Error&) {
+      bad(k, "'" + v + "' is not a number");
     }
-    if (used == 0 || used != v.size() || !std::isfinite(x)) bad(k, "'" + v + "' is not a number");
     if (x < lo || x > hi) bad(k, v + " is outside what the code supports, " + range(lo, hi));
     return x;
   }
@@ -665,14 +656,7 @@ class ModelFields {
     std::vector<int> out;
     std::stringstream ss(v);
     for (std::string w; std::getline(ss, w, ',');) {
-      size_t used = 0;
-      long long x = 0;
-      try {
-        x = std::stoll(w, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != w.size()) bad(k, "'" + v + "' is not a list of whole numbers");
+      const long long x = whole(k, w, "'" + v + "' is not a list of whole numbers");
       if (x < lo || x > hi) bad(k, "the entry " + w + " is outside what the code supports, " + range(lo, hi));
       out.push_back(int(x));
     }
@@ -682,6 +666,14 @@ class ModelFields {
   }
 
  private:
+  // to_int, with the refusal in this reader's words (the file and the field)
+  long long whole(const std::string& k, const std::string& w, const std::string& why) const {
+    try {
+      return to_int(k, w);
+    } catch (const Error&) {
+      bad(k, why);
+    }
+  }
   const std::string& field(const std::string& k) const {
     auto it = st_.metadata.find(k);
     if (it == st_.metadata.end()) bad(k, "missing");

@@ -110,5 +110,8 @@ void reset_peak_tensor_bytes(Device dev);
 // measured on its own; 0 / no effect where the system does not say.
 int64_t host_peak_rss_bytes();
 void reset_host_peak_rss();
+// The memory the machine has available now (Linux MemAvailable), in bytes; 0 where the system
+// does not say.
+int64_t host_available_bytes();
 
 }  // namespace pixelart

@@ -95,9 +95,6 @@ OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::strin
 // --overwrite; an output that exists is a usage error unless `overwrite`.
 std::vector<std::string> split_commas(const std::string& s);  // "a,b" -> {"a", "b"}
 void refuse_replacing(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs, bool overwrite);
-// The memory the machine has available now (MemAvailable of /proc/meminfo), in bytes; 0 if
-// unknown.
-int64_t available_memory();
 // A batch's exit code: 0 when nothing failed; 5 when some inputs failed and others were done (or
 // skipped as done before); when none was: 6 if every failure was an output's, else 4.
 int batch_exit_code(int done, size_t failures, int output_failures);

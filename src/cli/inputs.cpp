@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "cli/args.h"
@@ -95,6 +94,14 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std
   return out;
 }
 
+// A path as the file system names it (links and ".." resolved), whether or not it exists: two
+// names of one file give one key.
+static std::string key(const fs::path& p) {
+  std::error_code e;
+  const fs::path c = fs::weakly_canonical(fs::absolute(p, e), e);
+  return e ? fs::absolute(p).lexically_normal().string() : c.string();
+}
+
 OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite, int preview,
                         const std::string& sheet) {
   OutputPlan plan;
@@ -120,13 +127,8 @@ OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::strin
     throw Error("-o " + out + ": cannot create the folder " + folder.string() + ": " + ec.message(), ErrorKind::Output);
   remove_stale_temporaries(folder.string());
 
-  // Every path of the run, as the file system names it (links and ".." resolved): the inputs,
-  // then each output as it is given out. No output may be an input or another output.
-  auto key = [](const fs::path& p) {
-    std::error_code e;
-    const fs::path c = fs::weakly_canonical(fs::absolute(p, e), e);
-    return e ? fs::absolute(p).lexically_normal().string() : c.string();
-  };
+  // Every path of the run, as the file system names it: the inputs, then each output as it is
+  // given out. No output may be an input or another output.
   std::set<std::string> input_keys, taken;
   for (const auto& in : inputs) input_keys.insert(key(in));
   auto preview_of = [&](const std::string& png) {
@@ -192,22 +194,10 @@ void refuse_replacing(const std::vector<std::string>& outputs, const std::vector
   std::error_code ec;
   for (const auto& o : outputs) {
     for (const auto& in : inputs)
-      if (fs::exists(in, ec) && fs::exists(o, ec) && fs::equivalent(in, o, ec))
-        throw Error(o + " is an input of this command; name another output", ErrorKind::Usage);
+      if (key(in) == key(o)) throw Error(o + " is an input of this command; name another output", ErrorKind::Usage);
     if (!overwrite && fs::exists(fs::symlink_status(o, ec)))
       throw Error(o + " exists; name another output, or --overwrite to replace it", ErrorKind::Usage);
   }
-}
-
-int64_t available_memory() {
-  std::ifstream f("/proc/meminfo");
-  for (std::string key; f >> key;) {
-    int64_t kb = 0;
-    f >> kb;
-    if (key == "MemAvailable:") return kb * 1024;
-    f.ignore(1 << 10, '\n');
-  }
-  return 0;
 }
 
 int batch_exit_code(int done, size_t failures, int output_failures) {

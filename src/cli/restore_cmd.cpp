@@ -312,7 +312,7 @@ int run_restore(const std::vector<std::string>& argv) {
     // Memory, from the grids found, before the network and refinement spend it: an image that
     // alone needs more than the machine has is refused with the figure; a batch that needs more
     // is refined one image at a time.
-    const int64_t avail = max_memory > 0 ? max_memory : available_memory();
+    const int64_t avail = max_memory > 0 ? max_memory : host_available_bytes();
     int64_t need = 0;
     for (Decoded& d : cur) {
       if (!d.error.empty()) continue;
