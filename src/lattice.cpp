@@ -141,7 +141,14 @@ Background find_background(const Sprite& img, double blend_fill) {
       if (near_blend(p)) ++steps[size_t(std::min(9, int(10 * blend_place(p))))];
     int spread_steps = 0;
     for (size_t v : steps) spread_steps += v * 50 >= ring.size();
-    if (m > ring.size() * 15 / 100 && (alternates(c[0], c[1]) || spread_steps >= 5))
+    // A checkerboard shows its two colours about equally along the border (each square as
+    // often as the other, however many the art hides); an outline that touches a flat background
+    // at many places takes turns with it too, but covers far less of the border (a quarter of
+    // the background's share or so, where a checkerboard's lowest is near a half).
+    size_t n0 = 0;
+    for (size_t p : ring) n0 += near(p, c[0]);
+    const bool balanced = m * 10 >= n0 * 4;
+    if (m > ring.size() * 15 / 100 && ((balanced && alternates(c[0], c[1])) || spread_steps >= 5))
       ncol = 2, cover += double(m) / double(ring.size());
   }
   if (cover < 0.4) return bgr;
@@ -175,11 +182,19 @@ namespace {
 struct Profiles {
   std::vector<double> x, y;        // edge energy per gap (length W - 1, H - 1)
   std::vector<double> strong_x, strong_y;  // pixels per gap whose change is a strong edge
+  // the same, where the change is taken across four pixels (two each side of the gap): an edge
+  // that resampling has spread over two or three pixels is strong there again, a block seam or
+  // noise (a change of one pixel) is not
+  std::vector<double> wide_x, wide_y;
 };
 
 Profiles edge_profiles(const Sprite& img) {
   const int W = img.width, H = img.height;
-  const std::vector<uint8_t> bg = find_background(img, kLatticeBlendFill).mask;
+  // a "background" that is the whole image is the art's own colours (a two-colour texture that
+  // fills the image), as Background::clear() says: then every edge counts
+  Background found = find_background(img, kLatticeBlendFill);
+  if (found.share >= kWholeImage) found.mask.clear();
+  const std::vector<uint8_t>& bg = found.mask;
   // premultiplied colour and alpha (0..255 * 255), so that what a transparent pixel stores never
   // counts; read straight from the 8-bit pixels, one change at a time (no copy of the image)
   auto premul = [&](size_t p, int c) {
@@ -192,8 +207,8 @@ Profiles edge_profiles(const Sprite& img) {
     return double(d) / (255.0 * 255.0);
   };
   Profiles pr;
-  pr.x.assign(size_t(std::max(W - 1, 0)), 0.0), pr.strong_x.assign(pr.x.size(), 0.0);
-  pr.y.assign(size_t(std::max(H - 1, 0)), 0.0), pr.strong_y.assign(pr.y.size(), 0.0);
+  pr.x.assign(size_t(std::max(W - 1, 0)), 0.0), pr.strong_x.assign(pr.x.size(), 0.0), pr.wide_x.assign(pr.x.size(), 0.0);
+  pr.y.assign(size_t(std::max(H - 1, 0)), 0.0), pr.strong_y.assign(pr.y.size(), 0.0), pr.wide_y.assign(pr.y.size(), 0.0);
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       const size_t p = size_t(y) * W + x;
@@ -201,11 +216,13 @@ Profiles edge_profiles(const Sprite& img) {
         const double d = change(p, p + 1);
         pr.x[size_t(x)] += std::max(0.0, d - kNoiseFloor);
         pr.strong_x[size_t(x)] += d >= kStrongEdge;
+        if (x >= 1 && x + 2 < W) pr.wide_x[size_t(x)] += change(p - 1, p + 2) >= kStrongEdge;
       }
       if (y + 1 < H && !(!bg.empty() && bg[p] && bg[p + size_t(W)])) {
         const double d = change(p, p + size_t(W));
         pr.y[size_t(y)] += std::max(0.0, d - kNoiseFloor);
         pr.strong_y[size_t(y)] += d >= kStrongEdge;
+        if (y >= 1 && y + 2 < H) pr.wide_y[size_t(y)] += change(p - size_t(W), p + 2 * size_t(W)) >= kStrongEdge;
       }
     }
   return pr;
@@ -637,7 +654,14 @@ Lattice find_lattice(const Sprite& img, const LatticeHints& h) {
     l.found = true;
     return l;
   }
-  const double sx = strong_support(pr.strong_x, W, fx.pitch, fx.phase), sy = strong_support(pr.strong_y, H, fy.pitch, fy.phase);
+  // At 6 pixels a cell and more, resampling spreads a cell's edge over a few pixels: the edge is
+  // also taken across four pixels (a cell holds them), whichever finds more. Each edge crosses
+  // three of the four-pixel spans around it, so those count a third each.
+  auto support = [&](const std::vector<double>& strong, const std::vector<double>& wide, int n, const AxisFit& f) {
+    const double s = strong_support(strong, n, f.pitch, f.phase);
+    return f.pitch >= 6 ? std::max(s, strong_support(wide, n, f.pitch, f.phase) / 3) : s;
+  };
+  const double sx = support(pr.strong_x, pr.wide_x, W, fx), sy = support(pr.strong_y, pr.wide_y, H, fy);
   if (l.confidence < kMinCoherence) {
     l.why = "no credible pixel grid: the best is " + fmt("%.2f x %.2f px", l.x.pitch, l.y.pitch) + fmt(" with confidence %.2f (at least %.2f needed)", l.confidence, kMinCoherence);
   } else if (sx < 4 * fx.pitch || sy < 4 * fy.pitch) {

@@ -311,9 +311,7 @@ TEST(Lattice, ArtThatFillsItsCanvasLendsTheBackgroundNoSecondColour) {
   // of a flat background (a shifted render, as the bundled examples are): the outline runs along
   // the right and bottom borders, a third of the border, but takes no turns with the background
   // as a checkerboard's squares do, and no gradient runs between the two. Only the flat colour is
-  // background, and no outline pixel is cleared. (Art whose outline meets all four borders
-  // between corners of background alternates with it as often as a coarse checkerboard, and is
-  // still taken for one.)
+  // background, and no outline pixel is cleared.
   Sprite spr;
   spr.width = spr.height = 16;
   spr.rgba.assign(size_t(16) * 16 * 4, 0);
@@ -336,6 +334,76 @@ TEST(Lattice, ArtThatFillsItsCanvasLendsTheBackgroundNoSecondColour) {
   for (int y = 20; y < 180; ++y)
     for (int x = 20; x < 180; ++x) outline_masked += spr.px((x - 20) / 10, (y - 20) / 10)[3] == 255 && b.mask[size_t(y) * 180 + x];
   EXPECT_EQ(outline_masked, 0);
+}
+
+TEST(Lattice, AnOutlineThatMeetsTheBorderOftenIsNotACheckerboard) {
+  // A row of sprites whose dark outlines meet the top and bottom borders at 16 places: the outline
+  // takes turns with the flat background along the border as a checkerboard's squares would, but
+  // covers a fifth of it (a quarter of what the background covers) where the background covers the rest. A checkerboard shows both colours
+  // about equally; this is one background colour, and no outline pixel is cleared.
+  Sprite img;
+  img.width = 310, img.height = 120;
+  img.rgba.resize(size_t(310) * 120 * 4);
+  std::vector<uint8_t> art(size_t(310) * 120, 0);
+  for (int y = 0; y < 120; ++y)
+    for (int x = 0; x < 310; ++x) {
+      const bool bar = x % 40 >= 10 && x % 40 < 22 && (y < 20 || y >= 100);  // outline at the border
+      const bool body = x % 40 >= 6 && x % 40 < 26 && y >= 20 && y < 100;
+      art[size_t(y) * 310 + x] = bar || body;
+      uint8_t* p = img.px(x, y);
+      p[0] = bar ? 22 : body ? 200 : 160, p[1] = bar ? 19 : body ? 180 : 26, p[2] = bar ? 19 : body ? 60 : 39, p[3] = 255;
+    }
+  const Background b = find_background(img);
+  ASSERT_FALSE(b.mask.empty());
+  EXPECT_EQ(b.colours, 1);
+  int art_masked = 0;
+  for (size_t k = 0; k < art.size(); ++k) art_masked += art[k] && b.mask[k];
+  EXPECT_EQ(art_masked, 0);
+}
+
+TEST(Lattice, ALowContrastTextureBlurredAtALargePitchIsFound) {
+  // A texture of two colours 40 levels apart (in opposite channels) that fills the image, in cells
+  // of 14.3 pixels, blurred as a resampling round trip blurs (a 5-tap binomial per axis): no two
+  // neighbouring pixels differ by a strong edge's 0.12 any more, but across four pixels the edge
+  // is whole. A grid, not JPEG seams or noise. And the two colours take turns along the border as
+  // a checkerboard's would, but they are the whole image: the art, not a background to leave out.
+  Sprite spr;
+  spr.width = spr.height = 16;
+  spr.rgba.resize(size_t(16) * 16 * 4);
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x) {
+      const bool a = kernels::uniform01(3, uint64_t(y * 16 + x), 0) < 0.5;
+      uint8_t* p = spr.px(x, y);
+      p[0] = a ? 60 : 100, p[1] = a ? 100 : 60, p[2] = 80, p[3] = 255;
+    }
+  const Sprite sharp = render(spr, 14.3, 14.3, 0, 0, 229, 229, Bg::Flat);
+  Sprite img = sharp;
+  const double tap[5] = {1 / 16.0, 4 / 16.0, 6 / 16.0, 4 / 16.0, 1 / 16.0};
+  for (int axis = 0; axis < 2; ++axis) {
+    const Sprite from = img;
+    for (int y = 0; y < img.height; ++y)
+      for (int x = 0; x < img.width; ++x)
+        for (int c = 0; c < 3; ++c) {
+          double v = 0;
+          for (int k = -2; k <= 2; ++k) {
+            const int xx = std::clamp(axis == 0 ? x + k : x, 0, img.width - 1), yy = std::clamp(axis == 1 ? y + k : y, 0, img.height - 1);
+            v += tap[k + 2] * from.px(xx, yy)[c];
+          }
+          img.px(x, y)[c] = uint8_t(std::lround(v));
+        }
+  }
+  int strong = 0;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x + 1 < img.width; ++x)
+      for (int c = 0; c < 3; ++c) strong += std::abs(int(img.px(x, y)[c]) - int(img.px(x + 1, y)[c])) >= 0.12 * 255;
+  ASSERT_EQ(strong, 0) << "the blur leaves no strong edge between neighbours";
+  EXPECT_GE(find_background(img, 0.15).share, kWholeImage) << "its two colours and their blends are everywhere";
+  const Lattice l = find_lattice(img);
+  ASSERT_TRUE(l.found) << l.why;
+  EXPECT_NEAR(l.x.pitch, 14.3, 0.15) << l.describe();
+  EXPECT_NEAR(l.y.pitch, 14.3, 0.15) << l.describe();
+  EXPECT_EQ(l.x.cells, 16);
+  EXPECT_EQ(l.y.cells, 16);
 }
 
 }  // namespace

@@ -36,7 +36,11 @@
 //
 // Confidence is the smaller of the two axes' coherence. An image with no credible grid (a photo, a
 // painting, a gradient whose only edges are JPEG's 8x8 blocks) has low coherence or too few strong
-// edges on its lattice; `found` is then false and `why` says what was found instead.
+// edges on its lattice (at least 4 pitches' worth of pixels per axis whose change is 0.12 or more:
+// between two neighbours, or from 6 pixels a cell, where resampling spreads an edge over a few
+// pixels, across the four around the boundary); `found` is then false and `why` says what was
+// found instead. A background that would be the whole image is the art's own colours, and its
+// edges count.
 // Cost: linear in the pixels plus an FFT per axis (bench: cpu/lattice_search).
 #pragma once
 #include <string>
@@ -79,12 +83,16 @@ constexpr double kMinCoherence = 0.2;
 // two dominant colours (a flat background, a checkerboard's two squares, the two ends of a linear
 // gradient) and the blends of the two, when those cover at least 40% of a 2-pixel ring along the
 // border. A second colour counts only if it takes turns with the first along the border (at least
-// 8 changes, no run of it longer than a quarter of the border) or the border's blends of the two
+// 8 changes, no run of it longer than a quarter of the border) and covers at least 40% of what
+// the first covers there (a checkerboard's two squares show about equally; an outline that meets
+// the border at many places covers far less than the background beside it), or the border's blends of the two
 // spread over the whole way between them: else it is the art's own outline, laid along the border
 // by a sprite that fills its canvas. Every pixel of that colour (or blend) is then background,
 // the pockets the art encloses too, as the training synthesis clears it; restore's network
 // decides which cleared pixels were the art's. Nothing where the image has transparency (its
 // background is already transparent) or the border has no dominant colour (noise).
+// A background that covers this share of the image or more is the art's own colours.
+constexpr double kWholeImage = 0.995;
 struct Background {
   std::vector<uint8_t> mask;  // 1 per background pixel, row-major; empty where none was found
   int colours = 0;            // 1 or 2
@@ -93,7 +101,7 @@ struct Background {
   // Flat enough (JPEG's noise on one or two colours, not a texture of the art's own) and not the
   // whole image (an opaque tile): safe to take for transparent. A small sprite on a large canvas
   // leaves the background 96 to 99% of the image (Blob Wars' 32 px sprites, 8 to 20 px wide).
-  bool clear() const { return !mask.empty() && spread < 0.045 && share < 0.995; }
+  bool clear() const { return !mask.empty() && spread < 0.045 && share < kWholeImage; }
 };
 // blend_fill: how far from the line between two colours a blend may lie and be background (0.1
 // for clearing; the lattice's edge profile leaves out a little more, 0.15).
