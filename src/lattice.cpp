@@ -155,6 +155,19 @@ Background find_background(const Sprite& img, double blend_fill) {
   auto is_bg_colour = [&](size_t p, double blend_tol = kBackgroundTol) {
     return near(p, c[0]) || (ncol == 2 && blend_distance(p) < blend_tol);
   };
+  // A background lies behind the art on every side: art that fills its canvas and lays its own
+  // backdrop along two sides (a tile drawn on a dark square, the image's other sides a backdrop
+  // of another kind) shows that colour on those sides alone.
+  {
+    size_t on[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
+    for (size_t p : ring) {
+      const int x = int(p % size_t(W)), y = int(p / size_t(W));
+      const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
+      ++all[side], on[side] += is_bg_colour(p);
+    }
+    for (int k = 0; k < 4; ++k)
+      if (all[k] && on[k] * 10 < all[k]) return bgr;
+  }
   // how far the border's background pixels lie from their colour (or, for two, the blends)
   double se = 0;
   size_t m = 0;

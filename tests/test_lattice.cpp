@@ -361,6 +361,25 @@ TEST(Lattice, AnOutlineThatMeetsTheBorderOftenIsNotACheckerboard) {
   EXPECT_EQ(art_masked, 0);
 }
 
+TEST(Lattice, ATilesOwnBackdropAlongTwoSidesIsNotABackground) {
+  // A tile drawn on a dark square backdrop that spans the image's width, above and below it a
+  // noisy background: the backdrop's colour covers over 40% of the border, but only on the left
+  // and right sides. A background lies behind the art on every side; this is the art's.
+  Sprite img;
+  img.width = 200, img.height = 260;
+  img.rgba.resize(size_t(200) * 260 * 4);
+  for (int y = 0; y < 260; ++y)
+    for (int x = 0; x < 200; ++x) {
+      uint8_t* p = img.px(x, y);
+      const bool tile = y >= 30 && y < 230;
+      const bool figure = tile && std::abs(x - 100) < 40 && std::abs(y - 130) < 60;
+      for (int c = 0; c < 3; ++c)
+        p[c] = figure ? uint8_t(120 + 40 * c) : tile ? uint8_t(40) : uint8_t(60 + 120 * kernels::uniform01(5, uint64_t(y * 200 + x), uint64_t(c)));
+      p[3] = 255;
+    }
+  EXPECT_TRUE(find_background(img).mask.empty());
+}
+
 TEST(Lattice, ALowContrastTextureBlurredAtALargePitchIsFound) {
   // A texture of two colours 40 levels apart (in opposite channels) that fills the image, in cells
   // of 14.3 pixels, blurred as a resampling round trip blurs (a 5-tap binomial per axis): no two

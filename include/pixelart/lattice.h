@@ -82,15 +82,20 @@ constexpr double kMinCoherence = 0.2;
 // The background around the art, where the image has one it can be sure of: the border's one or
 // two dominant colours (a flat background, a checkerboard's two squares, the two ends of a linear
 // gradient) and the blends of the two, when those cover at least 40% of a 2-pixel ring along the
-// border. A second colour counts only if it takes turns with the first along the border (at least
-// 8 changes, no run of it longer than a quarter of the border) and covers at least 40% of what
-// the first covers there (a checkerboard's two squares show about equally; an outline that meets
-// the border at many places covers far less than the background beside it), or the border's blends of the two
-// spread over the whole way between them: else it is the art's own outline, laid along the border
-// by a sprite that fills its canvas. Every pixel of that colour (or blend) is then background,
+// border. A second colour counts only if
+//  - it takes turns with the first along the border (at least 8 changes, no run of it longer than
+//    a quarter of the border) and covers at least 40% of what the first covers there (a
+//    checkerboard's two squares show about equally; an outline that meets the border at many
+//    places covers far less than the background beside it), or
+//  - the border's blends of the two spread over the whole way between them (a gradient);
+// else it is the art's own outline, laid along the border by a sprite that fills its canvas. A
+// background lies behind the art on every side: where its colours hold under a tenth of one side
+// of the ring, they are the art's own backdrop (a tile drawn on a square of one colour, spanning
+// the image one way), not a background. Every pixel of that colour (or blend) is then background,
 // the pockets the art encloses too, as the training synthesis clears it; restore's network
 // decides which cleared pixels were the art's. Nothing where the image has transparency (its
 // background is already transparent) or the border has no dominant colour (noise).
+//
 // A background that covers this share of the image or more is the art's own colours.
 constexpr double kWholeImage = 0.995;
 struct Background {
