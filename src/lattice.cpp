@@ -155,9 +155,10 @@ Background find_background(const Sprite& img, double blend_fill) {
   auto is_bg_colour = [&](size_t p, double blend_tol = kBackgroundTol) {
     return near(p, c[0]) || (ncol == 2 && blend_distance(p) < blend_tol);
   };
-  // A background lies behind the art on every side: art that fills its canvas and lays its own
-  // backdrop along two sides (a tile drawn on a dark square, the image's other sides a backdrop
-  // of another kind) shows that colour on those sides alone.
+  // A background lies behind the art: art that fills its canvas and lays its own backdrop along
+  // two sides (a tile drawn on a dark square, the image's other sides a backdrop of another kind)
+  // shows that colour on those sides alone. (One side may be all art: the last sprite of a sheet
+  // that fills its canvas up to the border.)
   {
     size_t on[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
     for (size_t p : ring) {
@@ -165,8 +166,9 @@ Background find_background(const Sprite& img, double blend_fill) {
       const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
       ++all[side], on[side] += is_bg_colour(p);
     }
-    for (int k = 0; k < 4; ++k)
-      if (all[k] && on[k] * 10 < all[k]) return bgr;
+    int sides = 0;
+    for (int k = 0; k < 4; ++k) sides += all[k] && on[k] * 10 >= all[k];
+    if (sides < 3) return bgr;
   }
   // how far the border's background pixels lie from their colour (or, for two, the blends)
   double se = 0;

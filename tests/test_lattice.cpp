@@ -364,7 +364,7 @@ TEST(Lattice, AnOutlineThatMeetsTheBorderOftenIsNotACheckerboard) {
 TEST(Lattice, ATilesOwnBackdropAlongTwoSidesIsNotABackground) {
   // A tile drawn on a dark square backdrop that spans the image's width, above and below it a
   // noisy background: the backdrop's colour covers over 40% of the border, but only on the left
-  // and right sides. A background lies behind the art on every side; this is the art's.
+  // and right sides. A background shows on at least three sides; this is the art's.
   Sprite img;
   img.width = 200, img.height = 260;
   img.rgba.resize(size_t(200) * 260 * 4);
@@ -378,6 +378,24 @@ TEST(Lattice, ATilesOwnBackdropAlongTwoSidesIsNotABackground) {
       p[3] = 255;
     }
   EXPECT_TRUE(find_background(img).mask.empty());
+  // One side may be all art: a sheet whose last sprite fills its canvas up to the right border,
+  // on a flat background that shows on the other three sides.
+  Sprite sheet_img;
+  sheet_img.width = 300, sheet_img.height = 200;
+  sheet_img.rgba.resize(size_t(300) * 200 * 4);
+  for (int y = 0; y < 200; ++y)
+    for (int x = 0; x < 300; ++x) {
+      uint8_t* p = sheet_img.px(x, y);
+      const bool last = x >= 240, first = std::abs(x - 80) < 40 && std::abs(y - 100) < 50;
+      p[0] = last ? uint8_t(40 + (x / 12 + y / 12) % 2 * 60) : first ? 200 : 90;
+      p[1] = last ? 120 : first ? 60 : 140, p[2] = last ? 40 : first ? 60 : 200, p[3] = 255;
+    }
+  const Background b = find_background(sheet_img);
+  ASSERT_FALSE(b.mask.empty());
+  EXPECT_EQ(b.colours, 1);
+  EXPECT_TRUE(b.clear());
+  EXPECT_EQ(b.mask[size_t(10) * 300 + 10], 1);
+  EXPECT_EQ(b.mask[size_t(100) * 300 + 280], 0) << "the last sprite is art";
 }
 
 TEST(Lattice, ALowContrastTextureBlurredAtALargePitchIsFound) {

@@ -89,9 +89,10 @@ constexpr double kMinCoherence = 0.2;
 //    places covers far less than the background beside it), or
 //  - the border's blends of the two spread over the whole way between them (a gradient);
 // else it is the art's own outline, laid along the border by a sprite that fills its canvas. A
-// background lies behind the art on every side: where its colours hold under a tenth of one side
-// of the ring, they are the art's own backdrop (a tile drawn on a square of one colour, spanning
-// the image one way), not a background. Every pixel of that colour (or blend) is then background,
+// background lies behind the art: where its colours hold a tenth of the ring's side on fewer than
+// three sides, they are the art's own backdrop (a tile drawn on a square of one colour, spanning
+// the image one way), not a background (one side may be all art: a sheet's last sprite, filling
+// its canvas up to the border). Every pixel of that colour (or blend) is then background,
 // the pockets the art encloses too, as the training synthesis clears it; restore's network
 // decides which cleared pixels were the art's. Nothing where the image has transparency (its
 // background is already transparent) or the border has no dominant colour (noise).
