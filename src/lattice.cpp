@@ -145,8 +145,7 @@ Background find_background(const Sprite& img, double blend_fill) {
     // often as the other, however many the art hides); an outline that touches a flat background
     // at many places takes turns with it too, but covers far less of the border (a quarter of
     // the background's share or so, where a checkerboard's lowest is near a half).
-    size_t n0 = 0;
-    for (size_t p : ring) n0 += near(p, c[0]);
+    const size_t n0 = ring.size() - rest.size();  // the ring's pixels of the first colour
     const bool balanced = m * 10 >= n0 * 4;
     if (m > ring.size() * 15 / 100 && ((balanced && alternates(c[0], c[1])) || spread_steps >= 5))
       ncol = 2, cover += double(m) / double(ring.size());

@@ -56,6 +56,20 @@ Sprite render(const Sprite& spr, double px, double py, double ox, double oy, int
   return out;
 }
 
+// An opaque W x H image whose colour at (x, y) `paint` writes (three channels).
+template <class Paint>
+Sprite opaque_image(int W, int H, Paint paint) {
+  Sprite img;
+  img.width = W, img.height = H;
+  img.rgba.resize(size_t(W) * H * 4);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      paint(x, y, img.px(x, y));
+      img.px(x, y)[3] = 255;
+    }
+  return img;
+}
+
 // Every true cell boundary (origin + k pitch, k = 0..cells) lies within `tol` pitches of a
 // boundary of the found axis, or within the half pixel that rendering at pixel centres moves it.
 void expect_aligned(const AxisLattice& a, double pitch, double origin, int cells, double tol, const char* axis) {
@@ -341,18 +355,13 @@ TEST(Lattice, AnOutlineThatMeetsTheBorderOftenIsNotACheckerboard) {
   // takes turns with the flat background along the border as a checkerboard's squares would, but
   // covers a fifth of it (a quarter of what the background covers) where the background covers the rest. A checkerboard shows both colours
   // about equally; this is one background colour, and no outline pixel is cleared.
-  Sprite img;
-  img.width = 310, img.height = 120;
-  img.rgba.resize(size_t(310) * 120 * 4);
   std::vector<uint8_t> art(size_t(310) * 120, 0);
-  for (int y = 0; y < 120; ++y)
-    for (int x = 0; x < 310; ++x) {
-      const bool bar = x % 40 >= 10 && x % 40 < 22 && (y < 20 || y >= 100);  // outline at the border
-      const bool body = x % 40 >= 6 && x % 40 < 26 && y >= 20 && y < 100;
-      art[size_t(y) * 310 + x] = bar || body;
-      uint8_t* p = img.px(x, y);
-      p[0] = bar ? 22 : body ? 200 : 160, p[1] = bar ? 19 : body ? 180 : 26, p[2] = bar ? 19 : body ? 60 : 39, p[3] = 255;
-    }
+  const Sprite img = opaque_image(310, 120, [&](int x, int y, uint8_t* p) {
+    const bool bar = x % 40 >= 10 && x % 40 < 22 && (y < 20 || y >= 100);  // outline at the border
+    const bool body = x % 40 >= 6 && x % 40 < 26 && y >= 20 && y < 100;
+    art[size_t(y) * 310 + x] = bar || body;
+    p[0] = bar ? 22 : body ? 200 : 160, p[1] = bar ? 19 : body ? 180 : 26, p[2] = bar ? 19 : body ? 60 : 39;
+  });
   const Background b = find_background(img);
   ASSERT_FALSE(b.mask.empty());
   EXPECT_EQ(b.colours, 1);
@@ -365,31 +374,20 @@ TEST(Lattice, ATilesOwnBackdropAlongTwoSidesIsNotABackground) {
   // A tile drawn on a dark square backdrop that spans the image's width, above and below it a
   // noisy background: the backdrop's colour covers over 40% of the border, but only on the left
   // and right sides. A background shows on at least three sides; this is the art's.
-  Sprite img;
-  img.width = 200, img.height = 260;
-  img.rgba.resize(size_t(200) * 260 * 4);
-  for (int y = 0; y < 260; ++y)
-    for (int x = 0; x < 200; ++x) {
-      uint8_t* p = img.px(x, y);
-      const bool tile = y >= 30 && y < 230;
-      const bool figure = tile && std::abs(x - 100) < 40 && std::abs(y - 130) < 60;
-      for (int c = 0; c < 3; ++c)
-        p[c] = figure ? uint8_t(120 + 40 * c) : tile ? uint8_t(40) : uint8_t(60 + 120 * kernels::uniform01(5, uint64_t(y * 200 + x), uint64_t(c)));
-      p[3] = 255;
-    }
+  const Sprite img = opaque_image(200, 260, [](int x, int y, uint8_t* p) {
+    const bool tile = y >= 30 && y < 230;
+    const bool figure = tile && std::abs(x - 100) < 40 && std::abs(y - 130) < 60;
+    for (int c = 0; c < 3; ++c)
+      p[c] = figure ? uint8_t(120 + 40 * c) : tile ? uint8_t(40) : uint8_t(60 + 120 * kernels::uniform01(5, uint64_t(y * 200 + x), uint64_t(c)));
+  });
   EXPECT_TRUE(find_background(img).mask.empty());
   // One side may be all art: a sheet whose last sprite fills its canvas up to the right border,
   // on a flat background that shows on the other three sides.
-  Sprite sheet_img;
-  sheet_img.width = 300, sheet_img.height = 200;
-  sheet_img.rgba.resize(size_t(300) * 200 * 4);
-  for (int y = 0; y < 200; ++y)
-    for (int x = 0; x < 300; ++x) {
-      uint8_t* p = sheet_img.px(x, y);
-      const bool last = x >= 240, first = std::abs(x - 80) < 40 && std::abs(y - 100) < 50;
-      p[0] = last ? uint8_t(40 + (x / 12 + y / 12) % 2 * 60) : first ? 200 : 90;
-      p[1] = last ? 120 : first ? 60 : 140, p[2] = last ? 40 : first ? 60 : 200, p[3] = 255;
-    }
+  const Sprite sheet_img = opaque_image(300, 200, [](int x, int y, uint8_t* p) {
+    const bool last = x >= 240, first = std::abs(x - 80) < 40 && std::abs(y - 100) < 50;
+    p[0] = last ? uint8_t(40 + (x / 12 + y / 12) % 2 * 60) : first ? 200 : 90;
+    p[1] = last ? 120 : first ? 60 : 140, p[2] = last ? 40 : first ? 60 : 200;
+  });
   const Background b = find_background(sheet_img);
   ASSERT_FALSE(b.mask.empty());
   EXPECT_EQ(b.colours, 1);
