@@ -19,6 +19,10 @@ constexpr double kTwoPi = 6.283185307179586;
 constexpr double kNoiseFloor = 0.03;  // colour change below which a gap holds no edge (JPEG ringing)
 constexpr double kStrongEdge = 0.12;  // a change no JPEG block seam or noise makes
 constexpr double kBackgroundTol = 0.1;
+// A smooth background (find_smooth_background) reaches at least this many tenths of the border,
+// and changes across cell boundaries at most this many times as much as inside cells.
+constexpr size_t kSmoothCover10 = 4;
+constexpr double kSmoothLatticeRatio = 1.5;
 // The edges the lattice leaves out: a two-colour background's blends within 0.15 of the line
 // between them (a resampling round trip and JPEG ring a checkerboard's square edges past 0.1,
 // and their period, 8 to 16 pixels, then competes with the sprite's: on the users' web damage
@@ -188,6 +192,126 @@ Background find_background(const Sprite& img, double blend_fill) {
   size_t count = 0;
   for (uint8_t v : mask) count += v;
   bgr.share = double(count) / double(mask.size());
+  return bgr;
+}
+
+Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
+  Background bgr;
+  const int W = img.width, H = img.height;
+  if (W < 8 || H < 8) return bgr;
+  for (size_t k = 3; k < img.rgba.size(); k += 4)
+    if (img.rgba[k] < 250) return bgr;
+  const size_t N = size_t(W) * H;
+  auto v = [&](int x, int y, int c) { return img.rgba[(size_t(y) * W + x) * 4 + size_t(c)] / 255.0; };
+  // A barrier: a change of kStrongEdge or more across the four pixels around a pixel, along
+  // either axis (an outline that resampling spread over a few pixels still is one); a smooth
+  // field's drift over four pixels, with its grain and JPEG's noise, stays under it.
+  std::vector<uint8_t> barrier(N, 0);
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const int x0 = std::max(0, x - 2), x1 = std::min(W - 1, x + 2), y0 = std::max(0, y - 2), y1 = std::min(H - 1, y + 2);
+      double d = 0;
+      for (int c = 0; c < 3; ++c)
+        d = std::max({d, std::abs(v(x1, y, c) - v(x0, y, c)), std::abs(v(x, y1, c) - v(x, y0, c))});
+      barrier[size_t(y) * W + x] = d >= kStrongEdge;
+    }
+  // the fill: from every ring pixel that is no barrier, through 4-neighbours that are none
+  std::vector<uint8_t>& mask = bgr.mask;
+  mask.assign(N, 0);
+  std::vector<size_t> stack;
+  auto ring = [&](int x, int y) { return x < 2 || y < 2 || x >= W - 2 || y >= H - 2; };
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const size_t p = size_t(y) * W + x;
+      if (ring(x, y) && !barrier[p]) mask[p] = 1, stack.push_back(p);
+    }
+  while (!stack.empty()) {
+    const size_t p = stack.back();
+    stack.pop_back();
+    const int x = int(p % size_t(W)), y = int(p / size_t(W));
+    const size_t nb[4] = {x > 0 ? p - 1 : p, x + 1 < W ? p + 1 : p, y > 0 ? p - size_t(W) : p, y + 1 < H ? p + size_t(W) : p};
+    for (size_t q : nb)
+      if (!mask[q] && !barrier[q]) mask[q] = 1, stack.push_back(q);
+  }
+  // It covers most of the border, on at least three of its sides (a background lies behind the
+  // art, as find_background's does).
+  {
+    size_t on[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        if (!ring(x, y)) continue;
+        const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
+        ++all[side], on[side] += mask[size_t(y) * W + x];
+      }
+    int sides = 0;
+    for (int k = 0; k < 4; ++k) sides += all[k] && on[k] * 10 >= all[k];
+    const size_t ring_on = on[0] + on[1] + on[2] + on[3], ring_all = all[0] + all[1] + all[2] + all[3];
+    if (sides < 3 || ring_on * 10 < ring_all * kSmoothCover10) return Background{};
+  }
+  // Smooth, not the art's own flat or faint cells: where the fill lies, colour changes as much
+  // inside cells as across their boundaries. Art, however faint, changes at its cell boundaries
+  // (and is flat between them); a smooth field does not know the lattice.
+  {
+    double sum[2] = {0, 0};
+    size_t cnt[2] = {0, 0};
+    auto place = [&](const AxisLattice& a, int g) {  // 0: on a boundary, 1: inside a cell, -1: neither
+      const double t = (double(g) - a.origin) / a.pitch, f = (t - std::floor(t)) * a.pitch;
+      const double d = std::min(f, a.pitch - f);
+      return d < 0.5 ? 0 : (d >= 1.5 ? 1 : -1);
+    };
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x + 1 < W; ++x) {
+        const size_t p = size_t(y) * W + x;
+        const int k = place(lattice.x, x + 1);
+        if (k < 0 || !mask[p] || !mask[p + 1]) continue;
+        double d = 0;
+        for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(v(x + 1, y, c) - v(x, y, c)));
+        sum[k] += d, ++cnt[k];
+      }
+    for (int y = 0; y + 1 < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        const size_t p = size_t(y) * W + x;
+        const int k = place(lattice.y, y + 1);
+        if (k < 0 || !mask[p] || !mask[p + size_t(W)]) continue;
+        double d = 0;
+        for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(v(x, y + 1, c) - v(x, y, c)));
+        sum[k] += d, ++cnt[k];
+      }
+    bgr.lattice_ratio = cnt[0] && cnt[1] ? (sum[0] / double(cnt[0])) / std::max(1e-4, sum[1] / double(cnt[1])) : 1e9;
+    // a field with no change at all is flat (find_background's), or the art's
+    double mean = (sum[0] + sum[1]) / double(std::max<size_t>(1, cnt[0] + cnt[1]));
+    if (bgr.lattice_ratio > kSmoothLatticeRatio || mean < 0.5 / 255.0) return Background{};
+  }
+  // The band a blurred outline leaves between the fill and the art: a pixel next to the fill,
+  // within kBackgroundTol of the fill's colour beside it, is background too (as a flat
+  // background's blends are).
+  for (int it = 0; it < 3; ++it) {
+    std::vector<size_t> grow;
+    for (int y = 0; y < H; ++y)
+      for (int x = 0; x < W; ++x) {
+        const size_t p = size_t(y) * W + x;
+        if (mask[p] != 0) continue;
+        double s[3] = {0, 0, 0};
+        int n = 0;
+        const int nx[4] = {x - 1, x + 1, x, x}, ny[4] = {y, y, y - 1, y + 1};
+        for (int k = 0; k < 4; ++k) {
+          if (nx[k] < 0 || ny[k] < 0 || nx[k] >= W || ny[k] >= H || !mask[size_t(ny[k]) * W + nx[k]]) continue;
+          for (int c = 0; c < 3; ++c) s[c] += v(nx[k], ny[k], c);
+          ++n;
+        }
+        if (n == 0) continue;
+        double d = 0;
+        for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(v(x, y, c) - s[c] / n));
+        if (d < kBackgroundTol) grow.push_back(p);
+      }
+    for (size_t p : grow) mask[p] = 1;
+  }
+  size_t count = 0;
+  for (uint8_t m : mask) count += m;
+  bgr.share = double(count) / double(N);
+  bgr.colours = 0;
+  bgr.smooth = true;
+  if (bgr.share >= kWholeImage) return Background{};
   return bgr;
 }
 

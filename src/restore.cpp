@@ -78,12 +78,13 @@ RestoreJob prepare_restore(const Sprite& img, const RestoreOptions& o, int scale
   // sees what a sprite with its mask looks like, and refinement's mask rule settles those cells.
   Sprite cleared;
   if (o.clear_background && job.lattice.found) {
-    const Background bg = find_background(img);
+    Background bg = find_background(img);
+    if (!bg.clear() && o.clear_smooth_background) bg = find_smooth_background(img, job.lattice);
     if (bg.clear()) {
       cleared = img;
       for (size_t p = 0; p < bg.mask.size(); ++p)
         if (bg.mask[p]) std::fill(cleared.rgba.begin() + long(p * 4), cleared.rgba.begin() + long(p * 4 + 4), uint8_t(0));
-      job.background = bg.colours;
+      job.background = bg.smooth ? -1 : bg.colours;
     }
   }
   if (!job.lattice.found) {

@@ -320,6 +320,46 @@ TEST(Lattice, TheBackgroundFoundIsFlatOrACheckerboardAndNeverTheArt) {
   EXPECT_FALSE(find_background(tex).clear());
 }
 
+TEST(Lattice, ASmoothNoiseBackgroundIsFoundAndNeverTheArt) {
+  // A sheet on a smooth field whose three channels drift apart (no dominant colour, no line
+  // between two colours: find_background leaves it), with grain: the fill from the border takes
+  // the field and stops at the art.
+  const Sprite spr = sheet(31, 16, 2, 1);
+  const double p = 8.3, o = 16.6;
+  const Sprite img = render(spr, p, p, o, o, int(36 * p), int(20 * p), Bg::Noise);
+  ASSERT_FALSE(find_background(img).clear());
+  const Lattice lat = find_lattice(img);
+  ASSERT_TRUE(lat.found) << lat.why;
+  const Background b = find_smooth_background(img, lat);
+  ASSERT_TRUE(b.clear()) << "ratio " << b.lattice_ratio << ", share " << b.share;
+  EXPECT_TRUE(b.smooth);
+  EXPECT_LT(b.lattice_ratio, 1.5);
+  int art = 0, art_masked = 0, ground = 0, ground_masked = 0;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      const int cx = int(std::floor((x + 0.5 - o) / p)), cy = int(std::floor((y + 0.5 - o) / p));
+      const bool inside = cx >= 0 && cy >= 0 && cx < spr.width && cy < spr.height;
+      const bool opaque = inside && spr.px(cx, cy)[3] == 255;
+      const int m = b.mask[size_t(y) * img.width + x];
+      (opaque ? art : ground)++;
+      (opaque ? art_masked : ground_masked) += m;
+    }
+  EXPECT_GT(art, 1000);
+  EXPECT_LT(art_masked, art / 50) << "art taken for background";
+  EXPECT_GT(ground_masked, ground * 8 / 10) << "too little of the field found";
+  // art that fills the image, faint or flat, is not a smooth background: its changes sit on the
+  // lattice's boundaries
+  Sprite tex = opaque_image(160, 160, [](int x, int y, uint8_t* q) {
+    const int v = ((x / 10 + y / 10) % 3) * 8 + 100;
+    q[0] = uint8_t(v), q[1] = uint8_t(v / 2), q[2] = 40;
+  });
+  const Lattice tl = find_lattice(tex, LatticeHints{0, 0, 0, 10, 10});
+  const Background tb = find_smooth_background(tex, tl);
+  EXPECT_TRUE(tb.mask.empty()) << "ratio " << tb.lattice_ratio << ", share " << tb.share;
+  Sprite flat = opaque_image(160, 160, [](int, int, uint8_t* q) { q[0] = 90, q[1] = 20, q[2] = 40; });
+  EXPECT_TRUE(find_smooth_background(flat, tl).mask.empty());
+}
+
 TEST(Lattice, ArtThatFillsItsCanvasLendsTheBackgroundNoSecondColour) {
   // A sprite with a dark outline that fills its canvas, drawn 2 cells in from the top-left corner
   // of a flat background (a shifted render, as the bundled examples are): the outline runs along

@@ -104,6 +104,8 @@ struct Background {
   int colours = 0;            // 1 or 2
   double spread = 0;          // RMS distance of the border's background pixels from their colour
   double share = 0;           // of the image's pixels
+  bool smooth = false;        // found by find_smooth_background
+  double lattice_ratio = 0;   // smooth: mean change across cell boundaries / inside cells
   // Flat enough (JPEG's noise on one or two colours, not a texture of the art's own) and not the
   // whole image (an opaque tile): safe to take for transparent. A small sprite on a large canvas
   // leaves the background 96 to 99% of the image (Blob Wars' 32 px sprites, 8 to 20 px wide).
@@ -112,6 +114,22 @@ struct Background {
 // blend_fill: how far from the line between two colours a blend may lie and be background (0.1
 // for clearing; the lattice's edge profile leaves out a little more, 0.15).
 Background find_background(const Sprite& img, double blend_fill = 0.1);
+
+// A smooth background of any colours (a noise field, a vignette, a photo's out-of-focus
+// backdrop), where find_background finds none: the region reached from the border through
+// pixels whose colour changes by less than 0.12 across the four pixels around them, along either
+// axis (an outline, even one resampling has spread over a few pixels, stops it; a smooth field's
+// drift, its grain and JPEG's noise do not), then grown by up to three pixels into the band a
+// blurred outline leaves (a pixel within 0.1 of the fill's colour beside it). It is a background
+// only if it
+//  - reaches at least 40% of the 2-pixel ring along the border and a tenth of three of its sides;
+//  - does not know the lattice: colour changes across cell boundaries at most 1.5 times as much
+//    as inside cells (gaps at least 1.5 pixels from a boundary), where art, however faint, changes
+//    at its boundaries and is flat between them;
+//  - changes at all (else it is flat: find_background's, or the art's) and is not the whole image.
+// Else the mask is empty. Unlike find_background's, the fill never reaches pockets the art
+// encloses. restore clears it as it clears a flat one.
+Background find_smooth_background(const Sprite& img, const Lattice& lattice);
 
 // The image's lattice. With hints the pitch or the cell count is the user's, and the rest is found
 // from the image around it; found is then true whatever the coherence.

@@ -33,6 +33,8 @@ struct RestoreOptions {
   // A flat or checkerboard background found around the art (lattice.h, find_background) is made
   // transparent before the network sees it.
   bool clear_background = true;
+  // ... and where there is none, a smooth one (a noise field: find_smooth_background).
+  bool clear_smooth_background = true;
 };
 
 // One image on its way through the pipeline.
@@ -44,7 +46,7 @@ struct RestoreJob {
   std::vector<double> y;     // the restorer's output, [cells_y, cells_x, 4] in [0, 1]
   Sprite sprite;             // the result: binary alpha, transparent pixels (0, 0, 0, 0)
   std::string error;         // why it failed (no credible grid, too large); the other fields unset
-  int background = 0;        // colours of the background cleared (0: none was)
+  int background = 0;        // colours of the background cleared (0: none was; -1: a smooth one)
   double seconds = 0;        // time spent on this image in the three stages
   bool ok() const { return error.empty(); }
 };
