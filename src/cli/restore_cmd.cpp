@@ -166,8 +166,9 @@ constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o O
   --preview N        also write NAME_xN.png, the sprite enlarged N times (nearest neighbour)
   --sheet PNG        a before/after contact sheet of the inputs and their sprites
   --json             one JSON line per image on stdout: the grid found (pitch, origin, cells),
-                     its confidence, the background colours made transparent (a flat or
-                     checkerboard background found around the art: 1 or 2, else 0), the output,
+                     its confidence, the background made transparent (a flat or checkerboard
+                     one found around the art: its 1 or 2 colours; a smooth one: -1; else 0),
+                     the output,
                      the seconds it took; the summary goes to stderr
   --overwrite        replace existing outputs (default: skip them); inputs are never overwritten,
                      nor is one output by another (names that would be get _1, _2 ...)
