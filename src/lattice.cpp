@@ -198,10 +198,10 @@ Background find_background(const Sprite& img, double blend_fill) {
 Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
   Background bgr;
   const int W = img.width, H = img.height;
-  if (W < 8 || H < 8) return bgr;
+  const size_t N = size_t(W) * H;
+  if (W < 8 || H < 8 || N >= (size_t(1) << 32)) return bgr;  // the fill's stack holds 32-bit indices
   for (size_t k = 3; k < img.rgba.size(); k += 4)
     if (img.rgba[k] < 250) return bgr;
-  const size_t N = size_t(W) * H;
   auto v = [&](int x, int y, int c) { return img.rgba[(size_t(y) * W + x) * 4 + size_t(c)] / 255.0; };
   // A barrier: a change of kStrongEdge or more across the four pixels around a pixel, along
   // either axis (an outline that resampling spread over a few pixels still is one); a smooth
@@ -218,12 +218,12 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
   // the fill: from every ring pixel that is no barrier, through 4-neighbours that are none
   std::vector<uint8_t>& mask = bgr.mask;
   mask.assign(N, 0);
-  std::vector<size_t> stack;
+  std::vector<uint32_t> stack;
   auto ring = [&](int x, int y) { return x < 2 || y < 2 || x >= W - 2 || y >= H - 2; };
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       const size_t p = size_t(y) * W + x;
-      if (ring(x, y) && !barrier[p]) mask[p] = 1, stack.push_back(p);
+      if (ring(x, y) && !barrier[p]) mask[p] = 1, stack.push_back(uint32_t(p));
     }
   while (!stack.empty()) {
     const size_t p = stack.back();
@@ -231,7 +231,7 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
     const int x = int(p % size_t(W)), y = int(p / size_t(W));
     const size_t nb[4] = {x > 0 ? p - 1 : p, x + 1 < W ? p + 1 : p, y > 0 ? p - size_t(W) : p, y + 1 < H ? p + size_t(W) : p};
     for (size_t q : nb)
-      if (!mask[q] && !barrier[q]) mask[q] = 1, stack.push_back(q);
+      if (!mask[q] && !barrier[q]) mask[q] = 1, stack.push_back(uint32_t(q));
   }
   // It covers most of the border, on at least three of its sides (a background lies behind the
   // art, as find_background's does).
@@ -279,7 +279,7 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
       }
     bgr.lattice_ratio = cnt[0] && cnt[1] ? (sum[0] / double(cnt[0])) / std::max(1e-4, sum[1] / double(cnt[1])) : 1e9;
     // a field with no change at all is flat (find_background's), or the art's
-    double mean = (sum[0] + sum[1]) / double(std::max<size_t>(1, cnt[0] + cnt[1]));
+    const double mean = (sum[0] + sum[1]) / double(std::max<size_t>(1, cnt[0] + cnt[1]));
     if (bgr.lattice_ratio > kSmoothLatticeRatio || mean < 0.5 / 255.0) return Background{};
   }
   // The band a blurred outline leaves between the fill and the art: a pixel next to the fill,

@@ -124,8 +124,9 @@ Background find_background(const Sprite& img, double blend_fill = 0.1);
 // only if it
 //  - reaches at least 40% of the 2-pixel ring along the border and a tenth of three of its sides;
 //  - does not know the lattice: colour changes across cell boundaries at most 1.5 times as much
-//    as inside cells (gaps at least 1.5 pixels from a boundary), where art, however faint, changes
-//    at its boundaries and is flat between them;
+//    as inside cells (gaps at least 1.5 pixels from a boundary, so none under 3 pixels a cell:
+//    there nothing is cleared), where art, however faint, changes at its boundaries and is flat
+//    between them;
 //  - changes at all (else it is flat: find_background's, or the art's) and is not the whole image.
 // Else the mask is empty. Unlike find_background's, the fill never reaches pockets the art
 // encloses. restore clears it as it clears a flat one.
