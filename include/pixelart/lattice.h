@@ -127,7 +127,9 @@ Background find_background(const Sprite& img, double blend_fill = 0.1);
 //    as inside cells (gaps at least 1.5 pixels from a boundary, so none under 3 pixels a cell:
 //    there nothing is cleared), where art, however faint, changes at its boundaries and is flat
 //    between them;
-//  - changes at all (else it is flat: find_background's, or the art's) and is not the whole image.
+//  - changes at all (else it is flat: find_background's, or the art's) and is not the whole image;
+//  - lies under a lattice of confidence 0.75 or more (resampling that weakened the grid has
+//    softened the art's own edges too, and the fill would cross whole tiles).
 // Else the mask is empty. Unlike find_background's, the fill never reaches pockets the art
 // encloses. restore clears it as it clears a flat one.
 Background find_smooth_background(const Sprite& img, const Lattice& lattice);
