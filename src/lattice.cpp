@@ -6,6 +6,7 @@
 #include <complex>
 #include <cstdio>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include "pixelart/error.h"
@@ -19,9 +20,9 @@ constexpr double kTwoPi = 6.283185307179586;
 constexpr double kNoiseFloor = 0.03;  // colour change below which a gap holds no edge (JPEG ringing)
 constexpr double kStrongEdge = 0.12;  // a change no JPEG block seam or noise makes
 constexpr double kBackgroundTol = 0.1;
-// A smooth background (find_smooth_background) reaches at least this many tenths of the border,
-// and changes across cell boundaries at most this many times as much as inside cells.
-constexpr size_t kSmoothCover10 = 4;
+// A smooth background (find_smooth_background) reaches at least this share of the border, and
+// changes across cell boundaries at most this many times as much as inside cells.
+constexpr double kSmoothCover = 0.4;
 constexpr double kSmoothLatticeRatio = 1.5;
 // ... and only on a lattice at least this confident: where resampling has blurred the art enough
 // to weaken its grid, it has softened the art's own edges below a barrier too, and the fill
@@ -42,6 +43,24 @@ constexpr double kLongestShare = 0.6;
 // sources' held-out sprites (user-web size right 89.1% -> 92.2%, alpha IoU 0.940 -> 0.946; 6: 91.4%
 // and 0.944; 10: 92.6% and 0.938; user-clean the same to the digit).
 constexpr double kMinSearchCells = 8;
+
+// Along the 2-pixel ring at the image's border: on how many of its four sides pixels for which
+// `on(p)` holds make up at least a tenth of the side, and their share of the whole ring. A
+// background lies behind the art, so it shows on at least three sides.
+template <class On>
+std::pair<int, double> ring_sides(int W, int H, On on) {
+  size_t in[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      if (!(x < 2 || y < 2 || x >= W - 2 || y >= H - 2)) continue;
+      const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
+      ++all[side], in[side] += on(size_t(y) * W + x) ? 1 : 0;
+    }
+  int sides = 0;
+  for (int k = 0; k < 4; ++k) sides += all[k] && in[k] * 10 >= all[k];
+  const size_t n = all[0] + all[1] + all[2] + all[3];
+  return {sides, n ? double(in[0] + in[1] + in[2] + in[3]) / double(n) : 0.0};
+}
 
 // ---- the edge profiles ----------------------------------------------------------------------------
 
@@ -167,17 +186,7 @@ Background find_background(const Sprite& img, double blend_fill) {
   // two sides (a tile drawn on a dark square, the image's other sides a backdrop of another kind)
   // shows that colour on those sides alone. (One side may be all art: the last sprite of a sheet
   // that fills its canvas up to the border.)
-  {
-    size_t on[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
-    for (size_t p : ring) {
-      const int x = int(p % size_t(W)), y = int(p / size_t(W));
-      const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
-      ++all[side], on[side] += is_bg_colour(p);
-    }
-    int sides = 0;
-    for (int k = 0; k < 4; ++k) sides += all[k] && on[k] * 10 >= all[k];
-    if (sides < 3) return bgr;
-  }
+  if (ring_sides(W, H, [&](size_t p) { return is_bg_colour(p); }).first < 3) return bgr;
   // how far the border's background pixels lie from their colour (or, for two, the blends)
   double se = 0;
   size_t m = 0;
@@ -242,17 +251,8 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
   // It covers most of the border, on at least three of its sides (a background lies behind the
   // art, as find_background's does).
   {
-    size_t on[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
-    for (int y = 0; y < H; ++y)
-      for (int x = 0; x < W; ++x) {
-        if (!ring(x, y)) continue;
-        const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
-        ++all[side], on[side] += mask[size_t(y) * W + x];
-      }
-    int sides = 0;
-    for (int k = 0; k < 4; ++k) sides += all[k] && on[k] * 10 >= all[k];
-    const size_t ring_on = on[0] + on[1] + on[2] + on[3], ring_all = all[0] + all[1] + all[2] + all[3];
-    if (sides < 3 || ring_on * 10 < ring_all * kSmoothCover10) return Background{};
+    const auto [sides, cover] = ring_sides(W, H, [&](size_t p) { return mask[p] != 0; });
+    if (sides < 3 || cover < kSmoothCover) return Background{};
   }
   // Smooth, not the art's own flat or faint cells: where the fill lies, colour changes as much
   // inside cells as across their boundaries. Art, however faint, changes at its cell boundaries
@@ -265,24 +265,18 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
       const double d = std::min(f, a.pitch - f);
       return d < 0.5 ? 0 : (d >= 1.5 ? 1 : -1);
     };
-    for (int y = 0; y < H; ++y)
-      for (int x = 0; x + 1 < W; ++x) {
-        const size_t p = size_t(y) * W + x;
-        const int k = place(lattice.x, x + 1);
-        if (k < 0 || !mask[p] || !mask[p + 1]) continue;
-        double d = 0;
-        for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(v(x + 1, y, c) - v(x, y, c)));
-        sum[k] += d, ++cnt[k];
-      }
-    for (int y = 0; y + 1 < H; ++y)
-      for (int x = 0; x < W; ++x) {
-        const size_t p = size_t(y) * W + x;
-        const int k = place(lattice.y, y + 1);
-        if (k < 0 || !mask[p] || !mask[p + size_t(W)]) continue;
-        double d = 0;
-        for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(v(x, y + 1, c) - v(x, y, c)));
-        sum[k] += d, ++cnt[k];
-      }
+    for (int axis = 0; axis < 2; ++axis) {  // gaps between (x, y) and its next pixel along x, then y
+      const int dx = axis == 0, dy = axis == 1;
+      for (int y = 0; y + dy < H; ++y)
+        for (int x = 0; x + dx < W; ++x) {
+          const size_t p = size_t(y) * W + x, q = size_t(y + dy) * W + size_t(x + dx);
+          const int k = axis == 0 ? place(lattice.x, x + 1) : place(lattice.y, y + 1);
+          if (k < 0 || !mask[p] || !mask[q]) continue;
+          double d = 0;
+          for (int c = 0; c < 3; ++c) d = std::max(d, std::abs(v(x + dx, y + dy, c) - v(x, y, c)));
+          sum[k] += d, ++cnt[k];
+        }
+    }
     bgr.lattice_ratio = cnt[0] && cnt[1] ? (sum[0] / double(cnt[0])) / std::max(1e-4, sum[1] / double(cnt[1])) : 1e9;
     // a field with no change at all is flat (find_background's), or the art's
     const double mean = (sum[0] + sum[1]) / double(std::max<size_t>(1, cnt[0] + cnt[1]));
@@ -315,7 +309,6 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
   size_t count = 0;
   for (uint8_t m : mask) count += m;
   bgr.share = double(count) / double(N);
-  bgr.colours = 0;
   bgr.smooth = true;
   if (bgr.share >= kWholeImage) return Background{};
   return bgr;

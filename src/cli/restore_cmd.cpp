@@ -168,8 +168,7 @@ constexpr const char* kUsage = R"(usage: pixelart restore IMAGE|DIR|GLOB... -o O
   --json             one JSON line per image on stdout: the grid found (pitch, origin, cells),
                      its confidence, the background made transparent (a flat or checkerboard
                      one found around the art: its 1 or 2 colours; a smooth one: -1; else 0),
-                     the output,
-                     the seconds it took; the summary goes to stderr
+                     the output, the seconds it took; the summary goes to stderr
   --overwrite        replace existing outputs (default: skip them); inputs are never overwritten,
                      nor is one output by another (names that would be get _1, _2 ...)
   --batch B          images per forward pass (default 256 on CUDA, 8 on the CPU); about twice
