@@ -1,5 +1,6 @@
 // src/evaluate.cpp — the restore pipeline scored against known truths (include/pixelart/evaluate.h).
 #include <algorithm>
+#include <cstdio>
 
 #include "pixelart/evaluate.h"
 
@@ -63,6 +64,14 @@ RestoreEval evaluate_restore(const Restorer& model, int64_t n, const std::functi
       one.add(values(out), values(s.truth), 1, s.truth.height, s.truth.width);
       if (!size_ok) one.perfect_sprites = 0, one.colour_only_sprites = 0;
       ev.metrics.merge(one);
+      RestoreEval::Record rec{one, size_ok, !j.ok(), j.background, j.ok() ? j.sprite.width : 0, j.ok() ? j.sprite.height : 0,
+                              s.truth.width, s.truth.height, j.seconds, j.error, s.what};
+      if (j.ok()) {
+        char origin[64];
+        std::snprintf(origin, sizeof origin, ", origin %.2f,%.2f", j.lattice.x.origin, j.lattice.y.origin);
+        rec.found = j.lattice.describe() + origin;
+      }
+      ev.records.push_back(std::move(rec));
       const double acc = one.pixel_accuracy();
       if (keep_worst > 0 && (int(ev.worst.size()) < keep_worst || acc < ev.worst.back().accuracy)) {
         ev.worst.push_back({acc, s.image, j.ok() ? j.sprite : out, s.truth, s.what + (j.ok() ? "" : " (refused: " + j.error + ")")});

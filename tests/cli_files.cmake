@@ -242,6 +242,12 @@ run(2 plot ${WORK}/run/metrics.jsonl -o ${WORK}/mine.png)
 run(2 plot ${WORK}/run/metrics.jsonl -o ${WORK}/run/metrics.jsonl --overwrite)
 run(0 plot ${WORK}/run/metrics.jsonl -o ${WORK}/mine.png --overwrite)
 run(2 eval --data gen:4 -n 2 --families clean --sheet ${WORK}/sheet.png ${M})
+file(WRITE ${WORK}/mine.tsv "the user's table")
+run(2 eval --data gen:4 -n 2 --families user-clean --details ${WORK}/mine.tsv ${M})
+file(READ ${WORK}/mine.tsv kept)
+if(NOT kept STREQUAL "the user's table")
+  message(FATAL_ERROR "eval --details replaced an existing file")
+endif()
 
 # Odd inputs get answers that say what they are.
 execute_process(COMMAND python3 -c "import sys; d = open(sys.argv[1], 'rb').read(); open(sys.argv[2], 'wb').write(d[:len(d) // 2])"

@@ -134,6 +134,18 @@ if(NOT last_out MATCHES "\"outside\": {\"pixel_accuracy\"")
 endif()
 need(${WORK}/worst.png)
 run(2 eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.sprites --families nope)
+# One line per image of the users' families: a header, then each image's figures, the lattice found
+# and how the image was made.
+run(0 eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.sprites -n 3 --batch 2
+      --families clean,user-clean --details ${WORK}/details.tsv --device cpu)
+file(STRINGS ${WORK}/details.tsv details)
+list(LENGTH details lines)
+list(GET details 0 header)
+list(GET details 1 first)
+if(NOT lines EQUAL 4 OR NOT header MATCHES "^family\tindex\tpixel_accuracy\t.*\tfound\twhat"
+   OR NOT first MATCHES "^user-clean\t0\t[01][.][0-9]+\t.*(pitch|no credible).*\t.*sheet of")
+  message(FATAL_ERROR "eval --details wrote ${lines} lines:\n${header}\n${first}")
+endif()
 # The figures recorded in a copy of the model (tools/record_evaluation.py): it still loads and
 # evaluates the same, and its metadata holds them under the name given.
 execute_process(COMMAND ${BIN} eval --model ${WORK}/run/model.safetensors --data ${WORK}/run/holdout.sprites -n 4

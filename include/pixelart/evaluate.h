@@ -33,6 +33,16 @@ struct RestoreEval {
     std::string what;
   };
   std::vector<Case> worst;  // the lowest pixel accuracies, worst first
+  struct Record {           // one per sample, in sample order (eval --details)
+    SpriteMetrics metrics;  // this sample's alone
+    bool size_right = false, refused = false;
+    int background = 0;     // RestoreJob::background
+    int width = 0, height = 0, truth_width = 0, truth_height = 0;  // the output's size (0: refused), the truth's
+    double seconds = 0;
+    std::string found;      // the lattice found (Lattice::describe and the origins), or why none was
+    std::string what;       // how the sample was made
+  };
+  std::vector<Record> records;
   double size_right_rate() const { return samples ? double(size_right) / double(samples) : 0; }
 };
 

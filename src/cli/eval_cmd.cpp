@@ -13,6 +13,7 @@
 #include "pixelart/autograd.h"
 #include "pixelart/eval_render.h"
 #include "pixelart/evaluate.h"
+#include "pixelart/files.h"
 #include "pixelart/image_io.h"
 #include "pixelart/metrics.h"
 #include "pixelart/postprocess.h"
@@ -50,7 +51,7 @@ struct Worst {
 
 constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M] [--holdout-from M|HOLDOUT.sprites] [--canvas C] [-n 256]
        [--families clean,...,user-web] [--seed 20261121] [--batch B] [--device D]
-       [--no-refine] [--palette K|auto] [--json] [--sheet PNG] [--overwrite]
+       [--no-refine] [--palette K|auto] [--json] [--details TSV] [--sheet PNG] [--overwrite]
   restoration quality per damage family: pixel accuracy (alpha right and, where opaque, every
   channel within 8/255), perfect-sprite rate, alpha IoU, RGB error, palette size ratio, and for
   the users' families the share of outputs of the right size and of images refused
@@ -71,16 +72,20 @@ constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M
   --palette K|auto   the users' families with restore's --palette (the sprite's colours snapped
                      to a palette of at most K; auto: its size chosen per sprite)
   --json             the figures as JSON on stdout instead of the table
+  --details TSV      one line per image of the users' families: its figures, the size and the
+                     lattice found, the background cleared, and how the image was made
   --sheet PNG        a contact sheet of the last family's worst sprites: input, restored, original
-  --overwrite        replace an existing --sheet (default: refused before any work))";
+  --overwrite        replace an existing --sheet or --details (default: refused before any work))";
 
 int run_eval(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "families", "holdout-from", "canvas", "palette"}, {"json", "no-refine", "overwrite"});
+  Args a(argv, kUsage, {"model", "data", "n", "device", "seed", "batch", "sheet", "details", "families", "holdout-from", "canvas", "palette"}, {"json", "no-refine", "overwrite"});
   a.no_positional("eval");
-  if (a.has("sheet")) {
-    std::vector<std::string> inputs = split_commas(a.get("data", ""));
+  {
+    std::vector<std::string> outputs, inputs = split_commas(a.get("data", ""));
     inputs.push_back(a.get("model", ""));
-    refuse_replacing({a.get("sheet", "")}, inputs, a.has("overwrite"));
+    for (const char* o : {"sheet", "details"})
+      if (a.has(o)) outputs.push_back(a.get(o, ""));
+    if (!outputs.empty()) refuse_replacing(outputs, inputs, a.has("overwrite"));
   }
   const Device dev = parse_device(a.get("device", "auto"));
   const std::string model_path = a.has("model") ? a.get("model", "") : default_model_path();
@@ -225,6 +230,25 @@ int run_eval(const std::vector<std::string>& argv) {
     std::printf("(alpha err, colour err: pixels wrong by their alpha class, or only by a colour; colour-only: sprites\n"
                 " whose alpha is exact but a colour is off; size right, refused: the users' families, through the\n"
                 " whole pipeline: outputs of the true size, and images with no credible grid found)\n");
+  }
+  if (a.has("details")) {
+    std::string tsv = "family\tindex\tpixel_accuracy\talpha_iou\talpha_errors\tcolour_errors\tperfect\tsize_right\trefused"
+                      "\tbackground\twidth\theight\ttruth_width\ttruth_height\tseconds\tfound\twhat\n";
+    for (const auto& f : families) {
+      if (!pipeline.count(f)) continue;
+      const auto& recs = pipeline[f].records;
+      for (size_t i = 0; i < recs.size(); ++i) {
+        const auto& r = recs[i];
+        char row[256];
+        std::snprintf(row, sizeof row, "%s\t%zu\t%.5f\t%.5f\t%lld\t%lld\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.4f\t", f.c_str(), i,
+                      r.metrics.pixel_accuracy(), r.metrics.alpha_iou(), (long long)r.metrics.alpha_errors,
+                      (long long)r.metrics.colour_errors, int(r.metrics.perfect_sprites > 0), int(r.size_right), int(r.refused),
+                      r.background, r.width, r.height, r.truth_width, r.truth_height, r.seconds);
+        tsv += row + r.found + "\t" + r.what + "\n";
+      }
+    }
+    write_file_whole(a.get("details", ""), tsv, a.has("overwrite") ? Existing::Replace : Existing::Keep);
+    std::fprintf(stderr, "wrote %s: one line per image of the users' families\n", a.get("details", "").c_str());
   }
   if (a.has("sheet")) {
     std::vector<Sprite> tiles;
