@@ -180,6 +180,24 @@ TEST(Lattice, ACheckerboardBackgroundIsNotTheGrid) {
   EXPECT_EQ(l.x.cells, 20);
 }
 
+TEST(Lattice, SpecksInTheBackgroundDoNotMakeAGrid) {
+  // a flat background with one-pixel specks in a regular lattice of 5 pixels (where JPEG's ringing
+  // pushes a pixel past the background's tolerance at a checkerboard's corners, say) under a
+  // small sprite of 11.3-pixel cells: the specks are holes in the background, not edges (without
+  // closing them, kLatticeClose, the lattice found was the specks', 5.00 x 5.00 px)
+  const Sprite spr = sheet(41, 16, 1, 1);
+  Sprite img = render(spr, 11.3, 11.3, 11.3 * 6 + 2, 11.3 * 6 - 3, int(28 * 11.3), int(28 * 11.3), Bg::Flat);
+  for (int y = 3; y < img.height; y += 5)
+    for (int x = 3; x < img.width; x += 5) {
+      uint8_t* p = img.px(x, y);
+      if (p[0] == 90 && p[1] == 140 && p[2] == 200) p[0] = 160, p[1] = 60, p[2] = 120;
+    }
+  const Lattice l = find_lattice(img);
+  EXPECT_NEAR(l.x.pitch, 11.3, 0.15) << l.describe();
+  EXPECT_NEAR(l.y.pitch, 11.3, 0.15) << l.describe();
+  EXPECT_EQ(l.x.cells, 28) << l.describe();
+}
+
 TEST(Lattice, NoCredibleGridInAPaintingOrInJpegSeams) {
   // a smooth field (a painting, a photo) and a gradient whose only edges are 8x8 block seams
   Sprite field;

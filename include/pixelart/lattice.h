@@ -10,7 +10,8 @@
 //     fall under it). Cell boundaries are where this energy sits. Edges between two background
 //     pixels are left out (find_background below: a flat background, a gradient, or a
 //     checkerboard, whose own grid is not the sprite's; its blends to 0.15 of the line between
-//     its two colours, which a resampled and JPEG'd checkerboard's square edges need).
+//     its two colours, which a resampled and JPEG'd checkerboard's square edges need; and its
+//     holes of up to 2 pixels, closed by a 3x3 square, the pixels JPEG pushed past that).
 //  2. Spectrum. The profile, divided by its own mean over a sliding window of twice the longest
 //     pitch (where sprites lie and where background does modulates the density of edges slowly,
 //     and that envelope alone is coherent with long periods), is Hann-windowed and transformed
