@@ -33,7 +33,6 @@ struct SampleParams {
   float bg0[3], bg1[3];
   float bg_freq, bg_angle;
   int checker;         // checkerboard square size (input pixels)
-  int bg_channels;     // Perlin: one field per channel (t drawn per channel), not one for all
   int nresize;         // resizes in the chain: 0 (none) or 2..kMaxResizes
   int size[kMaxResizes + 1];  // size[0] = size[nresize] = the input size
   int filter[kMaxResizes];
@@ -107,7 +106,7 @@ PA_HD SampleParams draw_sample(const DamageParams& d, uint64_t seed, uint64_t sa
   p.jpeg_q[1] = jpeg && r.chance(d.p_jpeg_twice) ? d.jpeg_q_min + r.below(d.jpeg_q_max - d.jpeg_q_min + 1) : 0;
   // The native pitch and the canonical step (the `user` preset), drawn after all of the above so
   // that the other presets' samples stay what they were.
-  p.work = in_size, p.align = d.align, p.canon_step = 1.f, p.canon_x0 = p.canon_y0 = 0.f, p.clear = 0, p.bg_channels = 0;
+  p.work = in_size, p.align = d.align, p.canon_step = 1.f, p.canon_x0 = p.canon_y0 = 0.f, p.clear = 0;
   if (d.align) {
     const float native = r.chance(d.p_native) ? d.min_native * expf(r.u() * logf(base / d.min_native)) : base;
     const float k = native / base;  // the sample at that pitch: everything drawn in pixels scales
@@ -135,7 +134,6 @@ PA_HD SampleParams draw_sample(const DamageParams& d, uint64_t seed, uint64_t sa
     p.canon_x0 = 0.5f * float(p.work) + p.off_x + ex * p.cell - 0.5f * float(in_size) * p.canon_step;
     p.canon_y0 = 0.5f * float(p.work) + p.off_y + ey * p.cell - 0.5f * float(in_size) * p.canon_step;
     p.clear = !p.keep_alpha && p.bg != kBgPerlin && r.chance(d.p_clear) ? 1 : 0;
-    p.bg_channels = p.bg == kBgPerlin && r.chance(d.p_colour_noise) ? 1 : 0;
   }
   return p;
 }
@@ -188,11 +186,6 @@ PA_HD float fractal01(uint64_t seed, float x, float y) {
 }
 
 PA_HD void background(const SampleParams& p, uint64_t seed, uint64_t sample, int x, int y, float out[3]) {
-  if (p.bg == kBgPerlin && p.bg_channels) {  // a field per channel
-    for (int c = 0; c < 3; ++c)
-      out[c] = lerpf(p.bg0[c], p.bg1[c], fractal01(hash3(seed, sample, 0xb9 + 0x100 * uint64_t(c + 1)), float(x) * p.bg_freq, float(y) * p.bg_freq));
-    return;
-  }
   float t = 0.f;
   switch (p.bg) {
     case kBgPerlin: t = fractal01(hash3(seed, sample, 0xb9), float(x) * p.bg_freq, float(y) * p.bg_freq); break;

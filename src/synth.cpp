@@ -40,7 +40,6 @@ DamageConfig DamageConfig::user() {
   d.align = 1;     // ... at native pitches, then the canonical step
   d.p_native = 0.7f;
   d.p_colour_checker = 0.3f;
-  d.p_colour_noise = 0.5f;
   d.p_clear = 0.7f;
   return d;
 }
@@ -65,7 +64,7 @@ void DamageConfig::validate() const {
   if (!(max_offset >= 0.f && max_offset <= 1.f && scale_jitter >= 0.f && scale_jitter < 0.5f))
     throw Error("damage: max_offset in [0, 1] and scale_jitter in [0, 0.5) sprite pixels", ErrorKind::Usage);
   if (!(max_blur_sigma > 0.3f && max_blur_sigma <= 2.f)) throw Error("damage: max_blur_sigma must be in (0.3, 2]", ErrorKind::Usage);
-  prob(p_misalign, "p_misalign"), prob(p_native, "p_native"), prob(p_colour_checker, "p_colour_checker"), prob(p_colour_noise, "p_colour_noise"), prob(p_clear, "p_clear");
+  prob(p_misalign, "p_misalign"), prob(p_native, "p_native"), prob(p_colour_checker, "p_colour_checker"), prob(p_clear, "p_clear");
   if (!(align == 0 || align == 1)) throw Error("damage: align must be 0 or 1", ErrorKind::Usage);
   if (!(align_error >= 0.f && align_error <= 1.f && pitch_error >= 0.f && pitch_error < 0.2f))
     throw Error("damage: align_error in [0, 1] cells and pitch_error in [0, 0.2)", ErrorKind::Usage);
@@ -163,7 +162,7 @@ std::string Synthesizer::describe(int i) const {
   os << "sprite " << p.sprite << ", cell " << p.cell << " px, offset (" << p.off_x << ", " << p.off_y << ")";
   if (p.work != S_) os << " in " << p.work << "x" << p.work;
   if (p.warp_amp > 0) os << ", warp " << p.warp_amp;
-  os << (p.keep_alpha ? ", alpha kept" : std::string(", ") + bgs[p.bg] + (p.bg_channels ? " per channel" : "") + " background");
+  os << (p.keep_alpha ? ", alpha kept" : std::string(", ") + bgs[p.bg] + " background");
   if (p.nresize) {
     os << ", resize " << p.size[0];
     for (int k = 0; k < p.nresize; ++k) os << ">" << p.size[k + 1] << " " << filters[p.filter[k]];

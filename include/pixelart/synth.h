@@ -53,9 +53,6 @@ struct DamageConfig {
   float align_error = 0.12f, pitch_error = 0.01f, p_misalign = 0.15f;
   float p_native = 0.f, min_native = 3.f;  // native pitch below the input's: how often, how low
   float p_colour_checker = 0.f;            // checkerboards of two random colours, not grey/white
-  float p_colour_noise = 0.f;              // Perlin backgrounds with a field per channel, each
-                                           // drifting on its own, not along one line between two
-                                           // colours (a photo's or a painting's background)
   // The restore pipeline makes a flat or checkerboard background it finds transparent before the
   // network sees it (restore.h, clear_background): with align, a flat, gradient or checkerboard
   // sample has its pixels of the background's colours (or their blends) cleared, as it does.
