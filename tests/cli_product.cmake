@@ -299,6 +299,15 @@ string(REGEX REPLACE " held out" "" rhalf_held "${rhalf_held}")
 if(NOT last_out MATCHES "eval: ${rhalf_held} of --data's [0-9]+ sprites")
   message(FATAL_ERROR "eval --holdout-from did not evaluate the ${rhalf_held} held-out sprites: ${last_out}")
 endif()
+# A run with --holdout-from records the whole set it was given, those sprites absent from its
+# --data too: a later run or eval that names it still holds out everything the chain never saw.
+run(0 train restore ${tinyr} --holdout-from ${WORK}/rhalf/model.safetensors --init ${WORK}/rhalf/model.safetensors
+      --data gen:20 --out ${WORK}/rchain)
+run(0 eval --model ${WORK}/rchain/model.safetensors --data ${WORK}/spr --holdout-from ${WORK}/rchain/model.safetensors
+      -n 4 --families clean --device cpu)
+if(NOT last_out MATCHES "eval: ${rhalf_held} of --data's [0-9]+ sprites")
+  message(FATAL_ERROR "a --holdout-from run over other sprites did not keep the ${rhalf_held} held out: ${last_out}")
+endif()
 run(0 train upscale ${tiny} --holdout-from ${WORK}/half/model.safetensors --seed 3 --init ${WORK}/half/model.safetensors
       --out ${WORK}/half_from)
 run(4 train upscale ${tiny} --holdout-from ${WORK}/pairs/00000_input.png --out ${WORK}/half_none)

@@ -119,7 +119,7 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
   --seed 1              the data order, the split and the initial weights
   --holdout 0.1         the fraction held out, by sprite or by image, fixed by the seed
   --holdout-from M      hold out what model M's run held out (its record; for restore also a
-                        .sprites file), whatever the seed
+                        .sprites file), whatever the seed; the new model records all of it
   --init M              start from a trained model of the task's kind (or a checkpoint): its
                         parameters replace those of the same name and shape; added --context
                         layers, or an upscaler's added layers of its last width, start as the
@@ -184,7 +184,10 @@ int run_train(const std::vector<std::string>& argv) {
   std::string data_desc;
   std::optional<std::set<uint64_t>> from;  // --holdout-from: hold out exactly these
   if (!cfg.holdout_from.empty()) from = holdout_keys(cfg.holdout_from);
-  std::vector<uint64_t> held_keys;  // recorded in the model file (metadata "held_out")
+  // recorded in the model file (metadata "held_out"): with --holdout-from, every key of that
+  // record, those absent from --data too (neither this run nor the one it names trained on them,
+  // so a chain of runs keeps the whole held-out set even where a run draws other procedural sprites)
+  std::vector<uint64_t> held_keys;
   // (with nothing held out, a run started over leaves no held-out list of the run it replaces)
   std::function<void()> write_held = [&] {
     if (!a.has("overwrite")) return;
@@ -204,7 +207,9 @@ int run_train(const std::vector<std::string>& argv) {
                             : train.names[size_t(i)].rfind("generated#", 0) != 0 && held_out_sprite(train, i, split.seed, split.fraction);
       return n;
     });
-    for (int64_t i = 0; i < held.size(); ++i) held_keys.push_back(sprite_key(held, i));
+    if (from) held_keys.assign(from->begin(), from->end());
+    else
+      for (int64_t i = 0; i < held.size(); ++i) held_keys.push_back(sprite_key(held, i));
     if (held.size())  // written once the run is sure to start (after --resume is accepted)
       write_held = [held, &cfg, &from] {
         held.save(cfg.out + "/holdout.sprites", "held out of " + cfg.data + (from ? " as " + cfg.holdout_from : " by seed " + std::to_string(cfg.seed)));
@@ -223,7 +228,9 @@ int run_train(const std::vector<std::string>& argv) {
       for (const Sprite& img : train) n += split.has_keys ? split.keys.count(content_key(img)) : held_out_image(img, split.seed, split.fraction);
       return n;
     });
-    for (const Sprite& img : held_images) held_keys.push_back(content_key(img));
+    if (from) held_keys.assign(from->begin(), from->end());
+    else
+      for (const Sprite& img : held_images) held_keys.push_back(content_key(img));
     std::string list;
     for (const Sprite& img : held_images) list += img.name + "\n";
     write_held = [list, &cfg] { write_file_whole(cfg.out + "/holdout.txt", list); };
