@@ -55,12 +55,13 @@ constexpr double kMinSearchCells = 8;
 // Along the 2-pixel ring at the image's border: on how many of its four sides pixels for which
 // `on(p)` holds make up at least a tenth of the side, and their share of the whole ring. A
 // background lies behind the art, so it shows on at least three sides.
+inline bool in_ring(int W, int H, int x, int y) { return x < 2 || y < 2 || x >= W - 2 || y >= H - 2; }
 template <class On>
 std::pair<int, double> ring_sides(int W, int H, On on) {
   size_t in[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
-      if (!(x < 2 || y < 2 || x >= W - 2 || y >= H - 2)) continue;
+      if (!in_ring(W, H, x, y)) continue;
       const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
       ++all[side], in[side] += on(size_t(y) * W + x) ? 1 : 0;
     }
@@ -82,7 +83,7 @@ Background find_background(const Sprite& img, double blend_fill) {
   std::vector<size_t> ring;
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x)
-      if (x < 2 || y < 2 || x >= W - 2 || y >= H - 2) ring.push_back(size_t(y) * W + x);
+      if (in_ring(W, H, x, y)) ring.push_back(size_t(y) * W + x);
   if (ring.empty()) return bgr;
   auto colour = [&](size_t p, int c) { return img.rgba[p * 4 + size_t(c)] / 255.0; };
   auto distance = [&](size_t p, const double* c) {
@@ -242,11 +243,10 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
   std::vector<uint8_t>& mask = bgr.mask;
   mask.assign(N, 0);
   std::vector<uint32_t> stack;
-  auto ring = [&](int x, int y) { return x < 2 || y < 2 || x >= W - 2 || y >= H - 2; };
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       const size_t p = size_t(y) * W + x;
-      if (ring(x, y) && !barrier[p]) mask[p] = 1, stack.push_back(uint32_t(p));
+      if (in_ring(W, H, x, y) && !barrier[p]) mask[p] = 1, stack.push_back(uint32_t(p));
     }
   while (!stack.empty()) {
     const size_t p = stack.back();
