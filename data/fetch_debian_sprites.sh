@@ -20,6 +20,8 @@
 #   and, held out whole (never trained on: eval's unseen games):
 #   angband-data        Angband's 16x16 (Adam Bolt) and 32x32 (David Gervais) tile sheets
 #   blobwars-data       Blob Wars' sprites (black is their transparent key)
+#   mrrescue            Mr. Rescue's RGBA animation strips, split by alpha (fonts, dialogs, level
+#                       art and title screens left out)
 # Downloads with `apt-get download`, unpacks with `dpkg -x` into data/debian/ (git-ignored), and
 # packs data/debian/nethack16.sprites and data/debian/crawl32.sprites with contact sheets beside
 # them. Needs the built tool (tools/setup.sh). Prints what it found.
@@ -32,7 +34,7 @@ mkdir -p "$out/debs" "$out/root"
 (
   cd "$out/debs"
   pkgs=(nethack-common crawl-tiles-data pingus-data frozen-bubble-data teeworlds-data wesnoth-1.16-data
-        cataclysm-dda-data minetest-data xpenguins xbill kobodeluxe-data lgeneral-data angband-data blobwars-data)
+        cataclysm-dda-data minetest-data xpenguins xbill kobodeluxe-data lgeneral-data angband-data blobwars-data mrrescue)
   missing=()
   for p in "${pkgs[@]}"; do ls "${p}"_*.deb >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -84,11 +86,19 @@ echo "== LGeneral (hex terrain and units, key colour black)"
 lgen=$out/root/usr/share/games/lgeneral/gfx
 "$bin" sprites --overwrite --mode atlas --key 000000 --max 64 --min-pixels 24 --canvas 16 --crop --limit 1000 \
   "$lgen"/terrain/*/*.bmp "$lgen"/units/*.bmp -o "$out/lgeneral16.sprites"
-echo "== Held out for evaluation: Angband (16 and 32 px tiles) and Blob Wars (sprites)"
+echo "== Held out for evaluation: Angband (16 and 32 px tiles), Blob Wars and Mr. Rescue (sprites)"
 angband=$out/root/usr/share/angband/xtra/graf
 "$bin" sprites --overwrite --mode sheet --tile 16 --canvas 16 "$angband"/16x16.png -o "$out/angband16.sprites" --preview "$out/angband16.png"
 "$bin" sprites --overwrite --mode sheet --tile 32 --canvas 32 "$angband"/32x32.png -o "$out/angband32.sprites"
 "$bin" sprites --overwrite --mode folder --key 000000 --canvas 32 "$out"/root/usr/share/games/blobwars/gfx/sprites -o "$out/blobwars32.sprites"
+# Mr. Rescue ships its art inside a LÖVE archive (a zip)
+mr=$out/root/mrrescue
+rm -rf "$mr"; mkdir -p "$mr"
+python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' \
+  "$out"/root/usr/share/games/mrrescue/mrrescue.love "$mr"
+"$bin" sprites --overwrite --mode atlas --max 32 --min-pixels 24 --canvas 32 \
+  $(ls "$mr"/data/*.png | grep -v -e font -e border -e dialog -e awards -e splash -e title -e level_ -e menu -e tangram) \
+  -o "$out/mrrescue32.sprites" --preview "$out/mrrescue32.png"
 
 # Drawn art for the upscaler: every PNG of these folders (recursively) copied into one flat folder
 # per package, named by its path (pingus/data/images/core/menu/x.png -> core_menu_x.png). Animation

@@ -378,6 +378,33 @@ TEST(Lattice, ASmoothNoiseBackgroundIsFoundAndNeverTheArt) {
   EXPECT_TRUE(find_smooth_background(flat, tl).mask.empty());
 }
 
+TEST(Lattice, UnderAWeakGridASmoothBackgroundIsClearedOnlyWhereItIsMostOfTheImage) {
+  // The same field behind a sheet that fills most of the image (the background about a third
+  // of it) and behind one sprite in a wide margin (most of it). Under a sure grid both are
+  // cleared; under a weaker one (0.4 to 0.75) only the margin's; under a grid weaker still,
+  // neither.
+  const double p = 8.3;
+  const Sprite tiled = render(sheet(31, 16, 2, 1), p, p, 2 * p, 2 * p, int(36 * p), int(20 * p), Bg::Noise);
+  const Sprite lone = render(sheet(31, 16, 1, 1), p, p, 12 * p, 12 * p, int(40 * p), int(40 * p), Bg::Noise);
+  for (const Sprite* img : {&tiled, &lone}) {
+    Lattice lat = find_lattice(*img);
+    ASSERT_TRUE(lat.found) << lat.why;
+    lat.confidence = 0.9;
+    const Background sure = find_smooth_background(*img, lat);
+    ASSERT_TRUE(sure.clear()) << "ratio " << sure.lattice_ratio << ", share " << sure.share;
+    const bool most = sure.share >= 0.7;
+    EXPECT_EQ(most, img == &lone) << "share " << sure.share;
+    lat.confidence = 0.6;
+    const Background weak = find_smooth_background(*img, lat);
+    EXPECT_EQ(weak.mask.empty(), !most) << "share " << sure.share;
+    if (most) {
+      EXPECT_EQ(weak.mask, sure.mask);
+    }
+    lat.confidence = 0.3;
+    EXPECT_TRUE(find_smooth_background(*img, lat).mask.empty());
+  }
+}
+
 TEST(Lattice, ArtThatFillsItsCanvasLendsTheBackgroundNoSecondColour) {
   // A sprite with a dark outline that fills its canvas, drawn 2 cells in from the top-left corner
   // of a flat background (a shifted render, as the bundled examples are): the outline runs along

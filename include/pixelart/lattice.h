@@ -130,7 +130,8 @@ Background find_background(const Sprite& img, double blend_fill = 0.1);
 //    between them;
 //  - changes at all (else it is flat: find_background's, or the art's) and is not the whole image;
 //  - lies under a lattice of confidence 0.75 or more (resampling that weakened the grid has
-//    softened the art's own edges too, and the fill would cross whole tiles).
+//    softened the art's own edges too, and the fill would cross whole tiles), or of 0.4 or more
+//    where it is at least 70% of the image (a small sprite in a wide margin).
 // Else the mask is empty. Unlike find_background's, the fill never reaches pockets the art
 // encloses. restore clears it as it clears a flat one.
 Background find_smooth_background(const Sprite& img, const Lattice& lattice);
