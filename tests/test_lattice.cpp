@@ -378,6 +378,39 @@ TEST(Lattice, ASmoothNoiseBackgroundIsFoundAndNeverTheArt) {
   EXPECT_TRUE(find_smooth_background(flat, tl).mask.empty());
 }
 
+TEST(Lattice, ArtTheBordersCutIsNotTakenForASmoothBackground) {
+  // A dark figure standing on the image's bottom edge, on a smooth field: its body is smooth
+  // inside its outline and meets the border, so a fill from the border reaches it there; it
+  // meets one side only, the field three.
+  Sprite spr;
+  spr.width = spr.height = 16;
+  spr.rgba.assign(size_t(16) * 16 * 4, 0);
+  auto paint = [&](int x, int y, uint8_t r, uint8_t g, uint8_t b) {
+    uint8_t* q = spr.px(x, y);
+    q[0] = r, q[1] = g, q[2] = b, q[3] = 255;
+  };
+  for (int y = 4; y < 16; ++y)
+    for (int x = 3 + (y < 8); x < 13 - (y < 8); ++x) paint(x, y, 20, 20, 24);
+  for (int x = 6; x < 10; ++x) paint(x, 5, 230, 190, 150), paint(x, 6, 230, 190, 150);  // a face
+  paint(5, 11, 44, 44, 50), paint(10, 13, 44, 44, 50), paint(2, 9, 230, 190, 150), paint(13, 9, 230, 190, 150);
+  const double p = 10.4;
+  const Sprite img = render(spr, p, p, 2 * p, 2 * p, int(20 * p), int(18 * p), Bg::Noise);
+  const Lattice lat = find_lattice(img);
+  ASSERT_TRUE(lat.found) << lat.why;
+  const Background b = find_smooth_background(img, lat);
+  ASSERT_TRUE(b.clear()) << "ratio " << b.lattice_ratio << ", share " << b.share;
+  int art = 0, art_masked = 0;
+  for (int y = 0; y < img.height; ++y)
+    for (int x = 0; x < img.width; ++x) {
+      const int cx = int(std::floor((x + 0.5 - 2 * p) / p)), cy = int(std::floor((y + 0.5 - 2 * p) / p));
+      if (cx < 0 || cy < 0 || cx >= 16 || cy >= 16 || spr.px(cx, cy)[3] < 255) continue;
+      ++art;
+      art_masked += b.mask[size_t(y) * img.width + x];
+    }
+  EXPECT_GT(art, 5000);
+  EXPECT_LT(art_masked, art / 50) << "art taken for background";
+}
+
 TEST(Lattice, UnderAWeakGridASmoothBackgroundIsClearedOnlyWhereItIsMostOfTheImage) {
   // The same field behind a sheet that fills most of the image (the background about a third
   // of it) and behind one sprite in a wide margin (most of it). Under a sure grid both are

@@ -120,9 +120,10 @@ Background find_background(const Sprite& img, double blend_fill = 0.1);
 // backdrop), where find_background finds none: the region reached from the border through
 // pixels whose colour changes by less than 0.12 across the four pixels around them, along either
 // axis (an outline, even one resampling has spread over a few pixels, stops it; a smooth field's
-// drift, its grain and JPEG's noise do not), then grown by up to three pixels into the band a
-// blurred outline leaves (a pixel within 0.1 of the fill's colour beside it). It is a background
-// only if it
+// drift, its grain and JPEG's noise do not), of which only the regions that meet at least two
+// sides of the border are kept (art the edge cuts, a figure standing on the bottom edge, meets
+// one), then grown by up to three pixels into the band a blurred outline leaves (a pixel within
+// 0.1 of the fill's colour beside it). It is a background only if it
 //  - reaches at least 40% of the 2-pixel ring along the border and a tenth of three of its sides;
 //  - does not know the lattice: colour changes across cell boundaries at most 1.5 times as much
 //    as inside cells (gaps at least 1.5 pixels from a boundary, so none under 3 pixels a cell:
