@@ -31,6 +31,17 @@ template <class T>
 void conv2d_fast_backward(const T* x, const T* w, const T* y, const T* dy, T* dx, T* dw, T* db,
                           const ConvShape& s, bool relu);
 
+// oneDNN's convolution, float32 NHWC with the bias and ReLU fused (kernels/conv_dnnl.cpp):
+// conv2d's CPU pass where the build found oneDNN, dnnl_available(), unless the
+// environment says PIXELART_CPU_CONV=im2col. A primitive is made once per shape and kept (as the
+// cuDNN path keeps its plans); the weights are reordered to its blocked layout at every call
+// (they change at every training step). Backward: the ReLU's mask on dy, then oneDNN's backward
+// data and backward weights (with the bias), each added to dx, dw, db (each may be null).
+bool dnnl_available();
+void conv2d_dnnl_forward(const float* x, const float* w, const float* b, float* y, const ConvShape& s, bool relu);
+void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const float* dy, float* dx, float* dw, float* db,
+                          const ConvShape& s, bool relu);
+
 // pixelart::Precision::BF16 on the CPU: the rounding points of cuDNN's bf16 convolution
 // (conv_cudnn.cu) around the fp32 kernels (`ref`: the direct loops, else im2col + GEMM).
 // xr, wr: the operands already rounded to bf16 values (kept as float). Forward: y = bf16(x * w),

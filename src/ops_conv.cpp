@@ -1,5 +1,6 @@
-// src/ops_conv.cpp — conv2d's door: validation, dispatch (CPU im2col+BLAS or direct reference;
-// CUDA cuDNN), and its backward node. Kernels: kernels/conv_cpu.cpp, kernels/conv_cudnn.cu.
+// src/ops_conv.cpp — conv2d's door: validation, dispatch (CPU oneDNN's forward, im2col+BLAS or
+// the direct reference; CUDA cuDNN), and its backward node. Kernels: kernels/conv_cpu.cpp,
+// kernels/conv_dnnl.cpp, kernels/conv_cudnn.cu.
 #include "conv.h"
 #include "internal.h"
 #include "pixelart/ops.h"
@@ -23,6 +24,28 @@ namespace {
 Tensor bf16_values(const Tensor& t) { return t.to(DType::BF16).to(DType::F32); }
 }  // namespace
 
+namespace {
+// oneDNN's passes where the build has it: float32 only (float64 stays on im2col + GEMM)
+bool dnnl_forward(const float* x, const float* w, const float* b, float* y, const kernels::ConvShape& s, bool relu) {
+  if (!kernels::dnnl_available()) return false;
+  kernels::conv2d_dnnl_forward(x, w, b, y, s, relu);
+  return true;
+}
+bool dnnl_forward(const double*, const double*, const double*, double*, const kernels::ConvShape&, bool) { return false; }
+bool dnnl_backward(const float* x, const float* w, const float* y, const float* dy, float* dx, float* dw, float* db,
+                   const kernels::ConvShape& s, bool relu) {
+  if (!kernels::dnnl_available()) return false;
+  kernels::conv2d_dnnl_backward(x, w, y, dy, dx, dw, db, s, relu);
+  return true;
+}
+bool dnnl_backward(const double*, const double*, const double*, const double*, double*, double*, double*,
+                   const kernels::ConvShape&, bool) {
+  return false;
+}
+}  // namespace
+
+bool conv2d_cpu_uses_dnnl() { return kernels::dnnl_available(); }
+
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p) {
   const char* op = "conv2d";
   check_rank(op, "input", x, 4);
@@ -42,7 +65,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
   PA_CHECK(s.Ho() > 0 && s.Wo() > 0, "conv2d: a " << s.KH << "x" << s.KW << " kernel with padding "
                                         << p.pad << " does not fit the input " << x.describe());
   PA_CHECK(p.impl == ConvImpl::Auto || x.device() == Device::CPU,
-           "conv2d: the direct-loop reference runs on the cpu only");
+           "conv2d: the direct-loop reference and im2col run on the cpu only");
   const bool ref = p.impl == ConvImpl::Reference;
   const bool bf16 = p.precision == Precision::BF16;
   PA_CHECK(!bf16 || x.dtype() == DType::F32, "conv2d: bf16 precision needs float32 tensors, the input is " << x.describe());
@@ -65,8 +88,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
   } else if (x.device() == Device::CPU) {
     PA_DISPATCH_FLOAT(x.dtype(), {
       const T* bp = b.defined() ? b.data<T>() : nullptr;
-      if (ref) kernels::conv2d_ref_forward<T>(x.data<T>(), w.data<T>(), bp, y.data<T>(), s, p.relu);
-      else kernels::conv2d_fast_forward<T>(x.data<T>(), w.data<T>(), bp, y.data<T>(), s, p.relu);
+      if (p.impl == ConvImpl::Auto && dnnl_forward(x.data<T>(), w.data<T>(), bp, y.data<T>(), s, p.relu)) {
+      } else if (ref) {
+        kernels::conv2d_ref_forward<T>(x.data<T>(), w.data<T>(), bp, y.data<T>(), s, p.relu);
+      } else {
+        kernels::conv2d_fast_forward<T>(x.data<T>(), w.data<T>(), bp, y.data<T>(), s, p.relu);
+      }
     });
   } else {
     PA_ON_CUDA(cuda::conv2d_forward(x.data<float>(), w.data<float>(),
@@ -93,8 +120,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
           T* dxp = dx.defined() ? dx.data<T>() : nullptr;
           T* dwp = dw.defined() ? dw.data<T>() : nullptr;
           T* dbp = db.defined() ? db.data<T>() : nullptr;
-          if (ref) kernels::conv2d_ref_backward<T>(x.data<T>(), w.data<T>(), y.data<T>(), dy.data<T>(), dxp, dwp, dbp, s, p.relu);
-          else kernels::conv2d_fast_backward<T>(x.data<T>(), w.data<T>(), y.data<T>(), dy.data<T>(), dxp, dwp, dbp, s, p.relu);
+          if (p.impl == ConvImpl::Auto && dnnl_backward(x.data<T>(), w.data<T>(), y.data<T>(), dy.data<T>(), dxp, dwp, dbp, s, p.relu)) {
+          } else if (ref) {
+            kernels::conv2d_ref_backward<T>(x.data<T>(), w.data<T>(), y.data<T>(), dy.data<T>(), dxp, dwp, dbp, s, p.relu);
+          } else {
+            kernels::conv2d_fast_backward<T>(x.data<T>(), w.data<T>(), y.data<T>(), dy.data<T>(), dxp, dwp, dbp, s, p.relu);
+          }
         });
       } else {
         PA_ON_CUDA(cuda::conv2d_backward(

@@ -1,5 +1,7 @@
-// tests/test_conv_cpu.cpp — the fast CPU convolution (im2col + BLAS) against the direct-loop
-// reference, forward and all three gradients, over the shapes the two models use.
+// tests/test_conv_cpu.cpp — the fast CPU convolutions (oneDNN's forward where the build has it,
+// im2col + BLAS) against the direct-loop reference, forward and all three gradients, over the
+// shapes the models use.
+#include "conv.h"
 #include "op_catalogue.h"
 #include "pixelart/ops.h"
 #include "testing.h"
@@ -27,16 +29,37 @@ TEST_P(FastVsReference, ForwardAndGradientsAgree) {
                             make_inputs(oc, 5, dt, Device::CPU), g);
   };
   for (DType dt : {DType::F32, DType::F64}) {
-    std::vector<Tensor> gf, gr;
-    const Tensor yf = run(ConvImpl::Auto, dt, &gf);
+    std::vector<Tensor> gr;
     const Tensor yr = run(ConvImpl::Reference, dt, &gr);
-    const double tol = dt == DType::F32 ? kF32Rel : 1e-12;  // f64: summation order only
-    const std::string tag = std::string(c.name) + (dt == DType::F32 ? " f32" : " f64");
-    expect_close(yf, yr, tol, tag + " forward");
-    expect_close(gf[0], gr[0], tol, tag + " dx");
-    expect_close(gf[1], gr[1], tol, tag + " dw");
-    expect_close(gf[2], gr[2], tol, tag + " db");
+    // Auto: oneDNN's forward on float32 where the build has it; Im2col: im2col + GEMM always
+    for (ConvImpl impl : {ConvImpl::Auto, ConvImpl::Im2col}) {
+      std::vector<Tensor> gf;
+      const Tensor yf = run(impl, dt, &gf);
+      const double tol = dt == DType::F32 ? kF32Rel : 1e-12;  // f64: summation order only
+      const std::string tag = std::string(c.name) + (dt == DType::F32 ? " f32" : " f64") + (impl == ConvImpl::Auto ? " auto" : " im2col");
+      expect_close(yf, yr, tol, tag + " forward");
+      expect_close(gf[0], gr[0], tol, tag + " dx");
+      expect_close(gf[1], gr[1], tol, tag + " dw");
+      expect_close(gf[2], gr[2], tol, tag + " db");
+    }
   }
+}
+
+TEST(ConvCpu, OneDnnComputesTheForwardPassWhereTheBuildHasIt) {
+  if (!kernels::dnnl_available()) GTEST_SKIP() << "this build has no oneDNN (libdnnl-dev), or PIXELART_CPU_CONV=im2col";
+  // called directly, once more on the same shape (the cached primitive), with and without bias
+  const kernels::ConvShape s{2, 9, 11, 5, 7, 3, 3, 1};
+  OpCase oc;
+  oc.inputs = {{{2, 9, 11, 5}, -1, 1}, {{7, 3, 3, 5}, -0.3, 0.3}, {{7}, -0.5, 0.5}};
+  const std::vector<Tensor> in = make_inputs(oc, 3, DType::F32, Device::CPU);
+  for (bool bias : {true, false})
+    for (int twice = 0; twice < 2; ++twice) {
+      Tensor y = Tensor::empty({2, 9, 11, 7}, DType::F32, Device::CPU);
+      kernels::conv2d_dnnl_forward(in[0].data<float>(), in[1].data<float>(), bias ? in[2].data<float>() : nullptr,
+                                   y.data<float>(), s, true);
+      const Tensor yr = conv2d(in[0], in[1], bias ? in[2] : Tensor(), {1, true, ConvImpl::Reference});
+      expect_close(y, yr, kF32Rel, bias ? "oneDNN with bias" : "oneDNN without bias");
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -46,7 +69,16 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{"upscaler_9x9_valid", {1, 20, 24, 3}, 8, 9, 0, true},
                       ConvCase{"upscaler_5x5_valid", {2, 12, 12, 8}, 8, 5, 0, true},
                       ConvCase{"upscaler_last_1x1", {2, 9, 7, 16}, 4, 1, 0, false},
-                      ConvCase{"odd_sizes_pad2", {3, 7, 5, 3}, 5, 3, 2, false}),
+                      ConvCase{"odd_sizes_pad2", {3, 7, 5, 3}, 5, 3, 2, false},
+                      // the shipped restorer 4-16-32-64-64 + context 64 (16 px a cell), and the
+                      // shipped upscalers' 2x2 blocks (16 channels) through 64 filters, valid
+                      ConvCase{"shipped_restorer_1", {1, 32, 32, 4}, 16, 3, 1, true},
+                      ConvCase{"shipped_restorer_2", {1, 16, 16, 16}, 32, 3, 1, true},
+                      ConvCase{"shipped_restorer_3", {2, 8, 8, 32}, 64, 3, 1, true},
+                      ConvCase{"shipped_restorer_context", {2, 6, 5, 64}, 64, 3, 1, true},
+                      ConvCase{"shipped_upscaler_first", {1, 14, 12, 16}, 64, 3, 0, true},
+                      ConvCase{"shipped_upscaler_mid", {1, 10, 9, 64}, 64, 3, 0, true},
+                      ConvCase{"shipped_upscaler_last", {2, 7, 6, 64}, 16, 3, 0, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

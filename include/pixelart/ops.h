@@ -15,9 +15,14 @@ namespace pixelart {
 // y = act(conv(x, w) + b), stride 1, zero padding `pad` on every side.
 //   x: [N, H, W, Cin]   w: [Cout, KH, KW, Cin] (cuDNN's NHWC filter layout, "KRSC")   b: [Cout]
 //   y: [N, H + 2*pad - KH + 1, W + 2*pad - KW + 1, Cout]
-// CPU: im2col + BLAS GEMM (OpenBLAS); CUDA: cuDNN fused convolution+bias+activation.
-// ConvImpl::Reference selects the direct-loop CPU oracle (kernels/conv.h), forward and backward.
-enum class ConvImpl { Auto, Reference };
+// CPU float32: oneDNN's fused convolution+bias+ReLU and its backward passes where the build has
+// it (else, or with PIXELART_CPU_CONV=im2col in the environment, im2col + BLAS GEMM, OpenBLAS;
+// float64 always); CUDA: cuDNN fused convolution+bias+activation.
+// ConvImpl::Reference selects the direct-loop CPU oracle (kernels/conv.h), forward and backward;
+// ConvImpl::Im2col the im2col + GEMM path whatever the build (CPU only).
+enum class ConvImpl { Auto, Reference, Im2col };
+// Whether ConvImpl::Auto's float32 CPU passes go through oneDNN in this process.
+bool conv2d_cpu_uses_dnnl();
 // The arithmetic of the convolutions and the projection (`--precision`); every other op, the
 // parameters, their gradients and Adam's moments stay fp32 in every mode.
 //   FP32: fp32 throughout (CUDA: CUDNN_FMA_MATH, cuBLAS pedantic math).

@@ -1,7 +1,8 @@
 // src/cli/bench.cpp — `pixelart bench`: whole-model figures on this machine, side by side with a
 // named peer in one run. `bench forward` times the restorer's forward pass and `bench train` the
-// restorer trainer's steps, each with the production convolution (im2col + BLAS on the CPU,
-// cuDNN on CUDA) and with the direct-loop reference, and the tensor memory they hold.
+// restorer trainer's steps, each with the production convolution (oneDNN on the CPU where the
+// build has it, beside im2col + BLAS; cuDNN on CUDA) and with the direct-loop reference, and the
+// tensor memory they hold.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "cli/args.h"
 #include "pixelart/autograd.h"
+#include "pixelart/ops.h"
 #include "pixelart/restorer.h"
 #include "pixelart/sprites.h"
 #include "pixelart/synth.h"
@@ -23,9 +25,9 @@ constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--
        [--precision fp32|tf32|bf16]
        pixelart bench synth [--device D] [--size 256] [--batch B] [--runs 5]
   forward: the median time of the restorer's forward pass on --batch inputs of --size pixels,
-           and the most tensor memory a pass holds, the production convolution (im2col + BLAS
-           on the CPU, cuDNN on CUDA) beside the direct-loop reference (on the CPU; --ref-runs
-           of them, --no-ref skips it), in one run;
+           and the most tensor memory a pass holds, the production convolution (oneDNN on the
+           CPU where the build has it, then im2col + BLAS beside it; cuDNN on CUDA) beside the
+           direct-loop reference (on the CPU; --ref-runs of them, --no-ref skips it), in one run;
            --narrow: the narrow CPU-training widths instead of the full-size model
   train:   the restorer trainer's own steps (damaged pairs synthesised on the device, forward,
            composite loss, backward, clipping, AdamW) on generated 16x16 sprites: median time
@@ -86,9 +88,20 @@ void reference_then_production(Device dev, bool no_ref, Model& model, int ref_ru
     row("direct loops (reference)", t);
     model.set_conv_impl(ConvImpl::Auto);
   }
+  // on the CPU with oneDNN, the im2col + OpenBLAS fallback beside it in the same run
+  const bool dnnl = dev == Device::CPU && conv2d_cpu_uses_dnnl();
+  double im2col = 0;
+  if (dnnl) {
+    model.set_conv_impl(ConvImpl::Im2col);
+    const Timed t = measure(dev, warmup, runs, run);
+    im2col = median(t.ms);
+    row("im2col + OpenBLAS (fallback)", t);
+    model.set_conv_impl(ConvImpl::Auto);
+  }
   const Timed t = measure(dev, warmup, runs, run);
-  row(dev == Device::CPU ? "im2col + OpenBLAS (production)" : "cuDNN (production)", t);
+  row(dev != Device::CPU ? "cuDNN (production)" : dnnl ? "oneDNN (production)" : "im2col + OpenBLAS (production)", t);
   if (with_ref) std::printf("speed-up of production over reference: %.1fx\n", ref / median(t.ms));
+  if (dnnl) std::printf("speed-up of production over im2col + OpenBLAS: %.2fx\n", im2col / median(t.ms));
 }
 
 int bench_forward(const std::vector<std::string>& argv) {
@@ -120,7 +133,7 @@ int bench_forward(const std::vector<std::string>& argv) {
                             });
   std::printf("tensors MB: the most tensor storage a pass held at once beyond the model and its input (the\n"
               "activations; %s);\nthe whole process peaked at %.0f MB resident\n",
-              dev == Device::CPU ? "the production convolution also keeps an im2col buffer of at most ~8 MB"
+              dev == Device::CPU ? "im2col + OpenBLAS also keeps an im2col buffer of at most ~8 MB"
                                  : "cuDNN's workspace is not a tensor",
               double(host_peak_rss_bytes()) / 1e6);
   return kExitOk;

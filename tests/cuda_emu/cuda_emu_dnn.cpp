@@ -323,6 +323,17 @@ cudnnStatus_t cudnnGetConvolutionBackwardFilterWorkspaceSize(cudnnHandle_t h, co
   return CUDNN_STATUS_SUCCESS;
 }
 
+// The emulated device computes a convolution as the CPU backend does (oneDNN where the build has
+// it, else im2col + GEMM: kernels/conv.h), so that the device's results follow the CPU's.
+static void cpu_conv_forward(const float* x, const float* w, const float* b, float* y, const pixelart::kernels::ConvShape& s, bool relu) {
+  if (pixelart::kernels::dnnl_available()) pixelart::kernels::conv2d_dnnl_forward(x, w, b, y, s, relu);
+  else pixelart::kernels::conv2d_fast_forward<float>(x, w, b, y, s, relu);
+}
+static void cpu_conv_backward(const float* x, const float* w, const float* dy, float* dx, float* dw, const pixelart::kernels::ConvShape& s) {
+  if (pixelart::kernels::dnnl_available()) pixelart::kernels::conv2d_dnnl_backward(x, w, nullptr, dy, dx, dw, nullptr, s, false);
+  else pixelart::kernels::conv2d_fast_backward<float>(x, w, nullptr, dy, dx, dw, nullptr, s, false);
+}
+
 cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, const cudnnTensorDescriptor_t xd, const void* x,
                                       const cudnnFilterDescriptor_t wd, const void* w,
                                       const cudnnConvolutionDescriptor_t cd, cudnnConvolutionFwdAlgo_t algo, void* ws,
@@ -333,7 +344,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t h, const void* alpha, const 
   if (const cudnnStatus_t st = check_algorithm(__func__, Op::Forward, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
   const std::vector<float> xv = gather(p.x, x), wv = gather(p.w, w, p.flip);
   std::vector<float> yv(size_t(p.y.count()));
-  pixelart::kernels::conv2d_fast_forward<float>(xv.data(), wv.data(), nullptr, yv.data(), p.shape, false);
+  cpu_conv_forward(xv.data(), wv.data(), nullptr, yv.data(), p.shape, false);
   blend(p.y, y, yv, scalar(alpha), scalar(beta));
   return CUDNN_STATUS_SUCCESS;
 }
@@ -366,9 +377,9 @@ cudnnStatus_t cudnnConvolutionBiasActivationForward(
   std::vector<float> yv(size_t(p.y.count()));
   const float a1 = scalar(alpha1), a2 = scalar(alpha2);
   if (a1 == 1.f && a2 == 0.f) {  // conv + bias + activation in one: the CPU's own order
-    pixelart::kernels::conv2d_fast_forward<float>(xv.data(), wv.data(), bv.data(), yv.data(), p.shape, relu);
+    cpu_conv_forward(xv.data(), wv.data(), bv.data(), yv.data(), p.shape, relu);
   } else {
-    pixelart::kernels::conv2d_fast_forward<float>(xv.data(), wv.data(), nullptr, yv.data(), p.shape, false);
+    cpu_conv_forward(xv.data(), wv.data(), nullptr, yv.data(), p.shape, false);
     const std::vector<float> zv = a2 != 0.f ? gather(zt, z) : std::vector<float>();
     for (size_t i = 0; i < yv.size(); ++i) {
       float v = a1 * yv[i] + (a2 != 0.f ? a2 * zv[i] : 0.f) + bv[i % bv.size()];
@@ -389,8 +400,7 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t h, const void* alpha, c
   if (const cudnnStatus_t st = check_algorithm(__func__, Op::Data, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
   const std::vector<float> wv = gather(p.w, w, p.flip), dyv = gather(p.y, dy);
   std::vector<float> dxv(size_t(p.x.count()), 0.f);
-  pixelart::kernels::conv2d_fast_backward<float>(nullptr, wv.data(), nullptr, dyv.data(), dxv.data(), nullptr, nullptr, p.shape,
-                                                 false);
+  cpu_conv_backward(nullptr, wv.data(), dyv.data(), dxv.data(), nullptr, p.shape);
   if (!deterministic(Op::Data, int(algo))) jitter(&dxv);
   blend(p.x, dx, dxv, scalar(alpha), scalar(beta));
   return CUDNN_STATUS_SUCCESS;
@@ -407,8 +417,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t h, const void* alpha,
   if (const cudnnStatus_t st = check_algorithm(__func__, Op::Filter, int(algo), p, ws, ws_bytes); st != CUDNN_STATUS_SUCCESS) return st;
   const std::vector<float> xv = gather(p.x, x), dyv = gather(p.y, dy);
   std::vector<float> dwv(size_t(p.w.k) * p.w.r * p.w.s * p.w.c, 0.f);
-  pixelart::kernels::conv2d_fast_backward<float>(xv.data(), nullptr, nullptr, dyv.data(), nullptr, dwv.data(), nullptr, p.shape,
-                                                 false);
+  cpu_conv_backward(xv.data(), nullptr, dyv.data(), nullptr, dwv.data(), p.shape);
   if (!deterministic(Op::Filter, int(algo))) jitter(&dwv);
   blend(p.w, dw, dwv, scalar(alpha), scalar(beta), p.flip);
   return CUDNN_STATUS_SUCCESS;

@@ -1,0 +1,244 @@
+// kernels/conv_dnnl.cpp — the CPU convolution through oneDNN, forward and backward (kernels/conv.h).
+// Built where CMake finds oneDNN (PIXELART_WITH_DNNL); elsewhere dnnl_available() is false and
+// conv2d falls back to im2col + OpenBLAS.
+#include <cstdlib>
+#include <cstring>
+
+#include "conv.h"
+#include "pixelart/error.h"
+
+#ifdef PIXELART_WITH_DNNL
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+#include <unordered_map>
+#include <mutex>
+#include <tuple>
+
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace pixelart::kernels {
+
+#ifdef PIXELART_WITH_DNNL
+
+namespace {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+// One shape's primitive, made once: oneDNN picks its kernel (and the weights' blocked layout)
+// when the primitive is created, which costs far more than running it on a sprite.
+struct Plan {
+  dnnl::memory::desc src, wei_user, wei, bias, dst, scratch;
+  dnnl::convolution_forward conv;
+  dnnl::reorder to_blocked;  // the weights from [Cout, KH, KW, Cin] to the primitive's layout
+  bool reorder = false;
+};
+
+// The backward pass of one shape: gradients with respect to the input (backward data) and to
+// the weights and bias (backward weights), each primitive made once.
+struct BackwardPlan {
+  dnnl::memory::desc src, wei_user, bias, dst, wei_data, wei_grad, scratch_data, scratch_grad;
+  dnnl::convolution_backward_data data;
+  dnnl::convolution_backward_weights grad;
+  dnnl::reorder to_blocked, from_blocked;
+  bool reorder_data = false, reorder_grad = false;
+};
+
+struct Engine {
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  std::mutex mu;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool>, Plan> plans;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>, BackwardPlan> backward;
+};
+
+Engine& engine() {
+  static Engine e;
+  return e;
+}
+
+Plan make_plan(dnnl::engine& eng, const ConvShape& s, bool relu, bool bias) {
+  Plan p;
+  const dnnl::memory::dims src{s.N, s.Cin, s.H, s.W}, wei{s.Cout, s.Cin, s.KH, s.KW}, dst{s.N, s.Cout, s.Ho(), s.Wo()};
+  p.src = dnnl::memory::desc(src, dt::f32, tag::nhwc);
+  p.wei_user = dnnl::memory::desc(wei, dt::f32, tag::ohwi);
+  p.bias = dnnl::memory::desc({s.Cout}, dt::f32, tag::a);
+  p.dst = dnnl::memory::desc(dst, dt::f32, tag::nhwc);
+  const auto d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                                        p.src, dnnl::memory::desc(wei, dt::f32, tag::any), p.bias, p.dst,
+                                                        {1, 1}, {s.pad, s.pad}, {s.pad, s.pad})
+                      : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                                        p.src, dnnl::memory::desc(wei, dt::f32, tag::any), p.dst, {1, 1},
+                                                        {s.pad, s.pad}, {s.pad, s.pad});
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops po;
+    po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(po);
+  }
+  // the scratchpad is the caller's (below), so that one primitive serves every thread
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const auto pd = dnnl::convolution_forward::primitive_desc(d, attr, eng);
+  p.conv = dnnl::convolution_forward(pd);
+  p.wei = pd.weights_desc();
+  p.scratch = pd.scratchpad_desc();
+  p.reorder = p.wei != p.wei_user;
+  if (p.reorder) p.to_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.wei_user, eng, p.wei));
+  return p;
+}
+
+BackwardPlan make_backward_plan(dnnl::engine& eng, const ConvShape& s) {
+  BackwardPlan p;
+  const dnnl::memory::dims src{s.N, s.Cin, s.H, s.W}, wei{s.Cout, s.Cin, s.KH, s.KW}, dst{s.N, s.Cout, s.Ho(), s.Wo()};
+  const dnnl::memory::dims stride{1, 1}, pad{s.pad, s.pad};
+  p.src = dnnl::memory::desc(src, dt::f32, tag::nhwc);
+  p.wei_user = dnnl::memory::desc(wei, dt::f32, tag::ohwi);
+  p.bias = dnnl::memory::desc({s.Cout}, dt::f32, tag::a);
+  p.dst = dnnl::memory::desc(dst, dt::f32, tag::nhwc);
+  const dnnl::memory::desc wany(wei, dt::f32, tag::any);
+  // the forward pass they are the gradients of: the hint both backward primitives need
+  const auto fwd = dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, p.src, wany,
+                                      p.bias, p.dst, stride, pad, pad),
+      eng);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  const auto dpd = dnnl::convolution_backward_data::primitive_desc(
+      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, p.src, wany, p.dst, stride, pad, pad), attr,
+      eng, fwd);
+  const auto gpd = dnnl::convolution_backward_weights::primitive_desc(
+      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, p.src, wany, p.bias, p.dst, stride, pad,
+                                               pad),
+      attr, eng, fwd);
+  p.data = dnnl::convolution_backward_data(dpd);
+  p.grad = dnnl::convolution_backward_weights(gpd);
+  p.wei_data = dpd.weights_desc();
+  p.wei_grad = gpd.diff_weights_desc();
+  p.scratch_data = dpd.scratchpad_desc();
+  p.scratch_grad = gpd.scratchpad_desc();
+  p.reorder_data = p.wei_data != p.wei_user;
+  p.reorder_grad = p.wei_grad != p.wei_user;
+  if (p.reorder_data) p.to_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.wei_user, eng, p.wei_data));
+  if (p.reorder_grad) p.from_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.wei_grad, eng, p.wei_user));
+  return p;
+}
+
+std::string describe(const ConvShape& s) {
+  std::ostringstream o;
+  o << "a " << s.KH << "x" << s.KW << " convolution of " << s.N << "x" << s.H << "x" << s.W << "x" << s.Cin << " to " << s.Cout
+    << " channels";
+  return o.str();
+}
+
+// dst[i] += src[i]
+void add_into(float* dst, const float* src, int64_t n) {
+#pragma omp parallel for simd schedule(static)
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+}  // namespace
+
+bool dnnl_available() {
+  static const bool on = [] {
+    const char* e = std::getenv("PIXELART_CPU_CONV");
+    return !(e && std::strcmp(e, "im2col") == 0);
+  }();
+  return on;
+}
+
+void conv2d_dnnl_forward(const float* x, const float* w, const float* b, float* y, const ConvShape& s, bool relu) {
+  Engine& e = engine();
+  try {
+    const Plan* plan;
+    {
+      std::lock_guard<std::mutex> lock(e.mu);
+      const auto key = std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, relu, b != nullptr);
+      auto it = e.plans.find(key);
+      if (it == e.plans.end()) it = e.plans.emplace(key, make_plan(e.eng, s, relu, b != nullptr)).first;
+      plan = &it->second;
+    }
+    dnnl::stream st(e.eng);
+    dnnl::memory xm(plan->src, e.eng, const_cast<float*>(x)), wm(plan->wei_user, e.eng, const_cast<float*>(w)),
+        ym(plan->dst, e.eng, y), pad(plan->scratch, e.eng);
+    dnnl::memory wb = wm;
+    if (plan->reorder) {
+      wb = dnnl::memory(plan->wei, e.eng);
+      plan->to_blocked.execute(st, wm, wb);
+    }
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}};
+    if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(plan->bias, e.eng, const_cast<float*>(b)));
+    plan->conv.execute(st, args);
+    st.wait();
+  } catch (const dnnl::error& err) {
+    PA_CHECK(false, "conv2d: oneDNN failed (" << err.what() << ", status " << int(err.status) << ") on " << describe(s));
+  }
+}
+
+void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const float* dy, float* dx, float* dw, float* db,
+                          const ConvShape& s, bool relu) {
+  if (!dx && !dw && !db) return;
+  Engine& e = engine();
+  try {
+    const BackwardPlan* plan;
+    {
+      std::lock_guard<std::mutex> lock(e.mu);
+      const auto key = std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad);
+      auto it = e.backward.find(key);
+      if (it == e.backward.end()) it = e.backward.emplace(key, make_backward_plan(e.eng, s)).first;
+      plan = &it->second;
+    }
+    // the gradient at the convolution's output: through the fused ReLU first
+    const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;
+    std::vector<float> dz(static_cast<size_t>(ny));
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < ny; ++i) dz[size_t(i)] = relu && !(y[i] > 0) ? 0.f : dy[i];
+    dnnl::stream st(e.eng);
+    dnnl::memory dzm(plan->dst, e.eng, dz.data());
+    if (dx) {
+      std::vector<float> g(static_cast<size_t>(s.N * s.H * s.W * s.Cin));
+      dnnl::memory wm(plan->wei_user, e.eng, const_cast<float*>(w)), gm(plan->src, e.eng, g.data()),
+          pad(plan->scratch_data, e.eng);
+      dnnl::memory wb = wm;
+      if (plan->reorder_data) {
+        wb = dnnl::memory(plan->wei_data, e.eng);
+        plan->to_blocked.execute(st, wm, wb);
+      }
+      plan->data.execute(st, {{DNNL_ARG_DIFF_DST, dzm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DIFF_SRC, gm}, {DNNL_ARG_SCRATCHPAD, pad}});
+      st.wait();
+      add_into(dx, g.data(), int64_t(g.size()));
+    }
+    if (dw || db) {
+      std::vector<float> gw(static_cast<size_t>(s.Cout * s.KH * s.KW * s.Cin)), gb(static_cast<size_t>(s.Cout));
+      dnnl::memory xm(plan->src, e.eng, const_cast<float*>(x)), gwm(plan->wei_user, e.eng, gw.data()),
+          gbm(plan->bias, e.eng, gb.data()), pad(plan->scratch_grad, e.eng);
+      dnnl::memory gwb = plan->reorder_grad ? dnnl::memory(plan->wei_grad, e.eng) : gwm;
+      plan->grad.execute(st, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dzm}, {DNNL_ARG_DIFF_WEIGHTS, gwb},
+                              {DNNL_ARG_DIFF_BIAS, gbm}, {DNNL_ARG_SCRATCHPAD, pad}});
+      if (plan->reorder_grad) plan->from_blocked.execute(st, gwb, gwm);
+      st.wait();
+      if (dw) add_into(dw, gw.data(), int64_t(gw.size()));
+      if (db) add_into(db, gb.data(), int64_t(gb.size()));
+    }
+  } catch (const dnnl::error& err) {
+    PA_CHECK(false, "conv2d backward: oneDNN failed (" << err.what() << ", status " << int(err.status) << ") on " << describe(s));
+  }
+}
+
+#else
+
+bool dnnl_available() { return false; }
+
+void conv2d_dnnl_forward(const float*, const float*, const float*, float*, const ConvShape&, bool) {
+  PA_CHECK(false, "conv2d: this build has no oneDNN (libdnnl-dev was not found when it was configured)");
+}
+
+void conv2d_dnnl_backward(const float*, const float*, const float*, const float*, float*, float*, float*, const ConvShape&,
+                          bool) {
+  PA_CHECK(false, "conv2d: this build has no oneDNN (libdnnl-dev was not found when it was configured)");
+}
+
+#endif
+
+}  // namespace pixelart::kernels
