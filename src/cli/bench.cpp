@@ -20,7 +20,7 @@ namespace pixelart::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--size 256] [--runs 20] [--ref-runs 3] [--batch 1]
-       [--narrow] [--no-ref]
+       [--narrow | --shipped] [--no-ref]
        pixelart bench train [--device D] [--batch B] [--steps S] [--ref-steps 1] [--narrow] [--no-ref]
        [--precision fp32|tf32|bf16]
        pixelart bench synth [--device D] [--size 256] [--batch B] [--runs 5]
@@ -28,7 +28,8 @@ constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--
            and the most tensor memory a pass holds, the production convolution (oneDNN on the
            CPU where the build has it, then im2col + BLAS beside it; cuDNN on CUDA) beside the
            direct-loop reference (on the CPU; --ref-runs of them, --no-ref skips it), in one run;
-           --narrow: the narrow CPU-training widths instead of the full-size model
+           --narrow: the narrow CPU-training widths instead of the full-size model;
+           --shipped: the shipped restorer (the model `restore` uses by default)
   train:   the restorer trainer's own steps (damaged pairs synthesised on the device, forward,
            composite loss, backward, clipping, AdamW) on generated 16x16 sprites: median time
            per step, images/s and the most tensor memory a step holds, production beside the
@@ -105,16 +106,19 @@ void reference_then_production(Device dev, bool no_ref, Model& model, int ref_ru
 }
 
 int bench_forward(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "no-ref"});
+  Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "shipped", "no-ref"});
   a.no_positional("bench forward");
   const Device dev = parse_device(a.get("device", "auto"));
   const int size = int(a.get_int("size", 256, 16, 8192));
   const int runs = int(a.get_int("runs", 20, 1, 100000));
   const int ref_runs = int(a.get_int("ref-runs", 3, 1, 1000));
   const int batch = int(a.get_int("batch", 1, 1, 4096));
-  RestorerConfig cfg = a.has("narrow") ? RestorerConfig::narrow() : RestorerConfig{};
+  PA_CHECK(!(a.has("narrow") && a.has("shipped")), "bench forward: --narrow or --shipped, not both");
+  // --shipped: the model `restore` uses by default, its shape and its weights
+  Restorer model = a.has("shipped") ? load_restorer(default_model_path(), dev)
+                                    : Restorer(a.has("narrow") ? RestorerConfig::narrow() : RestorerConfig{}, 1, DType::F32, dev);
+  const RestorerConfig cfg = model.config();
   PA_CHECK(size % cfg.scale() == 0, "--size must be a multiple of " << cfg.scale());
-  Restorer model(cfg, 1, DType::F32, dev);
   std::vector<Sprite> sprites;
   for (int i = 0; i < batch; ++i) sprites.push_back(generate_sprite(100 + i, size / cfg.scale()));
   Tensor x, target;
