@@ -89,12 +89,12 @@ void time_model(benchmark::State& state, Model& model, const Tensor& x, const Te
 // training step (forward, loss, backward, AdamW) at batch 64, the step also at each precision.
 // The peer on the GPU machine is tools/torch_peer.py (the same model in PyTorch), run beside this
 // by tools/gpu_check.sh.
-void restorer_case(benchmark::State& state, Device dev, int batch, bool train, Precision precision) {
+void restorer_case(benchmark::State& state, Device dev, int batch, bool train, Precision precision,
+                   const RestorerConfig& cfg = RestorerConfig{}) {
   if (dev == Device::CUDA && !cuda_available()) {
     state.SkipWithError(("no GPU: " + cuda_unavailable_reason()).c_str());
     return;
   }
-  const RestorerConfig cfg;
   Restorer model(cfg, 1, DType::F32, dev);
   model.set_precision(precision);
   const auto [x, t] = input_and_target({batch, 256, 256, 4}, {batch, 16, 16, 4}, dev);
@@ -257,6 +257,18 @@ int register_all() {
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
   }
+  // the narrow CPU-training widths and the shipped restorer's shape (4-16-32-64-64, twelve
+  // context layers), on the CPU, beside tools/torch_peer.py --device cpu
+  RestorerConfig shipped_restorer;
+  shipped_restorer.widths = {16, 32, 64, 64};
+  shipped_restorer.context = 12;
+  for (const auto& [label, cfg] : {std::pair{std::string("narrow"), RestorerConfig::narrow()}, std::pair{std::string("shipped"), shipped_restorer}})
+    for (const auto& [batch, train] : {std::pair{1, false}, std::pair{4, true}}) {
+      const std::string name = "cpu/restorer_" + label + "_" + (train ? "train_step" : "forward") + "_b" + std::to_string(batch);
+      benchmark::RegisterBenchmark(name.c_str(), [cfg = cfg, batch = batch, train = train](benchmark::State& s) {
+        restorer_case(s, Device::CPU, batch, train, Precision::FP32, cfg);
+      })->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
   const UpscalerConfig srcnn{{64, 32}, {9, 5, 5}, 4}, design{},
       shipped{std::vector<int>(7, 32), std::vector<int>(8, 3), 4},
       blocks{std::vector<int>(7, 64), std::vector<int>(8, 3), 4, 2},

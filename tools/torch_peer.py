@@ -8,12 +8,27 @@ convolutions 32@3x7-4@3, and the same at twice the width on 2x2 blocks, 2x2:64@3
 with eleven hidden layers, 2x2:64@3x11-16@3):
 forward on 16 tiles of 256 x 256, a training step on 256 patches of
 48 x 48 (MSE). Prints one line per case
-and writes JSON to argv[1]. Run by tools/gpu_check.sh beside build/bench/pixelart_bench's
+and writes JSON to the path given. Run by tools/gpu_check.sh beside build/bench/pixelart_bench's
 cuda/restorer_* and cuda/upscaler_* cases.
+
+    tools/torch_peer.py [OUT.json]                         the GPU cases above
+    tools/torch_peer.py --device cpu [--threads N] [OUT.json]
+
+--device cpu: the peer of build/bench/pixelart_bench's cpu/ cases and of `pixelart bench
+forward|train --device cpu`, on N threads (default: OMP_NUM_THREADS, else every core), timed by
+the wall clock (the median of runs after warm-up): the full, narrow (4-8-16-32-32) and shipped
+(4-16-32-64-64 and twelve context layers) restorers' forward pass at batch 1 on 256 x 256, their
+training step (forward, MSE, backward, AdamW; pixelart's step also synthesises its damaged batch
+and computes the composite loss, so it does more) at batch 4, and the x2 upscaler
+2x2:64@3x11-16@3's forward on 16 tiles of 256 x 256 and training step on 32 patches of 80 x 80.
+Install PyTorch for it from PyPI, in a virtual environment:
+    python3 -m venv .venv-torch && .venv-torch/bin/pip install torch numpy
 """
 import json
+import os
 import statistics
 import sys
+import time
 
 import torch
 import torch.nn as nn
@@ -25,12 +40,14 @@ torch.backends.cudnn.benchmark = True
 
 
 class Restorer(nn.Module):
-    def __init__(self, widths=(64, 128, 256, 512)):
+    def __init__(self, widths=(64, 128, 256, 512), context=0):
         super().__init__()
         layers, c = [], 4
         for w in widths:
             layers += [nn.Conv2d(c, w, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
             c = w
+        for _ in range(context):  # conv 3x3 + ReLU at the sprite's resolution (--context)
+            layers += [nn.Conv2d(c, c, 3, padding=1), nn.ReLU(inplace=True)]
         self.body = nn.Sequential(*layers)
         self.proj = nn.Conv2d(c, 4, 1)
 
@@ -106,7 +123,69 @@ def time_steps(name, model, x, t, unit, results, memory):
     torch.backends.cudnn.allow_tf32 = False
 
 
+def cpu_timed(fn, runs, warmup=3):
+    """Median ms of fn over runs after warmup, by the wall clock."""
+    for _ in range(warmup):
+        fn()
+    ms = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        ms.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(ms)
+
+
+def cpu_main(threads, out):
+    torch.set_num_threads(threads)
+    results = {}
+    cl = torch.channels_last
+
+    def step_fn(model, x, t):
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+
+        def step():
+            opt.zero_grad(set_to_none=False)
+            loss = torch.mean((model(x) - t) ** 2)
+            loss.backward()
+            opt.step()
+        return step
+
+    for name, widths, ctx in (("restorer", (64, 128, 256, 512), 0), ("narrow", (8, 16, 32, 32), 0),
+                              ("shipped", (16, 32, 64, 64), 12)):
+        model = Restorer(widths, ctx).to(memory_format=cl)
+        x = torch.rand(1, 4, 256, 256).to(memory_format=cl)
+        with torch.no_grad():
+            results[f"{name}_forward_b1"] = cpu_timed(lambda: model(x), runs=20)
+        x4 = torch.rand(4, 4, 256, 256).to(memory_format=cl)
+        results[f"{name}_train_step_b4"] = cpu_timed(step_fn(model, x4, torch.rand(4, 4, 16, 16)), runs=5, warmup=2)
+        print(f"torch cpu {name}_forward_b1: {results[f'{name}_forward_b1']:.2f} ms; "
+              f"{name}_train_step_b4: {results[f'{name}_train_step_b4']:.1f} ms")
+    up = Upscaler((64,) * 11, (3,) * 12, 2).to(memory_format=cl)
+    x = torch.rand(16, 4, 256, 256).to(memory_format=cl)
+    with torch.no_grad():
+        results["upscaler_2x2:64@3x11-16@3_forward_b16"] = cpu_timed(lambda: up(x), runs=3, warmup=1)
+    p = max(48, 2 * up.m + 32)
+    x = torch.rand(32, 4, p, p).to(memory_format=cl)
+    t = torch.rand(32, 4, p - 2 * up.m, p - 2 * up.m)
+    results["upscaler_2x2:64@3x11-16@3_train_step_b32"] = cpu_timed(step_fn(up, x, t), runs=5, warmup=2)
+    print(f"torch cpu upscaler_2x2:64@3x11-16@3_forward_b16: {results['upscaler_2x2:64@3x11-16@3_forward_b16']:.0f} ms; "
+          f"train_step_b32: {results['upscaler_2x2:64@3x11-16@3_train_step_b32']:.0f} ms")
+    if out:
+        with open(out, "w") as f:
+            json.dump({"torch": torch.__version__, "device": "cpu", "threads": threads, "ms": results}, f, indent=1)
+
+
 def main():
+    args = sys.argv[1:]
+    if args[:2] == ["--device", "cpu"]:
+        args = args[2:]
+        threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
+        if args[:1] == ["--threads"]:
+            threads, args = int(args[1]), args[2:]
+        return cpu_main(threads, args[0] if args else None)
+    if args[:2] == ["--device", "cuda"]:
+        args = args[2:]
+    sys.argv = [sys.argv[0]] + args
     dev = torch.device("cuda")
     results, memory = {}, {}
     model = Restorer().to(dev).to(memory_format=torch.channels_last)
