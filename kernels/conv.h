@@ -34,7 +34,7 @@ void conv2d_fast_backward(const T* x, const T* w, const T* y, const T* dy, T* dx
 // oneDNN's convolution, float32 NHWC with the bias and ReLU fused (kernels/conv_dnnl.cpp):
 // conv2d's CPU pass where the build found oneDNN, dnnl_available(), unless the
 // environment says PIXELART_CPU_CONV=im2col. A primitive is made once per shape and kept (as the
-// cuDNN path keeps its plans); the weights are reordered to its blocked layout at every call
+// cuDNN path keeps its plans; at most 512 of each kind, the cache emptied when full); the weights are reordered to its blocked layout at every call
 // (they change at every training step). Backward: the ReLU's mask on dy, then oneDNN's backward
 // data and backward weights (with the bias), each added to dx, dw, db (each may be null).
 bool dnnl_available();

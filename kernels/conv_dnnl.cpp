@@ -9,12 +9,13 @@
 
 #ifdef PIXELART_WITH_DNNL
 #include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
-#include <vector>
-#include <unordered_map>
-#include <mutex>
 #include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
@@ -47,11 +48,17 @@ struct BackwardPlan {
   bool reorder_data = false, reorder_grad = false;
 };
 
+// The plans, shared with the calls running them: a full cache is emptied (a batch of images of
+// many sizes makes a plan per size and layer) while the calls in flight keep theirs.
+constexpr size_t kMaxPlans = 512;
 struct Engine {
   dnnl::engine eng{dnnl::engine::kind::cpu, 0};
   std::mutex mu;
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool>, Plan> plans;
-  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>, BackwardPlan> backward;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool>,
+           std::shared_ptr<const Plan>>
+      plans;
+  std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>, std::shared_ptr<const BackwardPlan>>
+      backward;
 };
 
 Engine& engine() {
@@ -151,13 +158,16 @@ bool dnnl_available() {
 void conv2d_dnnl_forward(const float* x, const float* w, const float* b, float* y, const ConvShape& s, bool relu) {
   Engine& e = engine();
   try {
-    const Plan* plan;
+    std::shared_ptr<const Plan> plan;
     {
       std::lock_guard<std::mutex> lock(e.mu);
       const auto key = std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, relu, b != nullptr);
       auto it = e.plans.find(key);
-      if (it == e.plans.end()) it = e.plans.emplace(key, make_plan(e.eng, s, relu, b != nullptr)).first;
-      plan = &it->second;
+      if (it == e.plans.end()) {
+        if (e.plans.size() >= kMaxPlans) e.plans.clear();
+        it = e.plans.emplace(key, std::make_shared<const Plan>(make_plan(e.eng, s, relu, b != nullptr))).first;
+      }
+      plan = it->second;
     }
     dnnl::stream st(e.eng);
     dnnl::memory xm(plan->src, e.eng, const_cast<float*>(x)), wm(plan->wei_user, e.eng, const_cast<float*>(w)),
@@ -181,13 +191,16 @@ void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const 
   if (!dx && !dw && !db) return;
   Engine& e = engine();
   try {
-    const BackwardPlan* plan;
+    std::shared_ptr<const BackwardPlan> plan;
     {
       std::lock_guard<std::mutex> lock(e.mu);
       const auto key = std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad);
       auto it = e.backward.find(key);
-      if (it == e.backward.end()) it = e.backward.emplace(key, make_backward_plan(e.eng, s)).first;
-      plan = &it->second;
+      if (it == e.backward.end()) {
+        if (e.backward.size() >= kMaxPlans) e.backward.clear();
+        it = e.backward.emplace(key, std::make_shared<const BackwardPlan>(make_backward_plan(e.eng, s))).first;
+      }
+      plan = it->second;
     }
     // the gradient at the convolution's output: through the fused ReLU first
     const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;

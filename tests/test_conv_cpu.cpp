@@ -81,5 +81,25 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvCase{"shipped_upscaler_last", {2, 7, 6, 64}, 16, 3, 0, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
+TEST(ConvCpu, OneDnnStaysRightPastAFullPlanCache) {
+  if (!kernels::dnnl_available()) GTEST_SKIP() << "this build has no oneDNN (libdnnl-dev), or PIXELART_CPU_CONV=im2col";
+  // more shapes than the cache keeps (512): it is emptied once on the way, and every result,
+  // the first shape's again at the end included, still matches the reference
+  OpCase oc;
+  oc.inputs = {{{1, 3, 600, 2}, -1, 1}, {{3, 3, 3, 2}, -0.3, 0.3}, {{3}, -0.5, 0.5}};
+  const std::vector<Tensor> in = make_inputs(oc, 4, DType::F32, Device::CPU);
+  auto check = [&](int64_t W) {
+    const kernels::ConvShape s{1, 3, W, 2, 3, 3, 3, 1};
+    Tensor x = Tensor::empty({1, 3, W, 2}, DType::F32, Device::CPU);
+    for (int64_t y = 0; y < 3; ++y)
+      std::copy(in[0].data<float>() + y * 600 * 2, in[0].data<float>() + y * 600 * 2 + W * 2, x.data<float>() + y * W * 2);
+    Tensor y = Tensor::empty({1, 3, W, 3}, DType::F32, Device::CPU);
+    kernels::conv2d_dnnl_forward(x.data<float>(), in[1].data<float>(), in[2].data<float>(), y.data<float>(), s, false);
+    expect_close(y, conv2d(x, in[1], in[2], {1, false, ConvImpl::Reference}), kF32Rel, "width " + std::to_string(W));
+  };
+  for (int64_t W = 1; W <= 560; ++W) check(W);
+  check(1);
+}
+
 }  // namespace
 }  // namespace pixelart::testing
