@@ -1,5 +1,5 @@
-// src/ops_conv.cpp — conv2d's door: validation, dispatch (CPU oneDNN's forward, im2col+BLAS or
-// the direct reference; CUDA cuDNN), and its backward node. Kernels: kernels/conv_cpu.cpp,
+// src/ops_conv.cpp — conv2d's door: validation, dispatch (CPU oneDNN, im2col+BLAS or the direct
+// reference; CUDA cuDNN), and its backward node. Kernels: kernels/conv_cpu.cpp,
 // kernels/conv_dnnl.cpp, kernels/conv_cudnn.cu.
 #include "conv.h"
 #include "internal.h"
@@ -22,9 +22,7 @@ const char* precision_name(Precision p) {
 
 namespace {
 Tensor bf16_values(const Tensor& t) { return t.to(DType::BF16).to(DType::F32); }
-}  // namespace
 
-namespace {
 // oneDNN's passes where the build has it: float32 only (float64 stays on im2col + GEMM)
 bool dnnl_forward(const float* x, const float* w, const float* b, float* y, const kernels::ConvShape& s, bool relu) {
   if (!kernels::dnnl_available()) return false;

@@ -76,8 +76,8 @@ Timed measure(Device dev, int warmup, int n, F&& run) {
 
 // The side-by-side of `bench forward` and `bench train`: on the CPU (unless --no-ref) the
 // direct-loop reference first, so that the production rows cannot hide their own scratch in pages
-// the reference left resident, then the production convolution; a row each (`row(name, timed)`)
-// and the speed-up.
+// the reference left resident, then (on the CPU with oneDNN) the im2col + OpenBLAS fallback, then
+// the production convolution; a row each (`row(name, timed)`) and the speed-ups.
 template <class Model, class Run, class Row>
 void reference_then_production(Device dev, bool no_ref, Model& model, int ref_runs, int warmup, int runs, Run run, Row row) {
   const bool with_ref = dev == Device::CPU && !no_ref;
