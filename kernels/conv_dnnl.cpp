@@ -204,14 +204,16 @@ void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const 
     }
     // the gradient at the convolution's output: through the fused ReLU first
     const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;
-    std::vector<float> dz(static_cast<size_t>(ny));
+    // (scratch every element of which is written before it is read: not zeroed)
+    const std::unique_ptr<float[]> dz(new float[size_t(ny)]);
 #pragma omp parallel for simd schedule(static)
     for (int64_t i = 0; i < ny; ++i) dz[size_t(i)] = relu && !(y[i] > 0) ? 0.f : dy[i];
     dnnl::stream st(e.eng);
-    dnnl::memory dzm(plan->dst, e.eng, dz.data());
+    dnnl::memory dzm(plan->dst, e.eng, dz.get());
     if (dx) {
-      std::vector<float> g(static_cast<size_t>(s.N * s.H * s.W * s.Cin));
-      dnnl::memory wm(plan->wei_user, e.eng, const_cast<float*>(w)), gm(plan->src, e.eng, g.data()),
+      const int64_t ng = s.N * s.H * s.W * s.Cin;
+      const std::unique_ptr<float[]> g(new float[size_t(ng)]);
+      dnnl::memory wm(plan->wei_user, e.eng, const_cast<float*>(w)), gm(plan->src, e.eng, g.get()),
           pad(plan->scratch_data, e.eng);
       dnnl::memory wb = wm;
       if (plan->reorder_data) {
@@ -220,7 +222,7 @@ void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const 
       }
       plan->data.execute(st, {{DNNL_ARG_DIFF_DST, dzm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DIFF_SRC, gm}, {DNNL_ARG_SCRATCHPAD, pad}});
       st.wait();
-      add_into(dx, g.data(), int64_t(g.size()));
+      add_into(dx, g.get(), ng);
     }
     if (dw || db) {
       std::vector<float> gw(static_cast<size_t>(s.Cout * s.KH * s.KW * s.Cin)), gb(static_cast<size_t>(s.Cout));
