@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "conv.h"
+#include "cpu_ops.h"
+#include "elementwise.h"
 #include "pixelart/error.h"
 
 #ifdef PIXELART_WITH_DNNL
@@ -29,10 +31,30 @@ namespace {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 
+// The tensors of one shape as conv2d keeps them: x and y NHWC, w [Cout, KH, KW, Cin] (OHWI);
+// wei_any lets a primitive choose its own weight layout.
+struct Layout {
+  dnnl::memory::desc src, wei_user, wei_any, bias, dst;
+  dnnl::memory::dims stride{1, 1}, pad;
+};
+
+Layout layout(const ConvShape& s) {
+  const dnnl::memory::dims wei{s.Cout, s.Cin, s.KH, s.KW};
+  Layout l;
+  l.src = dnnl::memory::desc({s.N, s.Cin, s.H, s.W}, dt::f32, tag::nhwc);
+  l.wei_user = dnnl::memory::desc(wei, dt::f32, tag::ohwi);
+  l.wei_any = dnnl::memory::desc(wei, dt::f32, tag::any);
+  l.bias = dnnl::memory::desc({s.Cout}, dt::f32, tag::a);
+  l.dst = dnnl::memory::desc({s.N, s.Cout, s.Ho(), s.Wo()}, dt::f32, tag::nhwc);
+  l.pad = {s.pad, s.pad};
+  return l;
+}
+
 // One shape's primitive, made once: oneDNN picks its kernel (and the weights' blocked layout)
 // when the primitive is created, which costs far more than running it on a sprite.
 struct Plan {
-  dnnl::memory::desc src, wei_user, wei, bias, dst, scratch;
+  Layout io;
+  dnnl::memory::desc wei, scratch;
   dnnl::convolution_forward conv;
   dnnl::reorder to_blocked;  // the weights from [Cout, KH, KW, Cin] to the primitive's layout
   bool reorder = false;
@@ -41,7 +63,8 @@ struct Plan {
 // The backward pass of one shape: gradients with respect to the input (backward data) and to
 // the weights and bias (backward weights), each primitive made once.
 struct BackwardPlan {
-  dnnl::memory::desc src, wei_user, bias, dst, wei_data, wei_grad, scratch_data, scratch_grad;
+  Layout io;
+  dnnl::memory::desc wei_data, wei_grad, scratch_data, scratch_grad;
   dnnl::convolution_backward_data data;
   dnnl::convolution_backward_weights grad;
   dnnl::reorder to_blocked, from_blocked;
@@ -68,17 +91,12 @@ Engine& engine() {
 
 Plan make_plan(dnnl::engine& eng, const ConvShape& s, bool relu, bool bias) {
   Plan p;
-  const dnnl::memory::dims src{s.N, s.Cin, s.H, s.W}, wei{s.Cout, s.Cin, s.KH, s.KW}, dst{s.N, s.Cout, s.Ho(), s.Wo()};
-  p.src = dnnl::memory::desc(src, dt::f32, tag::nhwc);
-  p.wei_user = dnnl::memory::desc(wei, dt::f32, tag::ohwi);
-  p.bias = dnnl::memory::desc({s.Cout}, dt::f32, tag::a);
-  p.dst = dnnl::memory::desc(dst, dt::f32, tag::nhwc);
-  const auto d = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                                        p.src, dnnl::memory::desc(wei, dt::f32, tag::any), p.bias, p.dst,
-                                                        {1, 1}, {s.pad, s.pad}, {s.pad, s.pad})
-                      : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                                        p.src, dnnl::memory::desc(wei, dt::f32, tag::any), p.dst, {1, 1},
-                                                        {s.pad, s.pad}, {s.pad, s.pad});
+  p.io = layout(s);
+  const Layout& l = p.io;
+  const auto fwd = dnnl::prop_kind::forward_inference;
+  const auto algo = dnnl::algorithm::convolution_direct;
+  const auto d = bias ? dnnl::convolution_forward::desc(fwd, algo, l.src, l.wei_any, l.bias, l.dst, l.stride, l.pad, l.pad)
+                      : dnnl::convolution_forward::desc(fwd, algo, l.src, l.wei_any, l.dst, l.stride, l.pad, l.pad);
   dnnl::primitive_attr attr;
   if (relu) {
     dnnl::post_ops po;
@@ -91,45 +109,49 @@ Plan make_plan(dnnl::engine& eng, const ConvShape& s, bool relu, bool bias) {
   p.conv = dnnl::convolution_forward(pd);
   p.wei = pd.weights_desc();
   p.scratch = pd.scratchpad_desc();
-  p.reorder = p.wei != p.wei_user;
-  if (p.reorder) p.to_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.wei_user, eng, p.wei));
+  p.reorder = p.wei != l.wei_user;
+  if (p.reorder) p.to_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, l.wei_user, eng, p.wei));
   return p;
 }
 
 BackwardPlan make_backward_plan(dnnl::engine& eng, const ConvShape& s) {
   BackwardPlan p;
-  const dnnl::memory::dims src{s.N, s.Cin, s.H, s.W}, wei{s.Cout, s.Cin, s.KH, s.KW}, dst{s.N, s.Cout, s.Ho(), s.Wo()};
-  const dnnl::memory::dims stride{1, 1}, pad{s.pad, s.pad};
-  p.src = dnnl::memory::desc(src, dt::f32, tag::nhwc);
-  p.wei_user = dnnl::memory::desc(wei, dt::f32, tag::ohwi);
-  p.bias = dnnl::memory::desc({s.Cout}, dt::f32, tag::a);
-  p.dst = dnnl::memory::desc(dst, dt::f32, tag::nhwc);
-  const dnnl::memory::desc wany(wei, dt::f32, tag::any);
+  p.io = layout(s);
+  const Layout& l = p.io;
+  const auto algo = dnnl::algorithm::convolution_direct;
   // the forward pass they are the gradients of: the hint both backward primitives need
   const auto fwd = dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, p.src, wany,
-                                      p.bias, p.dst, stride, pad, pad),
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algo, l.src, l.wei_any, l.bias, l.dst, l.stride, l.pad, l.pad),
       eng);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   const auto dpd = dnnl::convolution_backward_data::primitive_desc(
-      dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, p.src, wany, p.dst, stride, pad, pad), attr,
-      eng, fwd);
+      dnnl::convolution_backward_data::desc(algo, l.src, l.wei_any, l.dst, l.stride, l.pad, l.pad), attr, eng, fwd);
   const auto gpd = dnnl::convolution_backward_weights::primitive_desc(
-      dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, p.src, wany, p.bias, p.dst, stride, pad,
-                                               pad),
-      attr, eng, fwd);
+      dnnl::convolution_backward_weights::desc(algo, l.src, l.wei_any, l.bias, l.dst, l.stride, l.pad, l.pad), attr, eng, fwd);
   p.data = dnnl::convolution_backward_data(dpd);
   p.grad = dnnl::convolution_backward_weights(gpd);
   p.wei_data = dpd.weights_desc();
   p.wei_grad = gpd.diff_weights_desc();
   p.scratch_data = dpd.scratchpad_desc();
   p.scratch_grad = gpd.scratchpad_desc();
-  p.reorder_data = p.wei_data != p.wei_user;
-  p.reorder_grad = p.wei_grad != p.wei_user;
-  if (p.reorder_data) p.to_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.wei_user, eng, p.wei_data));
-  if (p.reorder_grad) p.from_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.wei_grad, eng, p.wei_user));
+  p.reorder_data = p.wei_data != l.wei_user;
+  p.reorder_grad = p.wei_grad != l.wei_user;
+  if (p.reorder_data) p.to_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, l.wei_user, eng, p.wei_data));
+  if (p.reorder_grad) p.from_blocked = dnnl::reorder(dnnl::reorder::primitive_desc(eng, p.wei_grad, eng, l.wei_user));
   return p;
+}
+
+// The plan of `key` in `plans`, made by `make` the first time (an emptied cache when full).
+template <class Map, class Make>
+auto cached(std::mutex& mu, Map& plans, const typename Map::key_type& key, Make&& make) {
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = plans.find(key);
+  if (it == plans.end()) {
+    if (plans.size() >= kMaxPlans) plans.clear();
+    it = plans.emplace(key, std::make_shared<const typename Map::mapped_type::element_type>(make())).first;
+  }
+  return it->second;
 }
 
 std::string describe(const ConvShape& s) {
@@ -137,12 +159,6 @@ std::string describe(const ConvShape& s) {
   o << "a " << s.KH << "x" << s.KW << " convolution of " << s.N << "x" << s.H << "x" << s.W << "x" << s.Cin << " to " << s.Cout
     << " channels";
   return o.str();
-}
-
-// dst[i] += src[i]
-void add_into(float* dst, const float* src, int64_t n) {
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
 }  // namespace
@@ -158,27 +174,18 @@ bool dnnl_available() {
 void conv2d_dnnl_forward(const float* x, const float* w, const float* b, float* y, const ConvShape& s, bool relu) {
   Engine& e = engine();
   try {
-    std::shared_ptr<const Plan> plan;
-    {
-      std::lock_guard<std::mutex> lock(e.mu);
-      const auto key = std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, relu, b != nullptr);
-      auto it = e.plans.find(key);
-      if (it == e.plans.end()) {
-        if (e.plans.size() >= kMaxPlans) e.plans.clear();
-        it = e.plans.emplace(key, std::make_shared<const Plan>(make_plan(e.eng, s, relu, b != nullptr))).first;
-      }
-      plan = it->second;
-    }
+    const auto plan = cached(e.mu, e.plans, std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, relu, b != nullptr),
+                             [&] { return make_plan(e.eng, s, relu, b != nullptr); });
     dnnl::stream st(e.eng);
-    dnnl::memory xm(plan->src, e.eng, const_cast<float*>(x)), wm(plan->wei_user, e.eng, const_cast<float*>(w)),
-        ym(plan->dst, e.eng, y), pad(plan->scratch, e.eng);
+    dnnl::memory xm(plan->io.src, e.eng, const_cast<float*>(x)), wm(plan->io.wei_user, e.eng, const_cast<float*>(w)),
+        ym(plan->io.dst, e.eng, y), pad(plan->scratch, e.eng);
     dnnl::memory wb = wm;
     if (plan->reorder) {
       wb = dnnl::memory(plan->wei, e.eng);
       plan->to_blocked.execute(st, wm, wb);
     }
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}};
-    if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(plan->bias, e.eng, const_cast<float*>(b)));
+    if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(plan->io.bias, e.eng, const_cast<float*>(b)));
     plan->conv.execute(st, args);
     st.wait();
   } catch (const dnnl::error& err) {
@@ -191,29 +198,20 @@ void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const 
   if (!dx && !dw && !db) return;
   Engine& e = engine();
   try {
-    std::shared_ptr<const BackwardPlan> plan;
-    {
-      std::lock_guard<std::mutex> lock(e.mu);
-      const auto key = std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad);
-      auto it = e.backward.find(key);
-      if (it == e.backward.end()) {
-        if (e.backward.size() >= kMaxPlans) e.backward.clear();
-        it = e.backward.emplace(key, std::make_shared<const BackwardPlan>(make_backward_plan(e.eng, s))).first;
-      }
-      plan = it->second;
-    }
+    const auto plan = cached(e.mu, e.backward, std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad),
+                             [&] { return make_backward_plan(e.eng, s); });
     // the gradient at the convolution's output: through the fused ReLU first
     const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;
     // (scratch every element of which is written before it is read: not zeroed)
     const std::unique_ptr<float[]> dz(new float[size_t(ny)]);
 #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < ny; ++i) dz[size_t(i)] = relu && !(y[i] > 0) ? 0.f : dy[i];
+    for (int64_t i = 0; i < ny; ++i) dz[size_t(i)] = relu ? relu_bwd(y[i], dy[i]) : dy[i];
     dnnl::stream st(e.eng);
-    dnnl::memory dzm(plan->dst, e.eng, dz.get());
+    dnnl::memory dzm(plan->io.dst, e.eng, dz.get());
     if (dx) {
       const int64_t ng = s.N * s.H * s.W * s.Cin;
       const std::unique_ptr<float[]> g(new float[size_t(ng)]);
-      dnnl::memory wm(plan->wei_user, e.eng, const_cast<float*>(w)), gm(plan->src, e.eng, g.get()),
+      dnnl::memory wm(plan->io.wei_user, e.eng, const_cast<float*>(w)), gm(plan->io.src, e.eng, g.get()),
           pad(plan->scratch_data, e.eng);
       dnnl::memory wb = wm;
       if (plan->reorder_data) {
@@ -222,19 +220,19 @@ void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const 
       }
       plan->data.execute(st, {{DNNL_ARG_DIFF_DST, dzm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DIFF_SRC, gm}, {DNNL_ARG_SCRATCHPAD, pad}});
       st.wait();
-      add_into(dx, g.get(), ng);
+      axpy_cpu<float>(1.f, g.get(), dx, ng);
     }
     if (dw || db) {
       std::vector<float> gw(static_cast<size_t>(s.Cout * s.KH * s.KW * s.Cin)), gb(static_cast<size_t>(s.Cout));
-      dnnl::memory xm(plan->src, e.eng, const_cast<float*>(x)), gwm(plan->wei_user, e.eng, gw.data()),
-          gbm(plan->bias, e.eng, gb.data()), pad(plan->scratch_grad, e.eng);
+      dnnl::memory xm(plan->io.src, e.eng, const_cast<float*>(x)), gwm(plan->io.wei_user, e.eng, gw.data()),
+          gbm(plan->io.bias, e.eng, gb.data()), pad(plan->scratch_grad, e.eng);
       dnnl::memory gwb = plan->reorder_grad ? dnnl::memory(plan->wei_grad, e.eng) : gwm;
       plan->grad.execute(st, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dzm}, {DNNL_ARG_DIFF_WEIGHTS, gwb},
                               {DNNL_ARG_DIFF_BIAS, gbm}, {DNNL_ARG_SCRATCHPAD, pad}});
       if (plan->reorder_grad) plan->from_blocked.execute(st, gwb, gwm);
       st.wait();
-      if (dw) add_into(dw, gw.data(), int64_t(gw.size()));
-      if (db) add_into(db, gb.data(), int64_t(gb.size()));
+      if (dw) axpy_cpu<float>(1.f, gw.data(), dw, int64_t(gw.size()));
+      if (db) axpy_cpu<float>(1.f, gb.data(), db, int64_t(gb.size()));
     }
   } catch (const dnnl::error& err) {
     PA_CHECK(false, "conv2d backward: oneDNN failed (" << err.what() << ", status " << int(err.status) << ") on " << describe(s));

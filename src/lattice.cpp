@@ -70,13 +70,16 @@ constexpr double kMinSearchCells = 8;
 // `on(p)` holds make up at least a tenth of the side, and their share of the whole ring. A
 // background lies behind the art, so it shows on at least three sides.
 inline bool in_ring(int W, int H, int x, int y) { return x < 2 || y < 2 || x >= W - 2 || y >= H - 2; }
+// ... and the side a ring pixel counts for: 0 top, 1 bottom, 2 left, 3 right (corners go to the
+// top and bottom)
+inline int ring_side(int W, int H, int x, int y) { return y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3; }
 template <class On>
 std::pair<int, double> ring_sides(int W, int H, On on) {
   size_t in[4] = {0, 0, 0, 0}, all[4] = {0, 0, 0, 0};
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
       if (!in_ring(W, H, x, y)) continue;
-      const int side = y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3;
+      const int side = ring_side(W, H, x, y);
       ++all[side], in[side] += on(size_t(y) * W + x) ? 1 : 0;
     }
   int sides = 0;
@@ -279,7 +282,7 @@ Background find_smooth_background(const Sprite& img, const Lattice& lattice) {
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x)
       if (const uint32_t c = comp[size_t(y) * W + x]; c && in_ring(W, H, x, y))
-        ++region_sides[c - 1][size_t(y < 2 ? 0 : y >= H - 2 ? 1 : x < 2 ? 2 : 3)];
+        ++region_sides[c - 1][size_t(ring_side(W, H, x, y))];
   // A region that meets the border on one side only is art the image's edge cuts (a figure
   // standing on the bottom edge, its dark body smooth inside its outline), not the field behind
   // it: the field goes round the art, or, cut by it, meets two sides at a corner.
