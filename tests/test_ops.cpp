@@ -2,6 +2,7 @@
 // hand-computed values, stability at extremes, validation messages. Typed over devices where the
 // op runs on both (the CUDA instance skips without a GPU).
 #include <cmath>
+#include <vector>
 
 #include "pixelart/ops.h"
 #include "testing.h"
@@ -42,6 +43,46 @@ TYPED_TEST(Ops, MaxPoolPropagatesNaNAndDropsOddEdges) {
   const auto y = max_pool2x2(x).to_vector();
   ASSERT_EQ(y.size(), 1u);  // 3x3 -> 1x1: the last row and column are dropped
   EXPECT_TRUE(std::isnan(y[0]));
+}
+
+// The CPU loop has a path per channel count the restorer's first blocks use (4, 8, 16: their
+// inner loop vectorises only with the count known at compile time) and one for any other: each
+// against the window rule written out here (the first of equal maxima, a NaN takes over), with
+// ties and NaNs in the data, forward and the gradient each window sends back.
+TEST(MaxPoolCpu, EveryChannelCountPathPicksTheWindowRulesElement) {
+  for (int64_t C : {4, 8, 16, 5, 64}) {
+    const int64_t N = 2, H = 6, W = 10;
+    std::vector<double> v(size_t(N * H * W * C));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = i % 11 == 3 ? NAN : double((i * 2654435761u) % 7);  // ties and NaNs
+    Tensor x = Tensor::from_vector(v, {N, H, W, C}, DType::F32, Device::CPU);
+    x.set_requires_grad(true);
+    Tape tape;
+    Tensor y;
+    std::vector<double> w(size_t(N * (H / 2) * (W / 2) * C));
+    for (size_t i = 0; i < w.size(); ++i) w[i] = double(i + 1);
+    {
+      TapeScope scope(tape);
+      y = max_pool2x2(x);
+      tape.backward(weighted_sum(y, Tensor::from_vector(w, y.shape(), DType::F32, Device::CPU)));
+    }
+    const auto yv = y.to_vector(), gv = x.grad().to_vector();
+    std::vector<double> want_g(v.size(), 0.0);
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t oy = 0; oy < H / 2; ++oy)
+        for (int64_t ox = 0; ox < W / 2; ++ox)
+          for (int64_t c = 0; c < C; ++c) {
+            size_t best = size_t(((n * H + 2 * oy) * W + 2 * ox) * C + c);
+            for (int64_t k = 1; k < 4; ++k) {
+              const size_t i = size_t(((n * H + 2 * oy + k / 2) * W + 2 * ox + k % 2) * C + c);
+              if (v[i] > v[best] || std::isnan(v[i])) best = i;
+            }
+            const size_t o = size_t(((n * (H / 2) + oy) * (W / 2) + ox) * C + c);
+            if (std::isnan(v[best])) EXPECT_TRUE(std::isnan(yv[o])) << "C " << C << " output " << o;
+            else EXPECT_EQ(yv[o], v[best]) << "C " << C << " output " << o;
+            want_g[best] += w[o];
+          }
+    EXPECT_EQ(gv, want_g) << "C " << C;
+  }
 }
 
 TYPED_TEST(Ops, SigmoidIsStableAtExtremes) {
