@@ -7,6 +7,7 @@
 #include "conv.h"
 #include "cpu_ops.h"
 #include "elementwise.h"
+#include "host_memory.h"
 #include "pixelart/error.h"
 
 #ifdef PIXELART_WITH_DNNL
@@ -154,6 +155,17 @@ auto cached(std::mutex& mu, Map& plans, const typename Map::key_type& key, Make&
   return it->second;
 }
 
+// Memory for a primitive's scratchpad or reordered weights, from the host cache (kernels/host_memory.h)
+// rather than oneDNN's own allocation per call; empty for an empty descriptor.
+class Scratch {
+ public:
+  explicit Scratch(const dnnl::memory::desc& d) : buf_((d.get_size() + sizeof(float) - 1) / sizeof(float) + 1) {}
+  void* get() const { return buf_.get(); }
+
+ private:
+  HostBuffer<float> buf_;
+};
+
 std::string describe(const ConvShape& s) {
   std::ostringstream o;
   o << "a " << s.KH << "x" << s.KW << " convolution of " << s.N << "x" << s.H << "x" << s.W << "x" << s.Cin << " to " << s.Cout
@@ -177,11 +189,12 @@ void conv2d_dnnl_forward(const float* x, const float* w, const float* b, float* 
     const auto plan = cached(e.mu, e.plans, std::make_tuple(s.N, s.H, s.W, s.Cin, s.Cout, s.KH, s.KW, s.pad, relu, b != nullptr),
                              [&] { return make_plan(e.eng, s, relu, b != nullptr); });
     dnnl::stream st(e.eng);
+    const Scratch pad_buf(plan->scratch), wei_buf(plan->reorder ? plan->wei : dnnl::memory::desc());
     dnnl::memory xm(plan->io.src, e.eng, const_cast<float*>(x)), wm(plan->io.wei_user, e.eng, const_cast<float*>(w)),
-        ym(plan->io.dst, e.eng, y), pad(plan->scratch, e.eng);
+        ym(plan->io.dst, e.eng, y), pad(plan->scratch, e.eng, pad_buf.get());
     dnnl::memory wb = wm;
     if (plan->reorder) {
-      wb = dnnl::memory(plan->wei, e.eng);
+      wb = dnnl::memory(plan->wei, e.eng, wei_buf.get());
       plan->to_blocked.execute(st, wm, wb);
     }
     std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}};
@@ -203,19 +216,20 @@ void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const 
     // the gradient at the convolution's output: through the fused ReLU first
     const int64_t ny = s.N * s.Ho() * s.Wo() * s.Cout;
     // (scratch every element of which is written before it is read: not zeroed)
-    const std::unique_ptr<float[]> dz(new float[size_t(ny)]);
+    const HostBuffer<float> dz{size_t(ny)};
 #pragma omp parallel for simd schedule(static)
-    for (int64_t i = 0; i < ny; ++i) dz[size_t(i)] = relu ? relu_bwd(y[i], dy[i]) : dy[i];
+    for (int64_t i = 0; i < ny; ++i) dz.get()[i] = relu ? relu_bwd(y[i], dy[i]) : dy[i];
     dnnl::stream st(e.eng);
     dnnl::memory dzm(plan->io.dst, e.eng, dz.get());
     if (dx) {
       const int64_t ng = s.N * s.H * s.W * s.Cin;
-      const std::unique_ptr<float[]> g(new float[size_t(ng)]);
+      const HostBuffer<float> g{size_t(ng)};
+      const Scratch pad_buf(plan->scratch_data), wei_buf(plan->reorder_data ? plan->wei_data : dnnl::memory::desc());
       dnnl::memory wm(plan->io.wei_user, e.eng, const_cast<float*>(w)), gm(plan->io.src, e.eng, g.get()),
-          pad(plan->scratch_data, e.eng);
+          pad(plan->scratch_data, e.eng, pad_buf.get());
       dnnl::memory wb = wm;
       if (plan->reorder_data) {
-        wb = dnnl::memory(plan->wei_data, e.eng);
+        wb = dnnl::memory(plan->wei_data, e.eng, wei_buf.get());
         plan->to_blocked.execute(st, wm, wb);
       }
       plan->data.execute(st, {{DNNL_ARG_DIFF_DST, dzm}, {DNNL_ARG_WEIGHTS, wb}, {DNNL_ARG_DIFF_SRC, gm}, {DNNL_ARG_SCRATCHPAD, pad}});
@@ -224,9 +238,10 @@ void conv2d_dnnl_backward(const float* x, const float* w, const float* y, const 
     }
     if (dw || db) {
       std::vector<float> gw(static_cast<size_t>(s.Cout * s.KH * s.KW * s.Cin)), gb(static_cast<size_t>(s.Cout));
+      const Scratch pad_buf(plan->scratch_grad), wei_buf(plan->reorder_grad ? plan->wei_grad : dnnl::memory::desc());
       dnnl::memory xm(plan->io.src, e.eng, const_cast<float*>(x)), gwm(plan->io.wei_user, e.eng, gw.data()),
-          gbm(plan->io.bias, e.eng, gb.data()), pad(plan->scratch_grad, e.eng);
-      dnnl::memory gwb = plan->reorder_grad ? dnnl::memory(plan->wei_grad, e.eng) : gwm;
+          gbm(plan->io.bias, e.eng, gb.data()), pad(plan->scratch_grad, e.eng, pad_buf.get());
+      dnnl::memory gwb = plan->reorder_grad ? dnnl::memory(plan->wei_grad, e.eng, wei_buf.get()) : gwm;
       plan->grad.execute(st, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_DST, dzm}, {DNNL_ARG_DIFF_WEIGHTS, gwb},
                               {DNNL_ARG_DIFF_BIAS, gbm}, {DNNL_ARG_SCRATCHPAD, pad}});
       if (plan->reorder_grad) plan->from_blocked.execute(st, gwb, gwm);

@@ -9,6 +9,7 @@
 
 #include "common.h"
 #include "cpu_ops.h"
+#include "host_memory.h"
 #include "internal.h"
 
 namespace pixelart {
@@ -60,51 +61,6 @@ ByteCounter& counter(Device dev) {
   return c[dev == Device::CPU ? 0 : 1];
 }
 
-// Large host blocks are kept for reuse when freed, as the CUDA allocator keeps device blocks: a
-// training step or a batch of restores frees and allocates the same sizes again, and returning
-// each block of megabytes to the system only to fault every page of it in again (zeroed) cost
-// more system time than the step's arithmetic. Blocks of 1 MiB or more are rounded up to a
-// multiple of 1 MiB and reused by exact rounded size; at most kHostCacheBytes are kept.
-constexpr size_t kHostCacheMin = size_t(1) << 20, kHostCacheBytes = size_t(2) << 30;
-struct HostCache {
-  std::mutex m;
-  std::unordered_multimap<size_t, void*> blocks;
-  size_t cached = 0;
-};
-HostCache& host_cache() {
-  static HostCache* c = new HostCache;  // never destroyed: tensors may outlive static destructors
-  return *c;
-}
-size_t host_block_size(size_t b) {
-  return b >= kHostCacheMin ? (b + kHostCacheMin - 1) / kHostCacheMin * kHostCacheMin : std::max<size_t>(64, (b + 63) / 64 * 64);
-}
-void* host_alloc(size_t b) {
-  const size_t size = host_block_size(b);
-  if (size >= kHostCacheMin) {
-    HostCache& c = host_cache();
-    std::lock_guard<std::mutex> l(c.m);
-    if (auto it = c.blocks.find(size); it != c.blocks.end()) {
-      void* p = it->second;
-      c.blocks.erase(it);
-      c.cached -= size;
-      return p;
-    }
-  }
-  return std::aligned_alloc(64, size);
-}
-void host_free(void* p, size_t b) {
-  const size_t size = host_block_size(b);
-  if (size >= kHostCacheMin) {
-    HostCache& c = host_cache();
-    std::lock_guard<std::mutex> l(c.m);
-    if (c.cached + size <= kHostCacheBytes) {
-      c.blocks.emplace(size, p);
-      c.cached += size;
-      return;
-    }
-  }
-  std::free(p);
-}
 }  // namespace
 
 TensorBytes tensor_bytes(Device dev) { return {counter(dev).now.load(), counter(dev).peak.load()}; }
@@ -112,7 +68,7 @@ void reset_peak_tensor_bytes(Device dev) { counter(dev).peak.store(counter(dev).
 
 Storage::Storage(size_t b, Device dev) : bytes(b), device(dev) {
   if (dev == Device::CPU) {
-    ptr = host_alloc(b);
+    ptr = kernels::host_alloc(b);
     PA_CHECK(ptr != nullptr, "out of host memory allocating " << b << " bytes");
   } else {
     PA_ON_CUDA(ptr = cuda::alloc(b));
@@ -121,7 +77,7 @@ Storage::Storage(size_t b, Device dev) : bytes(b), device(dev) {
 }
 Storage::~Storage() {
   counter(device).add(-int64_t(bytes));
-  if (device == Device::CPU) host_free(ptr, bytes);
+  if (device == Device::CPU) kernels::host_free(ptr, bytes);
 #if defined(PIXELART_WITH_CUDA)
   else cuda::free(ptr, bytes);
 #endif
