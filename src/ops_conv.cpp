@@ -40,6 +40,15 @@ bool dnnl_backward(const double*, const double*, const double*, const double*, d
                    const kernels::ConvShape&, bool) {
   return false;
 }
+// The kernels' name for a precision (kernels/conv.h keeps no dependency on the public headers).
+kernels::ConvMath conv_math(Precision p) {
+  switch (p) {
+    case Precision::TF32: return kernels::ConvMath::TF32;
+    case Precision::BF16: return kernels::ConvMath::BF16;
+    case Precision::FP32: break;
+  }
+  return kernels::ConvMath::FP32;
+}
 }  // namespace
 
 bool conv2d_cpu_uses_dnnl() { return kernels::dnnl_available(); }
@@ -67,7 +76,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dPar
   const bool ref = p.impl == ConvImpl::Reference;
   const bool bf16 = p.precision == Precision::BF16;
   PA_CHECK(!bf16 || x.dtype() == DType::F32, "conv2d: bf16 precision needs float32 tensors, the input is " << x.describe());
-  const auto math = static_cast<kernels::ConvMath>(p.precision);
+  const kernels::ConvMath math = conv_math(p.precision);
 
   Tensor y = Tensor::empty({s.N, s.Ho(), s.Wo(), s.Cout}, x.dtype(), x.device());
   // bf16: the rounded operands, made once and kept for backward (CPU: bf16 values in float32

@@ -11,10 +11,11 @@
 #include <string>
 
 #include "pixelart/error.h"
+#include "pixelart/model_file.h"
 #include "pixelart/restore.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/sprites.h"
-#include "pixelart/train.h"
+#include "pixelart/train_config.h"
 #include "testing.h"
 
 namespace pixelart::testing {

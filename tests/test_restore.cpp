@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "pixelart/evaluate.h"
+#include "pixelart/model_file.h"
 #include "pixelart/restore.h"
-#include "pixelart/train.h"
 #include "rng.h"
 
 namespace pixelart {

@@ -163,13 +163,15 @@ TEST(Plateau, LowersTheRateOnlyAfterPatienceUpdatesWithoutImprovement) {
   p.update(5.0, 3, 0.5);
   EXPECT_EQ(p.scale, 0.5);
   TrainConfig bad;
-  bad.precision = "fp16";
-  EXPECT_THROW(bad.validate(), Error);
-  bad.precision = "bf16";
+  EXPECT_THROW(bad.set("precision", "fp16"), Error);
+  bad.set("precision", "bf16");
+  EXPECT_EQ(bad.precision, Precision::BF16);
   EXPECT_NO_THROW(bad.validate());
-  bad.precision = "tf32";
-  bad.schedule = "plateau";
+  bad.set("precision", "tf32");
+  bad.set("schedule", "plateau");
+  EXPECT_EQ(bad.schedule, Schedule::Plateau);
   EXPECT_NO_THROW(bad.validate());
+  EXPECT_THROW(bad.set("schedule", "linear"), Error);
 }
 
 TEST(Holdout, SplitsBySpriteReproducibly) {

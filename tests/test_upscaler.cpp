@@ -447,7 +447,7 @@ TEST(Upscaler, TargetBlocksAverageToTheShrunkPatch) {
 // takes it, so a run can be evaluated while it trains; the model file it will export, the same.
 TEST(Upscaler, ACheckpointReadsAsTheModelItHolds) {
   TrainConfig c;
-  c.task = "upscale", c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.factor = 3, c.patch = 36;
+  c.task = Task::Upscale, c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.factor = 3, c.patch = 36;
   c.batch = 2, c.steps = 2, c.seed = 5, c.holdout = 0.25;
   std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2)};
   UpscalerTrainer t(c, imgs, Device::CPU);
@@ -481,8 +481,8 @@ TEST(Upscaler, ACheckpointReadsAsTheModelItHolds) {
 TEST(Upscaler, TrainingOnCudaFollowsTheCpu) {
   PA_SKIP_WITHOUT_CUDA();
   TrainConfig c;
-  c.task = "upscale", c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.patch = 32, c.batch = 4, c.steps = 5;
-  c.back_project = "on", c.augment = "dihedral", c.sampling = "area", c.seed = 6, c.warmup = 2;
+  c.task = Task::Upscale, c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.patch = 32, c.batch = 4, c.steps = 5;
+  c.back_project = true, c.augment = Augment::Dihedral, c.sampling = Sampling::Area, c.seed = 6, c.warmup = 2;
   std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 40, 3)};
   UpscalerTrainer cpu(c, imgs, Device::CPU), gpu(c, imgs, Device::CUDA);
   for (int i = 0; i < 5; ++i) {
@@ -498,12 +498,12 @@ TEST(Upscaler, TrainingOnCudaFollowsTheCpu) {
 
 TEST(Upscaler, BackProjectedTrainingScoresLessThanTheRawOutput) {
   TrainConfig c;
-  c.task = "upscale", c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.patch = 32, c.batch = 4, c.steps = 2;
+  c.task = Task::Upscale, c.filters = {8, 8}, c.kernels = {3, 3, 3}, c.unshuffle = 2, c.patch = 32, c.batch = 4, c.steps = 2;
   c.loss = LossWeights{{1.0, 0.0, 0.0, 0.0}}, c.seed = 4;
   std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2)};
   StepLog raw, projected;
   UpscalerTrainer(c, imgs, Device::CPU).step(&raw);
-  c.back_project = "on";
+  c.back_project = true;
   UpscalerTrainer(c, imgs, Device::CPU).step(&projected);
   // an untrained model is bicubic: its block means miss the target's, and projecting removes that
   // part of the error (the rest is orthogonal to it)
@@ -519,8 +519,7 @@ TEST(Upscaler, BackProjectedTrainingScoresLessThanTheRawOutput) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("not a whole number of 4 px blocks"), std::string::npos) << e.what();
   }
-  c.back_project = "maybe", c.factor = 2, c.patch = 32;
-  EXPECT_THROW(c.validate(), Error);
+  EXPECT_THROW(c.set("back-project", "maybe"), Error);
 }
 
 TEST(Upscaler, AGrownUpscalerComputesWhatItGrewFrom) {
@@ -580,7 +579,7 @@ TEST(Upscaler, AWidenedUpscalerComputesWhatItGrewFromAndTrainsItsNewFilters) {
   const std::string path = ::testing::TempDir() + "/narrow_upscaler.safetensors";
   save_upscaler(path, from, 2.0, {});
   TrainConfig cfg;
-  cfg.task = "upscale", cfg.filters = {12, 8}, cfg.kernels = {3, 3, 3}, cfg.unshuffle = 2, cfg.patch = 32, cfg.batch = 4;
+  cfg.task = Task::Upscale, cfg.filters = {12, 8}, cfg.kernels = {3, 3, 3}, cfg.unshuffle = 2, cfg.patch = 32, cfg.batch = 4;
   cfg.init = path, cfg.lr = 1e-3, cfg.warmup = 0;
   std::vector<Sprite> images{art(64, 64, 1), art(48, 56, 2)};
   UpscalerTrainer t(cfg, images, Device::CPU);

@@ -14,7 +14,7 @@ are; the file is replaced whole (a temporary file, then a rename). The second fo
 record of a later model trained on the same split (for upscalers, whose runs list their held-out
 images in holdout.txt: check first that the two runs' lists are the same, `cmp`).
 
-The key is train.h's content_key: FNV-1a 64 over the width and height (4 bytes each,
+The key is holdout.h's content_key: FNV-1a 64 over the width and height (4 bytes each,
 little-endian) and the RGBA bytes, a transparent pixel counted as (0, 0, 0, 0). Pure Python, no
 third-party modules.
 """

@@ -151,7 +151,7 @@ int bench_train(const std::vector<std::string>& argv) {
   TrainConfig cfg;
   if (a.has("narrow")) cfg.widths = RestorerConfig::narrow().widths;
   cfg.batch = int(a.get_int("batch", dev == Device::CUDA ? 64 : 4, 1, 4096));
-  cfg.precision = a.get("precision", "fp32");
+  cfg.set("precision", a.get("precision", "fp32"));
   cfg.device = to_string(dev);
   cfg.steps = int64_t(1) << 40;  // the schedule's length: timing never reaches it
   cfg.validate();
@@ -164,7 +164,7 @@ int bench_train(const std::vector<std::string>& argv) {
   const int size = cfg.canvas * mc.scale();
   const double gflop = 3.0 * double(mc.forward_flops(size, size)) * cfg.batch / 1e9;  // forward + backward (2x)
   std::printf("%s training step, batch %d of %dx%d inputs, %s, %.1f GFLOP per step, device %s\n", trainer.describe().c_str(),
-              cfg.batch, size, size, cfg.precision.c_str(), gflop, to_string(dev));
+              cfg.batch, size, size, precision_name(cfg.precision), gflop, to_string(dev));
   std::printf("%-34s %10s %10s %6s %10s %9s %12s\n", "implementation", "median ms", "min ms", "steps", "images/s", "GFLOP/s",
               "tensors MB");
   trainer.step(nullptr);  // a first step, so that Adam's moments exist before either row

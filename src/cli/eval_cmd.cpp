@@ -14,11 +14,13 @@
 #include "pixelart/eval_render.h"
 #include "pixelart/evaluate.h"
 #include "pixelart/files.h"
+#include "pixelart/holdout.h"
 #include "pixelart/image_io.h"
 #include "pixelart/metrics.h"
+#include "pixelart/model_file.h"
 #include "pixelart/postprocess.h"
 #include "pixelart/safetensors.h"
-#include "pixelart/train.h"
+#include "pixelart/synth.h"
 #include "rng.h"
 
 namespace pixelart::cli {

@@ -14,8 +14,8 @@
 #include "cli/args.h"
 #include "cli/progress.h"
 #include "pixelart/image_io.h"
+#include "pixelart/model_file.h"
 #include "pixelart/safetensors.h"
-#include "pixelart/train.h"
 
 namespace pixelart::cli {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "cli/args.h"
 #include "pixelart/files.h"
-#include "pixelart/train.h"
+#include "pixelart/model_file.h"
 
 namespace pixelart::cli {
 namespace fs = std::filesystem;

@@ -22,10 +22,10 @@
 #include "cli/progress.h"
 #include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
+#include "pixelart/model_file.h"
 #include "pixelart/postprocess.h"
 #include "pixelart/restore.h"
 #include "pixelart/safetensors.h"
-#include "pixelart/train.h"
 
 namespace pixelart::cli {
 namespace fs = std::filesystem;

@@ -65,9 +65,9 @@ void refuse_init_leak(const TrainConfig& cfg, Count leaked) {
   const std::string how = split.holdout_from.empty() ? "--seed " + std::to_string(split.seed) + " --holdout " + num
                                                      : "--holdout-from " + split.holdout_from;
   const std::string what = cfg.init + " held out " + std::to_string(leak) + " of this run's training " +
-                           (cfg.task == "restore" ? "sprites" : "images") + " (" + how + ")";
+                           (cfg.task == Task::Restore ? "sprites" : "images") + " (" + how + ")";
   if (cfg.holdout > 0 || !cfg.holdout_from.empty())
-    throw Error("train " + cfg.task + ": " + what + ": training on them would leak its held-out data into the new model and "
+    throw Error(std::string("train ") + to_string(cfg.task) + ": " + what + ": training on them would leak its held-out data into the new model and "
                 "flatter every figure on it; train on with " + (split.has_keys ? "--holdout-from " + cfg.init : how) +
                 " (the same split), or with --holdout 0 to train on everything knowingly",
                 ErrorKind::Usage);
@@ -148,21 +148,21 @@ int run_train(const std::vector<std::string>& argv) {
   if (!argv.empty() && (argv[0] == "-h" || argv[0] == "--help")) throw HelpRequest{kUsage};
   if (argv.empty() || (argv[0] != "restore" && argv[0] != "upscale")) throw Error(kUsage, ErrorKind::Usage);
   TrainConfig cfg;
-  cfg.task = argv[0];
-  if (cfg.task == "upscale") cfg.out = "runs/upscale", cfg.data = "", cfg.loss = LossWeights{{1.0, 0.0, 0.5, 0.0}};
+  cfg.set("task", argv[0]);
+  if (cfg.task == Task::Upscale) cfg.out = "runs/upscale", cfg.data = "", cfg.loss = LossWeights{{1.0, 0.0, 0.5, 0.0}};
   std::set<std::string> keys{"config", "resume"};
   for (const auto& [k, v] : cfg.items())
     if (k != "task") keys.insert(k);  // the task is the first word
   Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), kUsage, keys, {"overwrite"}, {"widths", "filters", "kernels", "loss"});
   a.no_positional("train");
-  if (a.has("config")) cfg.load_json_file(a.get("config", ""));
-  for (const auto& [k, v] : cfg.items())
-    if (a.has(k)) cfg.set(k, a.get(k, ""));
-  cfg.task = argv[0];
   try {
+    if (a.has("config")) cfg.load_json_file(a.get("config", ""));
+    for (const auto& [k, v] : cfg.items())
+      if (a.has(k)) cfg.set(k, a.get(k, ""));
+    cfg.set("task", argv[0]);
     cfg.validate();
   } catch (const Error& e) {  // a setting may come from the file: say where to look
-    if (!a.has("config")) throw;
+    if (!a.has("config") || e.kind() != ErrorKind::Usage) throw;
     throw Error(std::string(e.what()) + " (settings from --config " + a.get("config", "") + " and the flags)", e.kind());
   }
   const Device dev = parse_device(cfg.device);
@@ -194,7 +194,7 @@ int run_train(const std::vector<std::string>& argv) {
     std::error_code ec;
     for (const char* f : {"/holdout.sprites", "/holdout.txt"}) std::filesystem::remove(cfg.out + f, ec);
   };
-  if (cfg.task == "restore") {
+  if (cfg.task == Task::Restore) {
     const SpriteSet all = load_sprite_sources(cfg.data, cfg.canvas, cfg.seed);
     SpriteSet train, held;
     if (from) split_holdout(all, *from, &train, &held);
@@ -328,7 +328,7 @@ int run_train(const std::vector<std::string>& argv) {
   }
   std::map<std::string, std::string> meta{{"command", command}, {"train_config", cfg.to_json()},
                                           {"steps", std::to_string(trainer->steps_done())}, {"held_out", held_record}};
-  if (cfg.task == "upscale") {  // held-out figure: the model against its own starting point, bicubic
+  if (cfg.task == Task::Upscale) {  // held-out figure: the model against its own starting point, bicubic
     auto& up = static_cast<UpscalerTrainer&>(*trainer);
     const int m = cfg.upscaler().margin();
     PatchSampler held(held_images.empty() ? train_images : held_images, cfg.patch, cfg.factor, m, dev);
@@ -338,7 +338,7 @@ int run_train(const std::vector<std::string>& argv) {
     {
       NoGradGuard ng;
       y = up.model().forward(x);
-      if (cfg.back_project == "on") y = project_blocks(y, t, int(cfg.factor));  // as `upscale` will
+      if (cfg.back_project) y = project_blocks(y, t, int(cfg.factor));  // as `upscale` will
     }
     // bicubic alone: the centre of the interpolated input
     const Tensor xc = [&] {
