@@ -11,7 +11,7 @@ namespace {
 __global__ void k_adam(float* p, float* m, float* v, const float* g, int64_t n, const float* sumsq,
                        AdamParams a) {
   const float scale = clip_scale(sumsq[0], a.clip_norm);
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+  PA_GRID_STRIDE(i, n)
     adam_elem(p[i], m[i], v[i], g[i], scale, i < a.decay_end, a);
 }
 }  // namespace

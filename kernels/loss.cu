@@ -11,7 +11,7 @@ namespace {
 __global__ void k_loss_partial(const float* p, const float* t, LossShape s, float* part) {
   float acc[kLossTerms] = {0.f, 0.f, 0.f, 0.f};
   const int64_t n = s.numel();
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+  PA_GRID_STRIDE(i, n) {
     float c[kLossTerms];
     loss_terms_elem(p, t, i, s, c);
     for (int k = 0; k < kLossTerms; ++k) acc[k] += c[k];
@@ -43,7 +43,7 @@ __global__ void k_loss_backward(const float* p, const float* t, LossShape s, Los
                                 const float* gout, float* dp) {
   const float g = gout[0];
   const int64_t n = s.numel();
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+  PA_GRID_STRIDE(i, n)
     dp[i] += g * loss_grad_elem(p, t, i, s, coef);
 }
 }  // namespace

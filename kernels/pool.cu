@@ -8,12 +8,12 @@ using namespace pixelart::kernels;
 namespace {
 __global__ void k_pool_f(const float* x, float* y, uint8_t* arg, PoolShape s) {
   const int64_t n = s.out_numel();
-  for (int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; o < n; o += (int64_t)gridDim.x * blockDim.x)
+  PA_GRID_STRIDE(o, n)
     maxpool2x2_forward_elem(x, o, s, y, arg);
 }
 __global__ void k_pool_b(const float* dy, const uint8_t* arg, float* dx, PoolShape s) {
   const int64_t n = s.out_numel();
-  for (int64_t o = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; o < n; o += (int64_t)gridDim.x * blockDim.x)
+  PA_GRID_STRIDE(o, n)
     maxpool2x2_backward_elem(dy, arg, o, s, dx);
 }
 }  // namespace

@@ -8,14 +8,13 @@ namespace pixelart::cuda {
 using namespace pixelart::kernels;
 
 namespace {
-#define PA_FOR(i, n) for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
 __global__ void k_params(DamageParams d, SynthDims g, SampleParams* out) {
-  PA_FOR(i, g.n) out[i] = draw_sample(d, g.seed, g.first + uint64_t(i), g.nsprites, g.S, g.T);
+  PA_GRID_STRIDE(i, g.n) out[i] = draw_sample(d, g.seed, g.first + uint64_t(i), g.nsprites, g.S, g.T);
 }
 __global__ void k_render(const uint8_t* sprites, const SampleParams* p, SynthDims g, float* out) {
   const int64_t per = int64_t(g.S) * g.S;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per), pix = int(t % per), x = pix % g.S, y = pix / g.S;
     if (x >= p[i].work || y >= p[i].work) continue;
     render_pixel(sprites, g.T, p[i], g.seed, g.first + uint64_t(i), p[i].work, x, y, out + t * 4);
@@ -23,11 +22,11 @@ __global__ void k_render(const uint8_t* sprites, const SampleParams* p, SynthDim
 }
 __global__ void k_targets(const uint8_t* sprites, const SampleParams* p, SynthDims g, float* out) {
   const int64_t per = int64_t(g.T) * g.T * 4;
-  PA_FOR(t, g.n * per) out[t] = target_value(sprites, g.T, p[t / per].sprite, t % per);
+  PA_GRID_STRIDE(t, g.n * per) out[t] = target_value(sprites, g.T, p[t / per].sprite, t % per);
 }
 __global__ void k_resize(const float* src, float* dst, const SampleParams* p, SynthDims g, int k) {
   const int64_t per = int64_t(g.S) * g.S;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per), pix = int(t % per), x = pix % g.S, y = pix / g.S;
     const SampleParams& q = p[i];
     const float* s = src + int64_t(i) * per * 4;
@@ -44,7 +43,7 @@ __global__ void k_resize(const float* src, float* dst, const SampleParams* p, Sy
 }
 __global__ void k_resize_batch(const float* src, float* dst, int n, int sh, int sw, int dh, int dw, int filter) {
   const int64_t per = int64_t(dh) * dw;
-  PA_FOR(t, n * per) {
+  PA_GRID_STRIDE(t, n * per) {
     const int i = int(t / per), pix = int(t % per);
     resample_pixel(src + int64_t(i) * sh * sw * 4, sh, sw, sw, dh, dw, filter, pix % dw, pix / dw, dst + t * 4);
   }
@@ -52,14 +51,14 @@ __global__ void k_resize_batch(const float* src, float* dst, int n, int sh, int 
 __global__ void k_patches(const uint8_t* pixels, const ImageEntry* table, int nimages, uint64_t seed, uint64_t first,
                           int n, PatchDraw d, int off, int size, float* out) {
   const int64_t per = int64_t(size) * size;
-  PA_FOR(t, n * per) {
+  PA_GRID_STRIDE(t, n * per) {
     const int i = int(t / per), pix = int(t % per);
     patch_pixel(pixels, table, nimages, seed, first + uint64_t(i), d, off, pix % size, pix / size, out + t * 4);
   }
 }
 __global__ void k_blur(const float* src, float* dst, const SampleParams* p, SynthDims g, int dir) {
   const int64_t per = int64_t(g.S) * g.S;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per), pix = int(t % per), x = pix % g.S, y = pix / g.S;
     if (x >= p[i].work || y >= p[i].work) continue;
     if (p[i].blur_sigma <= 0.f) {
@@ -71,7 +70,7 @@ __global__ void k_blur(const float* src, float* dst, const SampleParams* p, Synt
 }
 __global__ void k_color_noise(float* img, const SampleParams* p, SynthDims g) {
   const int64_t per = int64_t(g.S) * g.S;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per);
     if ((t % per) % g.S >= p[i].work || (t % per) / g.S >= p[i].work) continue;
     float* v = img + t * 4;
@@ -82,7 +81,7 @@ __global__ void k_color_noise(float* img, const SampleParams* p, SynthDims g) {
 __global__ void k_jpeg_encode(const float* img, float* Y, float* Cb, float* Cr, const SampleParams* p, SynthDims g, int pass) {
   const int S = g.S, C = S / 2;
   const int64_t per = int64_t(C) * C;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per), cp = int(t % per);
     if (p[i].jpeg_q[pass] <= 0 || (cp % C) * 2 >= p[i].work || (cp / C) * 2 >= p[i].work) continue;
     jpeg_encode_unit(img + int64_t(i) * S * S * 4, S, cp % C, cp / C, Y + int64_t(i) * S * S, Cb + int64_t(i) * per,
@@ -91,7 +90,7 @@ __global__ void k_jpeg_encode(const float* img, float* Y, float* Cb, float* Cr, 
 }
 __global__ void k_jpeg_blocks(float* Y, float* Cb, float* Cr, const SampleParams* p, SynthDims g, int pass) {
   const int S = g.S, C = S / 2, per = jpeg_blocks_per_image(S);
-  PA_FOR(t, int64_t(g.n) * per) {
+  PA_GRID_STRIDE(t, int64_t(g.n) * per) {
     const int i = int(t / per), q = p[i].jpeg_q[pass];
     if (q <= 0 || !jpeg_block_in_work(S, int(t % per), p[i].work)) continue;
     jpeg_block_unit(Y + int64_t(i) * S * S, Cb + int64_t(i) * C * C, Cr + int64_t(i) * C * C, S, int(t % per), q);
@@ -100,7 +99,7 @@ __global__ void k_jpeg_blocks(float* Y, float* Cb, float* Cr, const SampleParams
 __global__ void k_jpeg_decode(float* img, const float* Y, const float* Cb, const float* Cr, const SampleParams* p, SynthDims g, int pass) {
   const int S = g.S, C = S / 2;
   const int64_t per = int64_t(S) * S;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per), pix = int(t % per), w = p[i].work;
     if (p[i].jpeg_q[pass] <= 0 || pix % S >= w || pix / S >= w) continue;
     jpeg_decode_unit(img + int64_t(i) * per * 4, Y + int64_t(i) * per, Cb + int64_t(i) * C * C, Cr + int64_t(i) * C * C, S, w,
@@ -109,14 +108,14 @@ __global__ void k_jpeg_decode(float* img, const float* Y, const float* Cb, const
 }
 __global__ void k_canon(const float* src, float* dst, const SampleParams* p, SynthDims g) {
   const int64_t per = int64_t(g.S) * g.S;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per), pix = int(t % per);
     canon_pixel(src + int64_t(i) * per * 4, g.S, p[i], pix % g.S, pix / g.S, dst + t * 4);
   }
 }
 __global__ void k_clear(float* img, const SampleParams* p, SynthDims g) {
   const int64_t per = int64_t(g.S) * g.S;
-  PA_FOR(t, g.n * per) {
+  PA_GRID_STRIDE(t, g.n * per) {
     const int i = int(t / per), pix = int(t % per);
     if (!p[i].clear || pix % g.S >= p[i].work || pix / g.S >= p[i].work) continue;
     clear_pixel(p[i], img + t * 4);

@@ -61,3 +61,19 @@ void check_same(const char* op, const char* name, const Tensor& a, const Tensor&
       ::pixelart::fail(__FILE__, __LINE__, "unsupported dtype for a float kernel");   \
     }                                                                                 \
   } while (0)
+
+// One kernel on the tensor's backend, its arguments written once: kernels::NAME_cpu<T> on the
+// CPU (T float or double, as `like`'s dtype), cuda::NAME on CUDA (T float). The two share their
+// argument lists by that naming (kernels/cpu_ops.h, kernels/cuda_ops.h).
+//   PA_KERNEL(x, sigmoid_forward, x.data<T>(), y.data<T>(), n);
+#define PA_KERNEL(like, name, ...)                                                               \
+  do {                                                                                           \
+    if ((like).device() == ::pixelart::Device::CPU) {                                            \
+      PA_DISPATCH_FLOAT((like).dtype(), ::pixelart::kernels::name##_cpu<T>(__VA_ARGS__));        \
+    } else {                                                                                     \
+      PA_ON_CUDA({                                                                               \
+        using T = float;                                                                         \
+        ::pixelart::cuda::name(__VA_ARGS__);                                                     \
+      });                                                                                        \
+    }                                                                                            \
+  } while (0)

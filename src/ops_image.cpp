@@ -32,22 +32,14 @@ Tensor add_center_crop(const Tensor& h, const Tensor& x) {
   PA_CHECK(x.size(0) == n && x.size(3) == C && m >= 0 && x.size(1) == H + 2 * m && x.size(2) == W + 2 * m,
            "add_center_crop: x " << x.describe() << " is not h " << h.describe() << " plus an equal margin on every side");
   Tensor y = Tensor::empty(h.shape(), h.dtype(), h.device());
-  if (h.device() == Device::CPU) {
-    PA_DISPATCH_FLOAT(h.dtype(), kernels::add_center_crop_cpu<T>(h.data<T>(), x.data<T>(), y.data<T>(), n, H, W, C, m));
-  } else {
-    PA_ON_CUDA(cuda::add_center_crop(h.data<float>(), x.data<float>(), y.data<float>(), n, H, W, C, m));
-  }
+  PA_KERNEL(h, add_center_crop, h.data<T>(), x.data<T>(), y.data<T>(), n, H, W, C, m);
   if (Tape* tape = recording_tape({&h})) {
     y.set_requires_grad(true);
     tape->record([h, y] {  // dh += dy
       const Tensor dy = y.grad();
       if (!dy.defined()) return;
       Tensor dh = h.grad_or_zeros();
-      if (h.device() == Device::CPU) {
-        PA_DISPATCH_FLOAT(h.dtype(), kernels::axpy_cpu<T>(T(1), dy.data<T>(), dh.data<T>(), dy.numel()));
-      } else {
-        PA_ON_CUDA(cuda::axpy(1.f, dy.data<float>(), dh.data<float>(), dy.numel()));
-      }
+      PA_KERNEL(h, axpy, T(1), dy.data<T>(), dh.data<T>(), dy.numel());
     });
   }
   return y;
@@ -73,11 +65,7 @@ Tensor space_depth(const Tensor& x, int S, bool to_depth) {
   const Shape out = to_depth ? Shape{n, H, W, C * S * S} : Shape{n, H * S, W * S, C};
   Tensor y = Tensor::empty(out, x.dtype(), x.device());
   auto run = [=](const Tensor& src, Tensor& dst, bool dir, bool acc) {
-    if (src.device() == Device::CPU) {
-      PA_DISPATCH_FLOAT(src.dtype(), kernels::space_depth_cpu<T>(src.data<T>(), dst.data<T>(), n, H, W, C, S, dir, acc));
-    } else {
-      PA_ON_CUDA(cuda::space_depth(src.data<float>(), dst.data<float>(), n, H, W, C, S, dir, acc));
-    }
+    PA_KERNEL(src, space_depth, src.data<T>(), dst.data<T>(), n, H, W, C, S, dir, acc);
   };
   run(x, y, to_depth, false);
   if (Tape* tape = recording_tape({&x})) {
@@ -105,11 +93,7 @@ Tensor project_blocks(const Tensor& pred, const Tensor& target, int S) {
            "project_blocks: " << pred.describe() << " is not a whole number of " << S << "x" << S << " blocks");
   const int64_t n = pred.size(0), H = pred.size(1), W = pred.size(2), C = pred.size(3);
   auto run = [=](const Tensor& a, const Tensor* b, Tensor& y, bool acc) {
-    if (a.device() == Device::CPU) {
-      PA_DISPATCH_FLOAT(a.dtype(), kernels::project_blocks_cpu<T>(a.data<T>(), b ? b->data<T>() : nullptr, y.data<T>(), n, H, W, C, S, acc));
-    } else {
-      PA_ON_CUDA(cuda::project_blocks(a.data<float>(), b ? b->data<float>() : nullptr, y.data<float>(), n, H, W, C, S, acc));
-    }
+    PA_KERNEL(a, project_blocks, a.data<T>(), b ? b->data<T>() : nullptr, y.data<T>(), n, H, W, C, S, acc);
   };
   Tensor y = Tensor::empty(pred.shape(), pred.dtype(), pred.device());
   run(pred, &target, y, false);

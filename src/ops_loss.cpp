@@ -24,11 +24,7 @@ LossResult composite_loss(const Tensor& pred, const Tensor& target, const LossWe
   LossResult r;
   r.terms = Tensor::empty({kNumLossTerms}, pred.dtype(), pred.device());
   r.total = Tensor::empty({1}, pred.dtype(), pred.device());
-  if (pred.device() == Device::CPU) {
-    PA_DISPATCH_FLOAT(pred.dtype(), kernels::loss_forward_cpu<T>(pred.data<T>(), target.data<T>(), s, weights.w.data(), r.terms.data<T>(), r.total.data<T>()));
-  } else {
-    PA_ON_CUDA(cuda::loss_forward(pred.data<float>(), target.data<float>(), s, weights.w.data(), r.terms.data<float>(), r.total.data<float>()));
-  }
+  PA_KERNEL(pred, loss_forward, pred.data<T>(), target.data<T>(), s, weights.w.data(), r.terms.data<T>(), r.total.data<T>());
   if (Tape* tape = recording_tape({&pred})) {
     r.total.set_requires_grad(true);
     double counts[kNumLossTerms];
@@ -40,11 +36,7 @@ LossResult composite_loss(const Tensor& pred, const Tensor& target, const LossWe
       const Tensor g = total.grad();
       if (!g.defined()) return;
       Tensor dp = pred.grad_or_zeros();
-      if (pred.device() == Device::CPU) {
-        PA_DISPATCH_FLOAT(pred.dtype(), kernels::loss_backward_cpu<T>(pred.data<T>(), target.data<T>(), s, coef, g.data<T>(), dp.data<T>()));
-      } else {
-        PA_ON_CUDA(cuda::loss_backward(pred.data<float>(), target.data<float>(), s, coef, g.data<float>(), dp.data<float>()));
-      }
+      PA_KERNEL(pred, loss_backward, pred.data<T>(), target.data<T>(), s, coef, g.data<T>(), dp.data<T>());
     });
   }
   return r;

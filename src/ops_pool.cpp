@@ -12,22 +12,14 @@ Tensor max_pool2x2(const Tensor& x) {
   PA_CHECK(s.Ho() > 0 && s.Wo() > 0, "max_pool2x2: input " << x.describe() << " is smaller than 2x2");
   Tensor y = Tensor::empty({s.N, s.Ho(), s.Wo(), s.C}, x.dtype(), x.device());
   Tensor arg = Tensor::empty({s.N, s.Ho(), s.Wo(), s.C}, DType::U8, x.device());  // window index 0..3
-  if (x.device() == Device::CPU) {
-    PA_DISPATCH_FLOAT(x.dtype(), kernels::maxpool2x2_forward_cpu<T>(x.data<T>(), y.data<T>(), arg.data<uint8_t>(), s));
-  } else {
-    PA_ON_CUDA(cuda::maxpool2x2_forward(x.data<float>(), y.data<float>(), arg.data<uint8_t>(), s));
-  }
+  PA_KERNEL(x, maxpool2x2_forward, x.data<T>(), y.data<T>(), arg.data<uint8_t>(), s);
   if (Tape* tape = recording_tape({&x})) {
     y.set_requires_grad(true);
     tape->record([x, y, arg, s] {
       const Tensor dy = y.grad();
       if (!dy.defined()) return;
       Tensor dx = x.grad_or_zeros();
-      if (x.device() == Device::CPU) {
-        PA_DISPATCH_FLOAT(x.dtype(), kernels::maxpool2x2_backward_cpu<T>(dy.data<T>(), arg.data<uint8_t>(), dx.data<T>(), s));
-      } else {
-        PA_ON_CUDA(cuda::maxpool2x2_backward(dy.data<float>(), arg.data<uint8_t>(), dx.data<float>(), s));
-      }
+      PA_KERNEL(x, maxpool2x2_backward, dy.data<T>(), arg.data<uint8_t>(), dx.data<T>(), s);
     });
   }
   return y;

@@ -6,6 +6,21 @@
 
 namespace pixelart {
 
+namespace {
+// C = op(A) op(B) + beta C, row-major, on the tensors' backend (BLAS or cuBLAS; tf32: cuBLAS may
+// round the operands to TF32, which the CPU has no use for).
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const Tensor& A, int64_t lda, const Tensor& B, int64_t ldb,
+          double beta, const Tensor& C, int64_t ldc, bool tf32) {
+  if (A.device() == Device::CPU) {
+    PA_DISPATCH_FLOAT(A.dtype(), kernels::gemm_cpu<T>(ta, tb, M, N, K, T(1), A.data<T>(), lda, B.data<T>(), ldb, T(beta),
+                                                      C.data<T>(), ldc));
+  } else {
+    PA_ON_CUDA(cuda::gemm(ta, tb, M, N, K, 1.f, A.data<float>(), lda, B.data<float>(), ldb, float(beta),
+                          C.data<float>(), ldc, tf32));
+  }
+}
+}  // namespace
+
 Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b, Precision precision) {
   const char* op = "projection";
   detail::check_rank(op, "input", x, 4);
@@ -26,17 +41,8 @@ Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b, Precision p
   const Tensor xg = operand(x), wg = operand(w);
   Tensor y = Tensor::empty({x.size(0), x.size(1), x.size(2), Cout}, x.dtype(), x.device());
   // y[P, Cout] = x[P, Cin] * w^T [Cin, Cout] (+ b)
-  if (x.device() == Device::CPU) {
-    PA_DISPATCH_FLOAT(x.dtype(), {
-      kernels::gemm_cpu<T>(false, true, P, Cout, Cin, T(1), xg.data<T>(), Cin, wg.data<T>(), Cin, T(0), y.data<T>(), Cout);
-      if (b.defined()) kernels::add_bias_rows_cpu<T>(y.data<T>(), b.data<T>(), P, Cout);
-    });
-  } else {
-    PA_ON_CUDA({
-      cuda::gemm(false, true, P, Cout, Cin, 1.f, xg.data<float>(), Cin, wg.data<float>(), Cin, 0.f, y.data<float>(), Cout, tf32);
-      if (b.defined()) cuda::add_bias_rows(y.data<float>(), b.data<float>(), P, Cout);
-    });
-  }
+  gemm(false, true, P, Cout, Cin, xg, Cin, wg, Cin, 0.0, y, Cout, tf32);
+  if (b.defined()) PA_KERNEL(x, add_bias_rows, y.data<T>(), b.data<T>(), P, Cout);
   if (Tape* tape = recording_tape({&x, &w, &b})) {
     y.set_requires_grad(true);
     tape->record([x, w, b, y, xg, wg, P, Cin, Cout, tf32, operand] {
@@ -44,23 +50,9 @@ Tensor projection(const Tensor& x, const Tensor& w, const Tensor& b, Precision p
       if (!dy.defined()) return;
       const Tensor dg = operand(dy);
       // dx[P, Cin] += dy[P, Cout] w[Cout, Cin];  dw[Cout, Cin] += dy^T x;  db += column sums of dy
-      if (x.device() == Device::CPU) {
-        PA_DISPATCH_FLOAT(x.dtype(), {
-          if (x.requires_grad())
-            kernels::gemm_cpu<T>(false, false, P, Cin, Cout, T(1), dg.data<T>(), Cout, wg.data<T>(), Cin, T(1), x.grad_or_zeros().data<T>(), Cin);
-          if (w.requires_grad())
-            kernels::gemm_cpu<T>(true, false, Cout, Cin, P, T(1), dg.data<T>(), Cout, xg.data<T>(), Cin, T(1), w.grad_or_zeros().data<T>(), Cin);
-          if (b.requires_grad()) kernels::sum_rows_cpu<T>(dy.data<T>(), b.grad_or_zeros().data<T>(), P, Cout);
-        });
-      } else {
-        PA_ON_CUDA({
-          if (x.requires_grad())
-            cuda::gemm(false, false, P, Cin, Cout, 1.f, dg.data<float>(), Cout, wg.data<float>(), Cin, 1.f, x.grad_or_zeros().data<float>(), Cin, tf32);
-          if (w.requires_grad())
-            cuda::gemm(true, false, Cout, Cin, P, 1.f, dg.data<float>(), Cout, xg.data<float>(), Cin, 1.f, w.grad_or_zeros().data<float>(), Cin, tf32);
-          if (b.requires_grad()) cuda::sum_rows(dy.data<float>(), b.grad_or_zeros().data<float>(), P, Cout);
-        });
-      }
+      if (x.requires_grad()) gemm(false, false, P, Cin, Cout, dg, Cout, wg, Cin, 1.0, x.grad_or_zeros(), Cin, tf32);
+      if (w.requires_grad()) gemm(true, false, Cout, Cin, P, dg, Cout, xg, Cin, 1.0, w.grad_or_zeros(), Cin, tf32);
+      if (b.requires_grad()) PA_KERNEL(x, sum_rows, dy.data<T>(), b.grad_or_zeros().data<T>(), P, Cout);
     });
   }
   return y;

@@ -80,17 +80,8 @@ void Adam::step(double lr) {
   const int64_t n = arena_.numel();
   Tensor& p = arena_.data();
   const Tensor& g = arena_.grads();
-  if (p.device() == Device::CPU) {
-    PA_DISPATCH_FLOAT(p.dtype(), {
-      kernels::sumsq_cpu<T>(g.data<T>(), n, sumsq_.data<T>());
-      kernels::adam_cpu<T>(p.data<T>(), m_.data<T>(), v_.data<T>(), g.data<T>(), n, sumsq_.data<T>(), a);
-    });
-  } else {
-    PA_ON_CUDA({
-      cuda::sumsq(g.data<float>(), n, sumsq_.data<float>());
-      cuda::adam(p.data<float>(), m_.data<float>(), v_.data<float>(), g.data<float>(), n, sumsq_.data<float>(), a);
-    });
-  }
+  PA_KERNEL(p, sumsq, g.data<T>(), n, sumsq_.data<T>());
+  PA_KERNEL(p, adam, p.data<T>(), m_.data<T>(), v_.data<T>(), g.data<T>(), n, sumsq_.data<T>(), a);
 }
 
 double Adam::last_grad_norm() const { return std::sqrt(sumsq_.item()); }

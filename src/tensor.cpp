@@ -274,11 +274,7 @@ Tensor Tensor::reshape(const Shape& s) const {
       if (!g.defined()) return;
       Tensor dst = self.grad_or_zeros();
       const int64_t n = g.numel();
-      if (g.device() == Device::CPU) {
-        PA_DISPATCH_FLOAT(g.dtype(), kernels::axpy_cpu<T>(T(1), g.data<T>(), dst.data<T>(), n));
-      } else {
-        PA_ON_CUDA(cuda::axpy(1.f, g.data<float>(), dst.data<float>(), n));
-      }
+      PA_KERNEL(g, axpy, T(1), g.data<T>(), dst.data<T>(), n);
     });
   }
   return out;
