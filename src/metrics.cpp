@@ -3,6 +3,8 @@
 #include <cstdlib>
 #include <unordered_set>
 
+#include "pixelart/error.h"
+
 #include "pixelart/metrics.h"
 
 namespace pixelart {
@@ -55,6 +57,73 @@ void SpriteMetrics::merge(const SpriteMetrics& o) {
   alpha_inter += o.alpha_inter, alpha_union += o.alpha_union, rgb_abs_sum += o.rgb_abs_sum, rgb_count += o.rgb_count;
   palette_ratio_sum += o.palette_ratio_sum;
   alpha_errors += o.alpha_errors, colour_errors += o.colour_errors, colour_only_sprites += o.colour_only_sprites;
+}
+
+namespace {
+// Premultiplied colour, alpha and luminance planes, in [0, 1].
+void planes(const Sprite& s, std::vector<double>* rgb, std::vector<double>* a, std::vector<double>* luma) {
+  const size_t px = size_t(s.width) * s.height;
+  rgb->resize(px * 3), a->resize(px), luma->resize(px);
+  for (size_t i = 0; i < px; ++i) {
+    const double al = s.rgba[i * 4 + 3] / 255.0;
+    for (int c = 0; c < 3; ++c) (*rgb)[i * 3 + size_t(c)] = s.rgba[i * 4 + size_t(c)] / 255.0 * al;
+    (*a)[i] = al;
+    (*luma)[i] = 0.299 * (*rgb)[i * 3] + 0.587 * (*rgb)[i * 3 + 1] + 0.114 * (*rgb)[i * 3 + 2];
+  }
+}
+double psnr(const std::vector<double>& x, const std::vector<double>& y) {
+  double se = 0;
+  for (size_t i = 0; i < x.size(); ++i) se += (x[i] - y[i]) * (x[i] - y[i]);
+  return se == 0 ? 99.0 : 10.0 * std::log10(double(x.size()) / se);
+}
+// The 11-tap Gaussian (sigma 1.5) along rows, then columns; the border reflected with its edge
+// pixel repeated (..., b, a | a, b, ...).
+std::vector<double> blur(const std::vector<double>& v, int w, int h) {
+  constexpr int R = 5;
+  double k[2 * R + 1], sum = 0;
+  for (int i = -R; i <= R; ++i) sum += k[i + R] = std::exp(-double(i * i) / (2 * 1.5 * 1.5));
+  for (double& x : k) x /= sum;
+  auto reflect = [](int i, int n) {
+    while (i < 0 || i >= n) i = i < 0 ? -i - 1 : 2 * n - i - 1;
+    return i;
+  };
+  std::vector<double> rows(v.size()), out(v.size());
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      double s = 0;
+      for (int i = -R; i <= R; ++i) s += k[i + R] * v[size_t(y) * w + reflect(x + i, w)];
+      rows[size_t(y) * w + x] = s;
+    }
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      double s = 0;
+      for (int i = -R; i <= R; ++i) s += k[i + R] * rows[size_t(reflect(y + i, h)) * w + x];
+      out[size_t(y) * w + x] = s;
+    }
+  return out;
+}
+double ssim(const std::vector<double>& x, const std::vector<double>& y, int w, int h) {
+  std::vector<double> xx(x.size()), yy(x.size()), xy(x.size());
+  for (size_t i = 0; i < x.size(); ++i) xx[i] = x[i] * x[i], yy[i] = y[i] * y[i], xy[i] = x[i] * y[i];
+  const std::vector<double> mx = blur(x, w, h), my = blur(y, w, h), bxx = blur(xx, w, h), byy = blur(yy, w, h),
+                            bxy = blur(xy, w, h);
+  const double C1 = 1e-4, C2 = 9e-4;
+  double sum = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double sxx = bxx[i] - mx[i] * mx[i], syy = byy[i] - my[i] * my[i], sxy = bxy[i] - mx[i] * my[i];
+    sum += (2 * mx[i] * my[i] + C1) * (2 * sxy + C2) / ((mx[i] * mx[i] + my[i] * my[i] + C1) * (sxx + syy + C2));
+  }
+  return sum / double(x.size());
+}
+}  // namespace
+
+ImageScore score_image(const Sprite& out, const Sprite& ref) {
+  PA_CHECK(out.width == ref.width && out.height == ref.height && out.width > 0 && out.height > 0,
+           "score_image: " << out.width << "x" << out.height << " against " << ref.width << "x" << ref.height);
+  std::vector<double> r1, a1, l1, r2, a2, l2;
+  planes(out, &r1, &a1, &l1);
+  planes(ref, &r2, &a2, &l2);
+  return {psnr(r1, r2), ssim(l1, l2, ref.width, ref.height), psnr(a1, a2)};
 }
 
 }  // namespace pixelart

@@ -1,15 +1,19 @@
 // tests/test_image_io.cpp — reading what users hand the tool: sizes from the headers of files
 // OpenCV writes, the pixel budget checked before decoding, files cut short, GIF refused by name,
 // and a JPEG's EXIF orientation applied.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "pixelart/error.h"
 #include "pixelart/image_io.h"
+#include "pixelart/metrics.h"
 #include "testing.h"
 
 namespace pixelart::testing {
@@ -37,6 +41,51 @@ std::string error_of(const std::string& path, int64_t max_pixels = kDefaultMaxPi
     return e.what();
   }
   return "";
+}
+
+// score_image's SSIM (its own separable blur, in the core library) against the same formula over
+// OpenCV's GaussianBlur (11 x 11, sigma 1.5, BORDER_REFLECT), and its PSNRs against their
+// definition, on two noisy RGBA images of an odd size.
+TEST(ImageScore, SsimIsOpenCVsGaussianFormulaAndPsnrItsDefinition) {
+  const int w = 37, h = 23;
+  Sprite a, b;
+  a.width = b.width = w, a.height = b.height = h;
+  a.rgba.resize(size_t(w) * h * 4), b.rgba.resize(a.rgba.size());
+  for (size_t i = 0; i < a.rgba.size(); ++i) {
+    a.rgba[i] = uint8_t((i * 2654435761u >> 7) % 256);
+    b.rgba[i] = uint8_t(std::clamp<int>(a.rgba[i] + int((i * 40503u >> 5) % 41) - 20, 0, 255));
+  }
+  const ImageScore got = score_image(b, a);
+  cv::Mat X(h, w, CV_64F), Y(h, w, CV_64F);
+  double se = 0, se_alpha = 0;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const uint8_t *p = b.px(x, y), *q = a.px(x, y);
+      double lp = 0, lq = 0;
+      for (int c = 0; c < 3; ++c) {
+        const double u = p[c] / 255.0 * p[3] / 255.0, v = q[c] / 255.0 * q[3] / 255.0;
+        se += (u - v) * (u - v);
+        lp += (c == 0 ? 0.299 : c == 1 ? 0.587 : 0.114) * u, lq += (c == 0 ? 0.299 : c == 1 ? 0.587 : 0.114) * v;
+      }
+      se_alpha += (p[3] - q[3]) / 255.0 * ((p[3] - q[3]) / 255.0);
+      X.at<double>(y, x) = lp, Y.at<double>(y, x) = lq;
+    }
+  EXPECT_NEAR(got.psnr, 10 * std::log10(3.0 * w * h / se), 1e-9);
+  EXPECT_NEAR(got.alpha_psnr, 10 * std::log10(double(w) * h / se_alpha), 1e-9);
+  auto blur = [](const cv::Mat& m) {
+    cv::Mat o;
+    cv::GaussianBlur(m, o, cv::Size(11, 11), 1.5, 1.5, cv::BORDER_REFLECT);
+    return o;
+  };
+  const cv::Mat mx = blur(Y), my = blur(X);  // score_image(out = b, ref = a): x is b's luminance
+  const cv::Mat sxx = blur(Y.mul(Y)) - mx.mul(mx), syy = blur(X.mul(X)) - my.mul(my), sxy = blur(Y.mul(X)) - mx.mul(my);
+  cv::Mat num = (2 * mx.mul(my) + 1e-4).mul(2 * sxy + 9e-4), den = (mx.mul(mx) + my.mul(my) + 1e-4).mul(sxx + syy + 9e-4), map;
+  cv::divide(num, den, map);
+  EXPECT_NEAR(got.ssim, cv::mean(map)[0], 1e-9);
+  EXPECT_LT(got.ssim, 0.9999);  // the noise shows
+  const ImageScore same = score_image(a, a);
+  EXPECT_EQ(same.psnr, 99.0);
+  EXPECT_NEAR(same.ssim, 1.0, 1e-12);
 }
 
 TEST(ImageIo, HeadersGiveTheSizeOfWhatOpenCVWrites) {

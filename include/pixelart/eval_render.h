@@ -21,6 +21,7 @@
 
 #include "pixelart/evaluate.h"
 #include "pixelart/sprites.h"
+#include "pixelart/synth.h"
 
 namespace pixelart {
 
@@ -33,5 +34,12 @@ const char* to_string(UserFamily f);  // "user-clean", "user-jpeg", "user-web"
 EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t seed, uint64_t index,
                               double* pitch_x = nullptr, double* pitch_y = nullptr,
                               double* origin_x = nullptr, double* origin_y = nullptr);
+
+// The network-level family `outside`: a 16x16 sprite enlarged 16 times over a noisy background
+// (the mask lost) by our synthesis (outside_synthesis()), then resampled down to 35-95% and back
+// up and JPEG-compressed by OpenCV (render_outside(): linear, cubic, area or Lanczos each way,
+// quality 20 to 95), drawn from (seed, index).
+DamageConfig outside_synthesis();
+Sprite render_outside(const Sprite& img, uint64_t seed, uint64_t index);
 
 }  // namespace pixelart

@@ -36,9 +36,11 @@ Sprite jpeg_roundtrip(const Sprite& img, int quality);
 // Resizes with OpenCV: area averaging when shrinking, nearest neighbour when growing by a whole
 // factor, bicubic otherwise (clamped).
 Sprite resize_image(const Sprite& img, int width, int height);
-// Nearest-neighbour enlargement (previews, pixel-art mode): every sprite pixel becomes a block.
-// Resizes with a given OpenCV interpolation (cv::INTER_* value): the evaluation's outside damage.
-Sprite resize_with(const Sprite& img, int width, int height, int interpolation);
+// Resizes with one of OpenCV's filters (cv::resize: INTER_NEAREST, _LINEAR, _CUBIC, _AREA,
+// _LANCZOS4), as other programs resample what users find: the evaluation's damage, the
+// upscaler's baselines.
+enum class Filter { Nearest, Linear, Cubic, Area, Lanczos };
+Sprite resize_with(const Sprite& img, int width, int height, Filter filter);
 
 struct FolderLoad {
   std::vector<Sprite> sprites;

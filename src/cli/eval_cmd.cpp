@@ -6,8 +6,6 @@
 #include <set>
 #include <sstream>
 
-#include <opencv2/imgproc.hpp>
-
 #include "cli/args.h"
 #include "cli/progress.h"
 #include "pixelart/autograd.h"
@@ -21,28 +19,9 @@
 #include "pixelart/postprocess.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/synth.h"
-#include "rng.h"
 
 namespace pixelart::cli {
 namespace {
-
-// The family the goals are set on: a sprite over a noisy background (the mask lost), then
-// resampled down and up and JPEG-compressed by OpenCV at random sizes, filters and qualities.
-DamageConfig outside_render() {
-  DamageConfig d = DamageConfig::none();
-  d.scale_jitter = 0.02f, d.max_offset = 0.5f, d.p_keep_alpha = 0.f;
-  d.p_bg[0] = 0.6f, d.p_bg[1] = 0.f, d.p_bg[2] = 0.2f, d.p_bg[3] = 0.2f;
-  d.p_noise = 1.f, d.max_noise = 0.03f;
-  return d;
-}
-Sprite outside_damage(const Sprite& img, uint64_t seed, uint64_t i) {
-  auto u = [&](uint64_t k) { return kernels::uniform01(seed, 0xe7a1 + i, k); };
-  static const int filters[] = {cv::INTER_LINEAR, cv::INTER_CUBIC, cv::INTER_AREA, cv::INTER_LANCZOS4};
-  const int small = int(img.width * (0.35 + 0.6 * u(0)));
-  Sprite s = resize_with(img, small, small, filters[int(u(1) * 4) % 4]);
-  s = resize_with(s, img.width, img.height, filters[int(u(2) * 4) % 4]);
-  return jpeg_roundtrip(s, 20 + int(u(3) * 76));
-}
 
 struct Worst {
   double accuracy;
@@ -146,7 +125,7 @@ int run_eval(const std::vector<std::string>& argv) {
       pipeline[fam] = std::move(ev);
       continue;
     }
-    const DamageConfig cfg = fam == "outside" ? outside_render() : DamageConfig::preset(fam == "clean" ? "none" : fam);
+    const DamageConfig cfg = fam == "outside" ? outside_synthesis() : DamageConfig::preset(fam == "clean" ? "none" : fam);
     Synthesizer synth(held, S, cfg, dev);
     SpriteMetrics m;
     for (int b = 0; b < n; b += batch) {
@@ -158,7 +137,7 @@ int run_eval(const std::vector<std::string>& argv) {
         auto v = x.to_vector();
         const size_t per = size_t(S) * S * 4;
         for (int i = 0; i < nb; ++i) {
-          const Sprite d = outside_damage(image_from_values(v, i, S, S), seed, uint64_t(b + i));
+          const Sprite d = render_outside(image_from_values(v, i, S, S), seed, uint64_t(b + i));
           for (size_t k = 0; k < per; ++k) v[size_t(i) * per + k] = d.rgba[k] / 255.0;
         }
         x = Tensor::from_vector(v, x.shape(), DType::F32, dev);

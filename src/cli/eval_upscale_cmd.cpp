@@ -9,11 +9,10 @@
 #include <numeric>
 #include <sstream>
 
-#include <opencv2/imgproc.hpp>
-
 #include "cli/args.h"
 #include "cli/progress.h"
 #include "pixelart/image_io.h"
+#include "pixelart/metrics.h"
 #include "pixelart/model_file.h"
 #include "pixelart/safetensors.h"
 
@@ -26,45 +25,11 @@ struct Score {
   int n = 0;
   double mean_psnr() const { return std::accumulate(psnr.begin(), psnr.end(), 0.0) / n; }
 };
-// Premultiplied colour and alpha in [0, 1].
-void planes(const Sprite& s, std::vector<double>* rgb, std::vector<double>* a, std::vector<double>* luma) {
-  const size_t px = size_t(s.width) * s.height;
-  rgb->resize(px * 3), a->resize(px), luma->resize(px);
-  for (size_t i = 0; i < px; ++i) {
-    const double al = s.rgba[i * 4 + 3] / 255.0;
-    for (int c = 0; c < 3; ++c) (*rgb)[i * 3 + size_t(c)] = s.rgba[i * 4 + size_t(c)] / 255.0 * al;
-    (*a)[i] = al;
-    (*luma)[i] = 0.299 * (*rgb)[i * 3] + 0.587 * (*rgb)[i * 3 + 1] + 0.114 * (*rgb)[i * 3 + 2];
-  }
-}
-double psnr(const std::vector<double>& x, const std::vector<double>& y) {
-  double se = 0;
-  for (size_t i = 0; i < x.size(); ++i) se += (x[i] - y[i]) * (x[i] - y[i]);
-  return se == 0 ? 99.0 : 10.0 * std::log10(double(x.size()) / se);
-}
-// SSIM on luminance: Gaussian window 11x11, sigma 1.5, C1 = 0.01^2, C2 = 0.03^2 (Wang et al. 2004).
-double ssim(const std::vector<double>& x, const std::vector<double>& y, int w, int h) {
-  cv::Mat X(h, w, CV_64F, const_cast<double*>(x.data())), Y(h, w, CV_64F, const_cast<double*>(y.data()));
-  auto blur = [](const cv::Mat& m) {
-    cv::Mat o;
-    cv::GaussianBlur(m, o, cv::Size(11, 11), 1.5, 1.5, cv::BORDER_REFLECT);
-    return o;
-  };
-  const cv::Mat mx = blur(X), my = blur(Y);
-  const cv::Mat sxx = blur(X.mul(X)) - mx.mul(mx), syy = blur(Y.mul(Y)) - my.mul(my), sxy = blur(X.mul(Y)) - mx.mul(my);
-  const double C1 = 1e-4, C2 = 9e-4;
-  cv::Mat num = (2 * mx.mul(my) + C1).mul(2 * sxy + C2), den = (mx.mul(mx) + my.mul(my) + C1).mul(sxx + syy + C2);
-  cv::Mat map;
-  cv::divide(num, den, map);
-  return cv::mean(map)[0];
-}
 void score(Score& s, const Sprite& out, const Sprite& ref) {
-  std::vector<double> r1, a1, l1, r2, a2, l2;
-  planes(out, &r1, &a1, &l1);
-  planes(ref, &r2, &a2, &l2);
-  s.psnr.push_back(psnr(r1, r2));
-  s.ssim_sum += ssim(l1, l2, ref.width, ref.height);
-  s.alpha_sum += psnr(a1, a2);
+  const ImageScore i = score_image(out, ref);
+  s.psnr.push_back(i.psnr);
+  s.ssim_sum += i.ssim;
+  s.alpha_sum += i.alpha_psnr;
   ++s.n;
 }
 Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
@@ -168,9 +133,9 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       std::snprintf(detail, sizeof detail, "x%d %zu/%zu", f, i + 1, refs.size());
       progress.update(double(fi * refs.size() + i) / double(factors.size() * refs.size()), detail);
       const Sprite& ref = refs[i];
-      const Sprite small = resize_with(ref, ref.width / f, ref.height / f, cv::INTER_AREA);
-      const Sprite bic = resize_with(small, ref.width, ref.height, cv::INTER_CUBIC);
-      const Sprite lan = resize_with(small, ref.width, ref.height, cv::INTER_LANCZOS4);
+      const Sprite small = resize_with(ref, ref.width / f, ref.height / f, Filter::Area);
+      const Sprite bic = resize_with(small, ref.width, ref.height, Filter::Cubic);
+      const Sprite lan = resize_with(small, ref.width, ref.height, Filter::Lanczos);
       const auto t0 = std::chrono::steady_clock::now();
       const UpscaleOptions opt{.back_project = !a.has("no-back-projection")};
       const Sprite cnn = model_for(f).upscale(small, double(f), opt);

@@ -11,6 +11,8 @@
 
 #include "pixelart/error.h"
 #include "pixelart/eval_render.h"
+#include "pixelart/image_io.h"
+#include "rng.h"
 
 namespace pixelart {
 namespace {
@@ -170,6 +172,23 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
   if (origin_x) *origin_x = ox_;
   if (origin_y) *origin_y = oy_;
   return s;
+}
+
+DamageConfig outside_synthesis() {
+  DamageConfig d = DamageConfig::none();
+  d.scale_jitter = 0.02f, d.max_offset = 0.5f, d.p_keep_alpha = 0.f;
+  d.p_bg[0] = 0.6f, d.p_bg[1] = 0.f, d.p_bg[2] = 0.2f, d.p_bg[3] = 0.2f;
+  d.p_noise = 1.f, d.max_noise = 0.03f;
+  return d;
+}
+
+Sprite render_outside(const Sprite& img, uint64_t seed, uint64_t index) {
+  auto u = [&](uint64_t k) { return kernels::uniform01(seed, 0xe7a1 + index, k); };
+  static const Filter filters[] = {Filter::Linear, Filter::Cubic, Filter::Area, Filter::Lanczos};
+  const int small = int(img.width * (0.35 + 0.6 * u(0)));
+  Sprite s = resize_with(img, small, small, filters[int(u(1) * 4) % 4]);
+  s = resize_with(s, img.width, img.height, filters[int(u(2) * 4) % 4]);
+  return jpeg_roundtrip(s, 20 + int(u(3) * 76));
 }
 
 }  // namespace pixelart

@@ -184,10 +184,11 @@ Sprite jpeg_roundtrip(const Sprite& img, int quality) {
   return out;
 }
 
-Sprite resize_with(const Sprite& img, int width, int height, int interpolation) {
+Sprite resize_with(const Sprite& img, int width, int height, Filter filter) {
   PA_CHECK(width > 0 && height > 0, "resize to " << width << "x" << height);
+  static const int interpolation[] = {cv::INTER_NEAREST, cv::INTER_LINEAR, cv::INTER_CUBIC, cv::INTER_AREA, cv::INTER_LANCZOS4};
   cv::Mat rgba(img.height, img.width, CV_8UC4, const_cast<uint8_t*>(img.rgba.data())), out;
-  cv::resize(rgba, out, cv::Size(width, height), 0, 0, interpolation);
+  cv::resize(rgba, out, cv::Size(width, height), 0, 0, interpolation[int(filter)]);
   Sprite s;
   s.width = width, s.height = height, s.name = img.name;
   s.rgba.resize(size_t(width) * height * 4);
@@ -200,7 +201,7 @@ Sprite resize_image(const Sprite& img, int width, int height) {
   if (width == img.width && height == img.height) return img;
   const bool shrink = width <= img.width && height <= img.height;
   const bool whole = width % img.width == 0 && height % img.height == 0 && width / img.width == height / img.height;
-  return resize_with(img, width, height, shrink ? cv::INTER_AREA : whole ? cv::INTER_NEAREST : cv::INTER_CUBIC);
+  return resize_with(img, width, height, shrink ? Filter::Area : whole ? Filter::Nearest : Filter::Cubic);
 }
 
 FolderLoad load_sprite_folder(const std::string& dir, std::optional<Rgb> key) {
