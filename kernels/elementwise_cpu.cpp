@@ -70,22 +70,37 @@ void fill_cpu(T* y, T value, int64_t n) {
 
 template <class T>
 void add_center_crop_cpu(const T* h, const T* x, T* y, int64_t n, int64_t H, int64_t W, int64_t C, int64_t m) {
-  const int64_t total = n * H * W * C;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < total; ++i) y[i] = h[i] + x[center_crop_index(i, H, W, C, m)];
+  // center_crop_index by rows: each output row of W * C elements is contiguous in x too
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t r = 0; r < H; ++r) {
+      const int64_t o = (b * H + r) * W * C, from = ((b * (H + 2 * m) + r + m) * (W + 2 * m) + m) * C;
+#pragma omp simd
+      for (int64_t k = 0; k < W * C; ++k) y[o + k] = h[o + k] + x[from + k];
+    }
 }
 template void add_center_crop_cpu<float>(const float*, const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t);
 template void add_center_crop_cpu<double>(const double*, const double*, double*, int64_t, int64_t, int64_t, int64_t, int64_t);
 
 template <class T>
 void space_depth_cpu(const T* src, T* dst, int64_t n, int64_t H, int64_t W, int64_t C, int64_t S, bool to_depth, bool accumulate) {
-  const int64_t total = n * H * W * C * S * S;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < total; ++i) {  // i walks the blocked layout; the map is one to one, so no races
-    const int64_t j = unshuffle_index(i, H, W, C, S);
-    const int64_t from = to_depth ? j : i, to = to_depth ? i : j;
-    dst[to] = accumulate ? dst[to] + src[from] : src[from];
-  }
+  // unshuffle_index's permutation by loops rather than per-element divisions: each block's
+  // S*S pixels, each a run of C channels contiguous on both sides. One to one, so no races.
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t Y = 0; Y < H; ++Y)
+      for (int64_t X = 0; X < W; ++X)
+        for (int64_t dy = 0; dy < S; ++dy)
+          for (int64_t dx = 0; dx < S; ++dx) {
+            const int64_t i = (((b * H + Y) * W + X) * S * S + dy * S + dx) * C;  // the blocked layout
+            const int64_t j = ((b * H * S + Y * S + dy) * (W * S) + X * S + dx) * C;  // the pixels
+            const T* from = src + (to_depth ? j : i);
+            T* to = dst + (to_depth ? i : j);
+            if (accumulate)
+              for (int64_t c = 0; c < C; ++c) to[c] += from[c];
+            else
+              for (int64_t c = 0; c < C; ++c) to[c] = from[c];
+          }
 }
 template void space_depth_cpu<float>(const float*, float*, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool);
 template void space_depth_cpu<double>(const double*, double*, int64_t, int64_t, int64_t, int64_t, int64_t, bool, bool);
