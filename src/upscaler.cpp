@@ -103,7 +103,7 @@ Tensor Upscaler::forward(const Tensor& x) const {
   const size_t n = cfg_.kernels.size();
   for (size_t i = 0; i < n; ++i) {
     const std::string p = "conv" + std::to_string(i);
-    h = conv2d(h, arena_.param(p + ".weight"), arena_.param(p + ".bias"), {0, i + 1 < n, ConvImpl::Auto, precision_});
+    h = conv2d(h, arena_.param(p + ".weight"), arena_.param(p + ".bias"), {0, i + 1 < n, impl_, precision_});
   }
   if (S > 1) h = pixel_shuffle(h, S);
   // The network refines the interpolation: it predicts a correction to the input's centre.

@@ -21,7 +21,15 @@ the wall clock (the median of runs after warm-up): the full, narrow (4-8-16-32-3
 training step (forward, MSE, backward, AdamW; pixelart's step also synthesises its damaged batch
 and computes the composite loss, so it does more) at batch 4, and the x2 upscaler
 2x2:64@3x11-16@3's forward on 16 tiles of 256 x 256 and training step on 32 patches of 80 x 80.
-Install PyTorch for it from PyPI, in a virtual environment:
+
+    tools/torch_peer.py --device cpu --threads N --case forward|train --batch B --size S
+                        (--restorer W1,W2,... [--context C] | --upscaler F1,F2,... --kernels K1,K2,... [--unshuffle S])
+                        [--runs R]
+
+--case: one shape, the peer row `pixelart bench forward|train` prints in its own run: the median
+ms of R runs (forward, or a training step: forward, MSE, backward, AdamW) as one JSON line on
+stdout, {"torch": VERSION, "threads": N, "ms": MEDIAN}.
+Install PyTorch for it from PyPI, in a virtual environment (`tools/setup.sh --peer` does this):
     python3 -m venv .venv-torch && .venv-torch/bin/pip install torch numpy
 """
 import json
@@ -175,6 +183,41 @@ def cpu_main(threads, out):
             json.dump({"torch": torch.__version__, "device": "cpu", "threads": threads, "ms": results}, f, indent=1)
 
 
+def case_main(threads, args):
+    """One shape, for `pixelart bench`: see the module's text."""
+    opts = {}
+    while args:
+        if not args[0].startswith("--") or len(args) < 2:
+            raise SystemExit(f"torch_peer.py: unexpected {args[0]!r}")
+        opts[args[0][2:]] = args[1]
+        args = args[2:]
+    torch.set_num_threads(threads)
+    ints = lambda k: tuple(int(v) for v in opts[k].split(","))
+    batch, size, runs = int(opts.get("batch", 1)), int(opts.get("size", 256)), int(opts.get("runs", 10))
+    cl = torch.channels_last
+    if "upscaler" in opts:
+        model = Upscaler(ints("upscaler"), ints("kernels"), int(opts.get("unshuffle", 1))).to(memory_format=cl)
+        out = size - 2 * model.m
+    else:
+        widths = ints("restorer")
+        model = Restorer(widths, int(opts.get("context", 0))).to(memory_format=cl)
+        out = size >> len(widths)
+    x = torch.rand(batch, 4, size, size).to(memory_format=cl)
+    if opts["case"] == "forward":
+        with torch.no_grad():
+            ms = cpu_timed(lambda: model(x), runs=runs, warmup=3)
+    else:
+        t = torch.rand(batch, 4, out, out)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
+
+        def step():
+            opt.zero_grad(set_to_none=False)
+            torch.mean((model(x) - t) ** 2).backward()
+            opt.step()
+        ms = cpu_timed(step, runs=runs, warmup=3)
+    print(json.dumps({"torch": torch.__version__, "threads": threads, "ms": ms}))
+
+
 def main():
     args = sys.argv[1:]
     if args[:2] == ["--device", "cpu"]:
@@ -182,6 +225,8 @@ def main():
         threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
         if args[:1] == ["--threads"]:
             threads, args = int(args[1]), args[2:]
+        if args[:1] == ["--case"]:
+            return case_main(threads, args)
         return cpu_main(threads, args[0] if args else None)
     if args[:2] == ["--device", "cuda"]:
         args = args[2:]

@@ -74,8 +74,10 @@ class Upscaler {
   // move them). Options: see UpscaleOptions. Returns straight RGBA.
   Sprite upscale(const Sprite& img, double factor, const UpscaleOptions& opt = {}) const;
 
-  // The arithmetic of the convolutions (ops.h, Precision).
+  // The arithmetic of the convolutions (ops.h, Precision), and their implementation (ConvImpl:
+  // the benchmarks' side by side).
   void set_precision(Precision p) { precision_ = p; }
+  void set_conv_impl(ConvImpl impl) { impl_ = impl; }
 
   const UpscalerConfig& config() const { return cfg_; }
   ParamArena& params() { return arena_; }
@@ -88,6 +90,7 @@ class Upscaler {
   UpscalerConfig cfg_;
   ParamArena arena_;
   Precision precision_ = Precision::FP32;
+  ConvImpl impl_ = ConvImpl::Auto;
 };
 
 // Training pairs for the upscaler, made on the device: a random P x P patch of a random image

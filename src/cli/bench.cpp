@@ -3,40 +3,56 @@
 // restorer trainer's steps, each with the production convolution (oneDNN on the CPU where the
 // build has it, beside im2col + BLAS; cuDNN on CUDA) and with the direct-loop reference, and the
 // tensor memory they hold.
+#include <omp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "cli/args.h"
 #include "pixelart/autograd.h"
 #include "pixelart/ops.h"
+#include "pixelart/postprocess.h"
 #include "pixelart/restorer.h"
 #include "pixelart/sprites.h"
 #include "pixelart/synth.h"
 #include "pixelart/train.h"
+#include "pixelart/upscaler.h"
 
 namespace pixelart::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--size 256] [--runs 20] [--ref-runs 3] [--batch 1]
-       [--narrow | --shipped] [--no-ref]
-       pixelart bench train [--device D] [--batch B] [--steps S] [--ref-steps 1] [--narrow] [--no-ref]
-       [--precision fp32|tf32|bf16]
+       [--narrow | --shipped | --upscaler] [--no-ref] [--no-peer]
+       pixelart bench train [--device D] [--batch B] [--steps S] [--ref-steps 1] [--narrow | --shipped | --upscaler]
+       [--no-ref] [--no-peer] [--precision fp32|tf32|bf16]
        pixelart bench synth [--device D] [--size 256] [--batch B] [--runs 5]
   forward: the median time of the restorer's forward pass on --batch inputs of --size pixels,
            and the most tensor memory a pass holds, the production convolution (oneDNN on the
            CPU where the build has it, then im2col + BLAS beside it; cuDNN on CUDA) beside the
            direct-loop reference (on the CPU; --ref-runs of them, --no-ref skips it), in one run;
            --narrow: the narrow CPU-training widths instead of the full-size model;
-           --shipped: the shipped restorer (the model `restore` uses by default)
+           --shipped: the shipped restorer (the model `restore` uses by default);
+           --upscaler: the shipped x2 upscaler on --batch tiles (default 16) of --size pixels
+           (its reference row only with --ref-runs)
   train:   the restorer trainer's own steps (damaged pairs synthesised on the device, forward,
            composite loss, backward, clipping, AdamW) on generated 16x16 sprites: median time
            per step, images/s and the most tensor memory a step holds, production beside the
            reference on the CPU (--ref-steps of them); --batch B (default 64 on CUDA, 4 on the
            CPU), --steps S timed (default 20 on CUDA, 5 on the CPU), --precision as `train`
+           --shipped: the shipped restorer's widths and context layers; --upscaler: the shipped x2
+           upscaler's shape on 32 patches of 80 pixels (default) of generated images
   synth:   samples/s of each damage preset for --size inputs, batches of B (default 1024 on
            CUDA, 32 on the CPU)
+  PyTorch: on the CPU, forward and train end with the same shape in PyTorch (tools/torch_peer.py
+           --case; channels-last fp32, as many threads as this run's OpenMP) and the ratio, when
+           a PyTorch is importable: $PIXELART_TORCH_PYTHON, the source tree's .venv-torch
+           (`tools/setup.sh --peer` makes it) or python3; --no-peer skips it. Its training step
+           is forward, MSE, backward and AdamW on fixed random data: it does less than ours
   --device D   auto (default), cpu or cuda
   (the kernel-level benchmarks are build/bench/pixelart_bench, Google Benchmark))";
 
@@ -74,12 +90,65 @@ Timed measure(Device dev, int warmup, int n, F&& run) {
   return t;
 }
 
+// The named peer in this run: PyTorch on the CPU, the same shape, as many threads (`peer_args`:
+// tools/torch_peer.py's --case arguments). Its median ms, or nothing (with the reason printed).
+std::optional<double> torch_peer(const std::string& peer_args) {
+  const std::string src = PIXELART_SOURCE_DIR;
+  const std::string script = src + "/tools/torch_peer.py";
+  if (!std::filesystem::exists(script)) {
+    std::printf("PyTorch (peer): %s is not here (a source tree's tools/ holds it)\n", script.c_str());
+    return std::nullopt;
+  }
+  std::vector<std::string> pythons;
+  if (const char* e = std::getenv("PIXELART_TORCH_PYTHON")) pythons.push_back(e);
+  pythons.push_back(src + "/.venv-torch/bin/python");
+  pythons.push_back("python3");
+  auto quoted = [](const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const int threads = omp_get_max_threads();
+  for (const std::string& py : pythons) {
+    if (py.find('/') != std::string::npos && !std::filesystem::exists(py)) continue;
+    const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " " + quoted(py) + " " + quoted(script) +
+                            " --device cpu --threads " + std::to_string(threads) + " " + peer_args + " 2>/dev/null";
+    std::fflush(stdout);
+    FILE* f = popen(cmd.c_str(), "r");
+    if (!f) continue;
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, f)) out += buf;
+    const int rc = pclose(f);
+    const size_t k = out.find("\"ms\": ");
+    if (rc != 0 || k == std::string::npos) continue;  // no torch there: the next one
+    const size_t v = out.find("\"torch\": \"");
+    const std::string version = v == std::string::npos ? "?" : out.substr(v + 10, out.find('"', v + 10) - v - 10);
+    const double ms = std::atof(out.c_str() + k + 6);
+    std::printf("%-34s %10.2f  (PyTorch %s, %d threads, channels-last fp32, %s)\n", "PyTorch (peer)", ms, version.c_str(),
+                threads, py.c_str());
+    return ms;
+  }
+  std::printf("PyTorch (peer): not importable (tools/setup.sh --peer installs it in %s/.venv-torch)\n", src.c_str());
+  return std::nullopt;
+}
+
+std::string join_ints(const std::vector<int>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(v[i]);
+  }
+  return s;
+}
+
 // The side-by-side of `bench forward` and `bench train`: on the CPU (unless --no-ref) the
 // direct-loop reference first, so that the production rows cannot hide their own scratch in pages
 // the reference left resident, then (on the CPU with oneDNN) the im2col + OpenBLAS fallback, then
-// the production convolution; a row each (`row(name, timed)`) and the speed-ups.
+// the production convolution; a row each (`row(name, timed)`) and the speed-ups. Returns the
+// production median.
 template <class Model, class Run, class Row>
-void reference_then_production(Device dev, bool no_ref, Model& model, int ref_runs, int warmup, int runs, Run run, Row row) {
+double reference_then_production(Device dev, bool no_ref, Model& model, int ref_runs, int warmup, int runs, Run run, Row row) {
   const bool with_ref = dev == Device::CPU && !no_ref;
   double ref = 0;
   if (with_ref) {
@@ -103,82 +172,172 @@ void reference_then_production(Device dev, bool no_ref, Model& model, int ref_ru
   row(dev != Device::CPU ? "cuDNN (production)" : dnnl ? "oneDNN (production)" : "im2col + OpenBLAS (production)", t);
   if (with_ref) std::printf("speed-up of production over reference: %.1fx\n", ref / median(t.ms));
   if (dnnl) std::printf("speed-up of production over im2col + OpenBLAS: %.2fx\n", im2col / median(t.ms));
+  return median(t.ms);
+}
+
+// The peer's row and the ratio, on the CPU unless --no-peer.
+void peer_ratio(const Args& a, Device dev, const std::string& peer_args, double production_ms, const char* note = "") {
+  if (dev != Device::CPU || a.has("no-peer")) return;
+  if (const auto ms = torch_peer(peer_args))
+    std::printf("PyTorch / production: %.2fx (above 1: pixelart is faster)%s\n", *ms / production_ms, note);
 }
 
 int bench_forward(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "shipped", "no-ref"});
+  Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "shipped", "upscaler", "no-ref", "no-peer"});
   a.no_positional("bench forward");
   const Device dev = parse_device(a.get("device", "auto"));
   const int size = int(a.get_int("size", 256, 16, 8192));
-  const int runs = int(a.get_int("runs", 20, 1, 100000));
+  const int runs = int(a.get_int("runs", a.has("upscaler") ? 3 : 20, 1, 100000));
   const int ref_runs = int(a.get_int("ref-runs", 3, 1, 1000));
-  const int batch = int(a.get_int("batch", 1, 1, 4096));
-  PA_CHECK(!(a.has("narrow") && a.has("shipped")), "bench forward: --narrow or --shipped, not both");
-  // --shipped: the model `restore` uses by default, its shape and its weights
-  Restorer model = a.has("shipped") ? load_restorer(default_model_path(), dev)
-                                    : Restorer(a.has("narrow") ? RestorerConfig::narrow() : RestorerConfig{}, 1, DType::F32, dev);
-  const RestorerConfig cfg = model.config();
-  PA_CHECK(size % cfg.scale() == 0, "--size must be a multiple of " << cfg.scale());
-  std::vector<Sprite> sprites;
-  for (int i = 0; i < batch; ++i) sprites.push_back(generate_sprite(100 + i, size / cfg.scale()));
-  Tensor x, target;
-  sprites_to_pair(sprites, cfg.scale(), dev, &x, &target);
+  PA_CHECK(int(a.has("narrow")) + int(a.has("shipped")) + int(a.has("upscaler")) <= 1,
+           "bench forward: one of --narrow, --shipped and --upscaler");
+  const bool up = a.has("upscaler");
+  const int batch = int(a.get_int("batch", up ? 16 : 1, 1, 4096));
+  auto row = [](double gflop) {
+    return [gflop](const char* name, const Timed& t) {
+      const double med = median(t.ms);
+      std::printf("%-34s %10.2f %10.2f %6zu %9.1f %12.1f\n", name, med, *std::min_element(t.ms.begin(), t.ms.end()), t.ms.size(),
+                  gflop / med * 1e3, t.tensors_mb);
+    };
+  };
+  const char* header = "%-34s %10s %10s %6s %9s %12s\n";
   NoGradGuard no_grad;
-  const double gflop = double(cfg.forward_flops(size, size)) * batch / 1e9;
-  std::printf("restorer %s forward, input %s, %.2f GFLOP per pass, device %s\n",
-              cfg.describe().c_str(), x.describe().c_str(), gflop, to_string(dev));
-  std::printf("%-34s %10s %10s %6s %9s %12s\n", "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
-  reference_then_production(dev, a.has("no-ref"), model, ref_runs, 2, runs, [&] { model.forward(x); },
-                            [&](const char* name, const Timed& t) {
-                              const double med = median(t.ms);
-                              std::printf("%-34s %10.2f %10.2f %6zu %9.1f %12.1f\n", name, med,
-                                          *std::min_element(t.ms.begin(), t.ms.end()), t.ms.size(), gflop / med * 1e3,
-                                          t.tensors_mb);
-                            });
+  double production = 0;
+  std::string peer;
+  if (up) {  // the shipped x2 upscaler on tiles as `upscale` runs it (premultiplied, interpolated)
+    double factor = 0;
+    Upscaler model = load_upscaler(shipped_upscaler(2.0, &factor), dev);
+    const UpscalerConfig& cfg = model.config();
+    PA_CHECK(size > 2 * cfg.margin() && size % cfg.unshuffle == 0,
+             "--size must exceed " << 2 * cfg.margin() << " and be a multiple of " << cfg.unshuffle);
+    std::vector<double> v(size_t(batch) * size * size * 4);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = double((i * 2654435761u) % 1000) / 1000.0;
+    const Tensor x = Tensor::from_vector(v, {batch, size, size, 4}, DType::F32, dev);
+    const int out = size - 2 * cfg.margin();
+    double flops = 0;
+    int cin = 4 * cfg.unshuffle * cfg.unshuffle, hw = size / cfg.unshuffle;
+    for (size_t i = 0; i < cfg.kernels.size(); ++i) {
+      const int cout = i < cfg.filters.size() ? cfg.filters[i] : 4 * cfg.unshuffle * cfg.unshuffle;
+      hw -= cfg.kernels[i] - 1;
+      flops += 2.0 * hw * hw * cout * cin * cfg.kernels[i] * cfg.kernels[i];
+      cin = cout;
+    }
+    const double gflop = flops * batch / 1e9;
+    std::printf("upscaler %s (x%g) forward, %d tiles of %dx%d (%dx%d out), %.1f GFLOP per pass, device %s\n", cfg.describe().c_str(),
+                factor, batch, size, size, out, out, gflop, to_string(dev));
+    std::printf(header, "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
+    production = reference_then_production(dev, a.has("no-ref") || !a.has("ref-runs"), model, ref_runs, 1, runs,
+                                           [&] { model.forward(x); }, row(gflop));
+    peer = "--case forward --batch " + std::to_string(batch) + " --size " + std::to_string(size) + " --upscaler " +
+           join_ints(cfg.filters) + " --kernels " + join_ints(cfg.kernels) + " --unshuffle " + std::to_string(cfg.unshuffle);
+  } else {
+    // --shipped: the model `restore` uses by default, its shape and its weights
+    Restorer model = a.has("shipped") ? load_restorer(default_model_path(), dev)
+                                      : Restorer(a.has("narrow") ? RestorerConfig::narrow() : RestorerConfig{}, 1, DType::F32, dev);
+    const RestorerConfig cfg = model.config();
+    PA_CHECK(size % cfg.scale() == 0, "--size must be a multiple of " << cfg.scale());
+    std::vector<Sprite> sprites;
+    for (int i = 0; i < batch; ++i) sprites.push_back(generate_sprite(100 + i, size / cfg.scale()));
+    Tensor x, target;
+    sprites_to_pair(sprites, cfg.scale(), dev, &x, &target);
+    const double gflop = double(cfg.forward_flops(size, size)) * batch / 1e9;
+    std::printf("restorer %s forward, input %s, %.2f GFLOP per pass, device %s\n", cfg.describe().c_str(), x.describe().c_str(),
+                gflop, to_string(dev));
+    std::printf(header, "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
+    production = reference_then_production(dev, a.has("no-ref"), model, ref_runs, 2, runs, [&] { model.forward(x); }, row(gflop));
+    peer = "--case forward --batch " + std::to_string(batch) + " --size " + std::to_string(size) + " --restorer " +
+           join_ints(cfg.widths) + " --context " + std::to_string(cfg.context) + " --runs " + std::to_string(std::min(runs, 50));
+  }
   std::printf("tensors MB: the most tensor storage a pass held at once beyond the model and its input (the\n"
               "activations; %s);\nthe whole process peaked at %.0f MB resident\n",
               dev == Device::CPU ? "im2col + OpenBLAS also keeps an im2col buffer of at most ~8 MB"
                                  : "cuDNN's workspace is not a tensor",
               double(host_peak_rss_bytes()) / 1e6);
+  peer_ratio(a, dev, peer + (up ? " --runs " + std::to_string(std::min(runs, 5)) : ""), production);
   return kExitOk;
 }
 
-// Training throughput: the restorer trainer's steps, production convolution beside the reference.
+// Training throughput: the trainer's own steps, production convolution beside the reference.
 int bench_train(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"device", "batch", "steps", "ref-steps", "precision"}, {"narrow", "no-ref"});
+  Args a(argv, kUsage, {"device", "batch", "steps", "ref-steps", "precision"}, {"narrow", "shipped", "upscaler", "no-ref", "no-peer"});
   a.no_positional("bench train");
   const Device dev = parse_device(a.get("device", "auto"));
+  PA_CHECK(int(a.has("narrow")) + int(a.has("shipped")) + int(a.has("upscaler")) <= 1,
+           "bench train: one of --narrow, --shipped and --upscaler");
+  const bool up = a.has("upscaler");
   TrainConfig cfg;
+  if (up) {  // the shipped x2 upscaler's shape
+    double factor = 0;
+    const UpscalerConfig u = load_upscaler(shipped_upscaler(2.0, &factor), Device::CPU).config();
+    cfg.set("task", "upscale");
+    cfg.filters = u.filters, cfg.kernels = u.kernels, cfg.unshuffle = u.unshuffle, cfg.factor = factor;
+    cfg.patch = 80;
+    cfg.loss = LossWeights{{1.0, 0.0, 0.5, 0.0}};
+  }
   if (a.has("narrow")) cfg.widths = RestorerConfig::narrow().widths;
-  cfg.batch = int(a.get_int("batch", dev == Device::CUDA ? 64 : 4, 1, 4096));
+  if (a.has("shipped")) {
+    const RestorerConfig shipped = load_restorer(default_model_path(), Device::CPU).config();
+    cfg.widths = shipped.widths, cfg.context = shipped.context;
+  }
+  cfg.batch = int(a.get_int("batch", dev == Device::CUDA ? 64 : up ? 32 : 4, 1, 4096));
   cfg.set("precision", a.get("precision", "fp32"));
   cfg.device = to_string(dev);
   cfg.steps = int64_t(1) << 40;  // the schedule's length: timing never reaches it
   cfg.validate();
   const int steps = int(a.get_int("steps", dev == Device::CUDA ? 20 : 5, 1, 100000));
   const int ref_steps = int(a.get_int("ref-steps", 1, 1, 1000));
-  std::vector<Sprite> sprites;
-  for (int i = 0; i < 512; ++i) sprites.push_back(generate_sprite(uint64_t(i), cfg.canvas));
-  RestorerTrainer trainer(cfg, SpriteSet::pack(sprites, cfg.canvas), dev);
-  const RestorerConfig mc = cfg.model();
-  const int size = cfg.canvas * mc.scale();
-  const double gflop = 3.0 * double(mc.forward_flops(size, size)) * cfg.batch / 1e9;  // forward + backward (2x)
-  std::printf("%s training step, batch %d of %dx%d inputs, %s, %.1f GFLOP per step, device %s\n", trainer.describe().c_str(),
+  std::unique_ptr<Trainer> trainer;
+  double gflop = 0;
+  int size = 0;
+  std::string shape;
+  if (up) {  // patches of generated sprites enlarged to 256 px
+    std::vector<Sprite> images;
+    for (int i = 0; i < 64; ++i) images.push_back(scale_pixel_art(generate_sprite(uint64_t(i), 16), 16, false));
+    auto t = std::make_unique<UpscalerTrainer>(cfg, images, dev);
+    const UpscalerConfig u = cfg.upscaler();
+    size = cfg.patch;
+    double flops = 0;
+    int cin = 4 * u.unshuffle * u.unshuffle, hw = size / u.unshuffle;
+    for (size_t i = 0; i < u.kernels.size(); ++i) {
+      const int cout = i < u.filters.size() ? u.filters[i] : 4 * u.unshuffle * u.unshuffle;
+      hw -= u.kernels[i] - 1;
+      flops += 2.0 * hw * hw * cout * cin * u.kernels[i] * u.kernels[i];
+      cin = cout;
+    }
+    gflop = 3.0 * flops * cfg.batch / 1e9;
+    shape = "--upscaler " + join_ints(u.filters) + " --kernels " + join_ints(u.kernels) + " --unshuffle " + std::to_string(u.unshuffle);
+    trainer = std::move(t);
+  } else {
+    std::vector<Sprite> sprites;
+    for (int i = 0; i < 512; ++i) sprites.push_back(generate_sprite(uint64_t(i), cfg.canvas));
+    trainer = std::make_unique<RestorerTrainer>(cfg, SpriteSet::pack(sprites, cfg.canvas), dev);
+    const RestorerConfig mc = cfg.model();
+    size = cfg.canvas * mc.scale();
+    gflop = 3.0 * double(mc.forward_flops(size, size)) * cfg.batch / 1e9;  // forward + backward (2x)
+    shape = "--restorer " + join_ints(mc.widths) + " --context " + std::to_string(mc.context);
+  }
+  std::printf("%s training step, batch %d of %dx%d inputs, %s, %.1f GFLOP per step, device %s\n", trainer->describe().c_str(),
               cfg.batch, size, size, precision_name(cfg.precision), gflop, to_string(dev));
   std::printf("%-34s %10s %10s %6s %10s %9s %12s\n", "implementation", "median ms", "min ms", "steps", "images/s", "GFLOP/s",
               "tensors MB");
-  trainer.step(nullptr);  // a first step, so that Adam's moments exist before either row
+  trainer->step(nullptr);  // a first step, so that Adam's moments exist before either row
   synchronize(dev);
-  reference_then_production(dev, a.has("no-ref"), trainer.model(), ref_steps, 1, steps, [&] { trainer.step(nullptr); },
-                            [&](const char* name, const Timed& t) {
-                              const double med = median(t.ms);
-                              std::printf("%-34s %10.1f %10.1f %6zu %10.1f %9.1f %12.1f\n", name, med,
-                                          *std::min_element(t.ms.begin(), t.ms.end()), t.ms.size(), cfg.batch / med * 1e3,
-                                          gflop / med * 1e3, t.tensors_mb);
-                            });
+  auto row = [&](const char* name, const Timed& t) {
+    const double med = median(t.ms);
+    std::printf("%-34s %10.1f %10.1f %6zu %10.1f %9.1f %12.1f\n", name, med, *std::min_element(t.ms.begin(), t.ms.end()),
+                t.ms.size(), cfg.batch / med * 1e3, gflop / med * 1e3, t.tensors_mb);
+  };
+  auto run = [&] { trainer->step(nullptr); };
+  const double production =
+      up ? reference_then_production(dev, a.has("no-ref"), static_cast<UpscalerTrainer&>(*trainer).model(), ref_steps, 1, steps, run, row)
+         : reference_then_production(dev, a.has("no-ref"), static_cast<RestorerTrainer&>(*trainer).model(), ref_steps, 1, steps, run, row);
   std::printf("tensors MB: the most tensor storage a step held at once beyond the model and Adam's moments\n"
-              "(activations, gradients, the synthesised batch); the whole process peaked at %.0f MB resident\n",
-              double(host_peak_rss_bytes()) / 1e6);
+              "(activations, gradients, the %s batch); the whole process peaked at %.0f MB resident\n",
+              up ? "sampled" : "synthesised", double(host_peak_rss_bytes()) / 1e6);
+  peer_ratio(a, dev, "--case train --batch " + std::to_string(cfg.batch) + " --size " + std::to_string(size) + " " + shape + " --runs " +
+                         std::to_string(std::max(3, steps)),
+             production, up ? "; the peer's step has a plain MSE and no sampling: it does less"
+                            : "; the peer's step has a plain MSE and no synthesis: it does less");
   return kExitOk;
 }
 
