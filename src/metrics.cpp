@@ -71,11 +71,6 @@ void planes(const Sprite& s, std::vector<double>* rgb, std::vector<double>* a, s
     (*luma)[i] = 0.299 * (*rgb)[i * 3] + 0.587 * (*rgb)[i * 3 + 1] + 0.114 * (*rgb)[i * 3 + 2];
   }
 }
-double psnr(const std::vector<double>& x, const std::vector<double>& y) {
-  double se = 0;
-  for (size_t i = 0; i < x.size(); ++i) se += (x[i] - y[i]) * (x[i] - y[i]);
-  return se == 0 ? 99.0 : 10.0 * std::log10(double(x.size()) / se);
-}
 // The 11-tap Gaussian (sigma 1.5) along rows, then columns; the border reflected with its edge
 // pixel repeated (..., b, a | a, b, ...).
 std::vector<double> blur(const std::vector<double>& v, int w, int h) {
@@ -116,6 +111,13 @@ double ssim(const std::vector<double>& x, const std::vector<double>& y, int w, i
   return sum / double(x.size());
 }
 }  // namespace
+
+double psnr(const std::vector<double>& x, const std::vector<double>& y) {
+  PA_CHECK(x.size() == y.size() && !x.empty(), "psnr: " << x.size() << " values against " << y.size());
+  double se = 0;
+  for (size_t i = 0; i < x.size(); ++i) se += (x[i] - y[i]) * (x[i] - y[i]);
+  return se == 0 ? 99.0 : 10.0 * std::log10(double(x.size()) / se);
+}
 
 ImageScore score_image(const Sprite& out, const Sprite& ref) {
   PA_CHECK(out.width == ref.width && out.height == ref.height && out.width > 0 && out.height > 0,

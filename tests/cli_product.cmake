@@ -35,6 +35,15 @@ if(NOT last_out MATCHES "--schedule must be [^\n]*\\(settings from --config [^ ]
   message(FATAL_ERROR "a bad setting from --config did not name the file: ${last_out}")
 endif()
 
+# --time-limit: the step under way finishes once the time has passed, the run is saved as at its
+# end (model, checkpoint), exit code 0, and the --resume line is printed; a bad time is a usage error.
+run(0 train restore --widths 4,8,8,8 --batch 2 --steps 1000000 --data gen:40 --out ${WORK}/timed --device cpu --time-limit 2s)
+if(NOT last_out MATCHES "the time limit \\(0m02s\\) reached at step [0-9]+ of 1000000: saving the run; go on with `[^`]*--resume ${WORK}/timed/checkpoint.safetensors`"
+   OR NOT EXISTS ${WORK}/timed/model.safetensors OR NOT EXISTS ${WORK}/timed/checkpoint.safetensors)
+  message(FATAL_ERROR "--time-limit did not stop and save the run: ${last_out}")
+endif()
+run(2 train restore --widths 4,8,8,8 --steps 1 --data gen:40 --out ${WORK}/timed2 --device cpu --time-limit soon)
+
 # Ctrl-C while training: the step under way finishes, the run is saved (checkpoint, model), the
 # exit code is 130 (128 + SIGINT), and --resume goes on from that step. --foreground: one SIGINT,
 # as one Ctrl-C sends (without it timeout also signals its process group, so the trainer could get

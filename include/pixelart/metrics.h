@@ -49,5 +49,7 @@ struct ImageScore {
   double psnr = 0, ssim = 0, alpha_psnr = 0;
 };
 ImageScore score_image(const Sprite& out, const Sprite& ref);
+// PSNR of two equal-length vectors of values in [0, 1]; 99 dB where they are equal.
+double psnr(const std::vector<double>& x, const std::vector<double>& y);
 
 }  // namespace pixelart

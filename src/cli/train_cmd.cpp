@@ -22,6 +22,7 @@
 #include "pixelart/autograd.h"
 #include "pixelart/files.h"
 #include "pixelart/image_io.h"
+#include "pixelart/metrics.h"
 #include "pixelart/plot.h"
 #include "pixelart/train.h"
 
@@ -43,14 +44,18 @@ std::vector<Sprite> load_images(const std::string& spec) {
   return out;
 }
 
-double psnr(const Tensor& a, const Tensor& b) {
-  const auto x = a.to_vector(), y = b.to_vector();
-  double se = 0;
-  for (size_t i = 0; i < x.size(); ++i) se += (x[i] - y[i]) * (x[i] - y[i]);
-  return se == 0 ? 99.0 : 10.0 * std::log10(double(x.size()) / se);
+namespace {
+// "--time-limit 240", "240s", "4m", "1.5h": seconds.
+double parse_time_limit(const std::string& v) {
+  char* end = nullptr;
+  const double x = std::strtod(v.c_str(), &end);
+  const std::string unit = end ? std::string(end) : "";
+  const double mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
+  if (v.empty() || end == v.c_str() || mult < 0 || !(x > 0) || !std::isfinite(x))
+    throw Error("--time-limit must be a positive time: seconds, or a number with s, m or h (4m), got '" + v + "'", ErrorKind::Usage);
+  return x * mult;
 }
 
-namespace {
 // `train --init MODEL` with another split than MODEL's run would train on its held-out data:
 // refused while this run holds data out (figures on MODEL's held-out set would be flattered),
 // a warning with --holdout 0 (training on everything, knowingly). `leaked(split)` counts this
@@ -105,6 +110,9 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
   --config F.json       settings from a JSON object
   --resume CKPT         continue a run where its checkpoint stopped (bit-exact on the CPU), with
                         its settings (--steps may grow; a setting that differs is refused)
+  --time-limit T        stop after the step under way once T has passed (seconds, or 90s, 4m,
+                        1.5h): the run is saved as at its end (checkpoint, model, curves), exit
+                        code 0, and the --resume line is printed
   --overwrite           start a new run in a folder that holds one (default: refused)
  both:
   --data D              restore: .sprites files, folders, gen:COUNT (default gen:2000);
@@ -150,7 +158,7 @@ int run_train(const std::vector<std::string>& argv) {
   TrainConfig cfg;
   cfg.set("task", argv[0]);
   if (cfg.task == Task::Upscale) cfg.out = "runs/upscale", cfg.data = "", cfg.loss = LossWeights{{1.0, 0.0, 0.5, 0.0}};
-  std::set<std::string> keys{"config", "resume"};
+  std::set<std::string> keys{"config", "resume", "time-limit"};
   for (const auto& [k, v] : cfg.items())
     if (k != "task") keys.insert(k);  // the task is the first word
   Args a(std::vector<std::string>(argv.begin() + 1, argv.end()), kUsage, keys, {"overwrite"}, {"widths", "filters", "kernels", "loss"});
@@ -166,6 +174,7 @@ int run_train(const std::vector<std::string>& argv) {
     throw Error(std::string(e.what()) + " (settings from --config " + a.get("config", "") + " and the flags)", e.kind());
   }
   const Device dev = parse_device(cfg.device);
+  const double time_limit = a.has("time-limit") ? parse_time_limit(a.get("time-limit", "")) : 0;  // seconds; 0: none
   // A folder that holds a run is gone on with (--resume) or replaced when asked, never otherwise.
   if (!a.has("resume") && !a.has("overwrite"))
     for (const char* f : {"model.safetensors", "checkpoint.safetensors", "config.json", "metrics.jsonl"})
@@ -283,8 +292,9 @@ int run_train(const std::vector<std::string>& argv) {
   const bool tty = ::isatty(2);
   const auto start = std::chrono::steady_clock::now();
   const int64_t first = trainer->steps_done();
+  bool out_of_time = false;
   const StopSignals stop_signals;
-  while (trainer->steps_done() < cfg.steps && !g_stop_signal) {
+  while (trainer->steps_done() < cfg.steps && !g_stop_signal && !out_of_time) {
     const int64_t next = trainer->steps_done() + 1;
     const bool log_now = next % cfg.log_every == 0 || next == cfg.steps || next == first + 1;
     StepLog log;
@@ -304,7 +314,8 @@ int run_train(const std::vector<std::string>& argv) {
                    cfg.batch / per_step, log.lr,
                    hms(per_step * double(cfg.steps - log.step)).c_str(), tty ? "   " : "\n");
     }
-    if (trainer->steps_done() % cfg.checkpoint_every == 0 || trainer->steps_done() == cfg.steps || g_stop_signal) {
+    out_of_time = time_limit > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >= time_limit;
+    if (trainer->steps_done() % cfg.checkpoint_every == 0 || trainer->steps_done() == cfg.steps || g_stop_signal || out_of_time) {
       trainer->save_checkpoint(cfg.out + "/checkpoint.safetensors", {{"held_out", held_record}});
       std::vector<Series> shown;
       for (const auto& s : curves)
@@ -314,17 +325,18 @@ int run_train(const std::vector<std::string>& argv) {
   }
   if (tty) std::fprintf(stderr, "\n");
   const int stopped_by = g_stop_signal;
-  if (stopped_by) {
-    std::string go_on = "pixelart train";  // this command without its --resume
+  if (stopped_by || (out_of_time && trainer->steps_done() < cfg.steps)) {
+    std::string go_on = "pixelart train";  // this command without its --resume and --time-limit
     for (size_t i = 0; i < argv.size(); ++i) {
-      if (argv[i] == "--resume") ++i;
-      else if (argv[i].rfind("--resume=", 0) != 0) go_on += " " + argv[i];
+      if (argv[i] == "--resume" || argv[i] == "--time-limit") ++i;
+      else if (argv[i].rfind("--resume=", 0) != 0 && argv[i].rfind("--time-limit=", 0) != 0) go_on += " " + argv[i];
     }
     if (trainer->steps_done() == first)  // before the first step: the run as it stands
       trainer->save_checkpoint(cfg.out + "/checkpoint.safetensors", {{"held_out", held_record}});
-    std::fprintf(stderr, "interrupted (%s) at step %lld of %lld: saving the run; go on with `%s --resume %s/checkpoint.safetensors`\n",
-                 stopped_by == SIGINT ? "Ctrl-C" : "SIGTERM", (long long)trainer->steps_done(), (long long)cfg.steps,
-                 go_on.c_str(), cfg.out.c_str());
+    const std::string why = stopped_by ? std::string("interrupted (") + (stopped_by == SIGINT ? "Ctrl-C" : "SIGTERM") + ")"
+                                       : "the time limit (" + hms(time_limit) + ") reached";
+    std::fprintf(stderr, "%s at step %lld of %lld: saving the run; go on with `%s --resume %s/checkpoint.safetensors`\n",
+                 why.c_str(), (long long)trainer->steps_done(), (long long)cfg.steps, go_on.c_str(), cfg.out.c_str());
   }
   std::map<std::string, std::string> meta{{"command", command}, {"train_config", cfg.to_json()},
                                           {"steps", std::to_string(trainer->steps_done())}, {"held_out", held_record}};
@@ -351,7 +363,7 @@ int run_train(const std::vector<std::string>& argv) {
                     c.data<float>() + ((i * T + r) * T) * 4);
       return c;
     }();
-    const double p_model = psnr(y, t), p_bicubic = psnr(xc, t);
+    const double p_model = psnr(y.to_vector(), t.to_vector()), p_bicubic = psnr(xc.to_vector(), t.to_vector());
     std::fprintf(stderr, "held-out patches (64, %s images): PSNR %.2f dB for the upscaler, %.2f dB for bicubic alone\n",
                  held_images.empty() ? "no held-out images, so training" : "held-out", p_model, p_bicubic);
     meta["eval"] = "held-out PSNR " + std::to_string(p_model) + " dB (bicubic alone " + std::to_string(p_bicubic) + " dB)";
