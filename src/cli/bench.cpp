@@ -48,10 +48,10 @@ constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--
            upscaler's shape on 32 patches of 80 pixels (default) of generated images
   synth:   samples/s of each damage preset for --size inputs, batches of B (default 1024 on
            CUDA, 32 on the CPU)
-  PyTorch: on the CPU, forward and train end with the same shape in PyTorch (tools/torch_peer.py
-           --case; channels-last fp32, as many threads as this run's OpenMP) and the ratio, when
+  PyTorch: on the CPU, forward and train end with the same shape in PyTorch (tools/torch_peer.py,
+           one case; channels-last fp32, as many threads as this run's OpenMP) and the ratio, when
            a PyTorch is importable: $PIXELART_TORCH_PYTHON, the source tree's .venv-torch
-           (`tools/setup.sh --peer` makes it) or python3; --no-peer skips it. Its training step
+           (made by tools/setup.sh's peer option) or python3; --no-peer skips it. Its training step
            is forward, MSE, backward and AdamW on fixed random data: it does less than ours
   --device D   auto (default), cpu or cuda
   (the kernel-level benchmarks are build/bench/pixelart_bench, Google Benchmark))";
