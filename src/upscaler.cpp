@@ -20,6 +20,19 @@ int UpscalerConfig::margin() const {
   return m * unshuffle;
 }
 
+double UpscalerConfig::forward_flops(int size) const {
+  const int io = channels * unshuffle * unshuffle;  // the blocks' channels, in and out
+  double flops = 0;
+  int cin = io, hw = size / unshuffle;
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    const int cout = i < filters.size() ? filters[i] : io;
+    hw -= kernels[i] - 1;
+    flops += 2.0 * hw * hw * cout * cin * kernels[i] * kernels[i];
+    cin = cout;
+  }
+  return flops;
+}
+
 std::string UpscalerConfig::describe() const {
   std::ostringstream os;
   auto width = [&](size_t i) { return i < filters.size() ? filters[i] : channels * unshuffle * unshuffle; };

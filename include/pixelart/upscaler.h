@@ -32,6 +32,9 @@ struct UpscalerConfig {
   // pixels for the same arithmetic. 1: on pixels, as SRCNN.
   int unshuffle = 1;
   int margin() const;  // pixels lost on each side: S * sum (k - 1) / 2
+  // The arithmetic of one forward pass over a size x size input (its valid convolutions, 2 flops
+  // a multiply-add), for the benchmarks' GFLOP/s.
+  double forward_flops(int size) const;
   // Output pixels see the input up to margin() + unshuffle - 1 away (the rest of their block).
   int reach() const { return margin() + unshuffle - 1; }
   // "64@7-64@5-64@3-4@1"; runs of equal convolutions "32@3x15-4@3"; blocks "2x2:64@3x7-16@3"

@@ -22,6 +22,7 @@
 #include "pixelart/synth.h"
 #include "pixelart/train.h"
 #include "pixelart/upscaler.h"
+#include "settings_text.h"
 
 namespace pixelart::cli {
 namespace {
@@ -133,15 +134,6 @@ std::optional<double> torch_peer(const std::string& peer_args) {
   return std::nullopt;
 }
 
-std::string join_ints(const std::vector<int>& v) {
-  std::string s;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) s += ',';
-    s += std::to_string(v[i]);
-  }
-  return s;
-}
-
 // The side-by-side of `bench forward` and `bench train`: on the CPU (unless --no-ref) the
 // direct-loop reference first, so that the production rows cannot hide their own scratch in pages
 // the reference left resident, then (on the CPU with oneDNN) the im2col + OpenBLAS fallback, then
@@ -214,22 +206,14 @@ int bench_forward(const std::vector<std::string>& argv) {
     for (size_t i = 0; i < v.size(); ++i) v[i] = double((i * 2654435761u) % 1000) / 1000.0;
     const Tensor x = Tensor::from_vector(v, {batch, size, size, 4}, DType::F32, dev);
     const int out = size - 2 * cfg.margin();
-    double flops = 0;
-    int cin = 4 * cfg.unshuffle * cfg.unshuffle, hw = size / cfg.unshuffle;
-    for (size_t i = 0; i < cfg.kernels.size(); ++i) {
-      const int cout = i < cfg.filters.size() ? cfg.filters[i] : 4 * cfg.unshuffle * cfg.unshuffle;
-      hw -= cfg.kernels[i] - 1;
-      flops += 2.0 * hw * hw * cout * cin * cfg.kernels[i] * cfg.kernels[i];
-      cin = cout;
-    }
-    const double gflop = flops * batch / 1e9;
+    const double gflop = cfg.forward_flops(size) * batch / 1e9;
     std::printf("upscaler %s (x%g) forward, %d tiles of %dx%d (%dx%d out), %.1f GFLOP per pass, device %s\n", cfg.describe().c_str(),
                 factor, batch, size, size, out, out, gflop, to_string(dev));
     std::printf(header, "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
     production = reference_then_production(dev, a.has("no-ref") || !a.has("ref-runs"), model, ref_runs, 1, runs,
                                            [&] { model.forward(x); }, row(gflop));
     peer = "--case forward --batch " + std::to_string(batch) + " --size " + std::to_string(size) + " --upscaler " +
-           join_ints(cfg.filters) + " --kernels " + join_ints(cfg.kernels) + " --unshuffle " + std::to_string(cfg.unshuffle);
+           text::join(cfg.filters) + " --kernels " + text::join(cfg.kernels) + " --unshuffle " + std::to_string(cfg.unshuffle);
   } else {
     // --shipped: the model `restore` uses by default, its shape and its weights
     Restorer model = a.has("shipped") ? load_restorer(default_model_path(), dev)
@@ -246,7 +230,7 @@ int bench_forward(const std::vector<std::string>& argv) {
     std::printf(header, "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
     production = reference_then_production(dev, a.has("no-ref"), model, ref_runs, 2, runs, [&] { model.forward(x); }, row(gflop));
     peer = "--case forward --batch " + std::to_string(batch) + " --size " + std::to_string(size) + " --restorer " +
-           join_ints(cfg.widths) + " --context " + std::to_string(cfg.context) + " --runs " + std::to_string(std::min(runs, 50));
+           text::join(cfg.widths) + " --context " + std::to_string(cfg.context) + " --runs " + std::to_string(std::min(runs, 50));
   }
   std::printf("tensors MB: the most tensor storage a pass held at once beyond the model and its input (the\n"
               "activations; %s);\nthe whole process peaked at %.0f MB resident\n",
@@ -296,16 +280,8 @@ int bench_train(const std::vector<std::string>& argv) {
     auto t = std::make_unique<UpscalerTrainer>(cfg, images, dev);
     const UpscalerConfig u = cfg.upscaler();
     size = cfg.patch;
-    double flops = 0;
-    int cin = 4 * u.unshuffle * u.unshuffle, hw = size / u.unshuffle;
-    for (size_t i = 0; i < u.kernels.size(); ++i) {
-      const int cout = i < u.filters.size() ? u.filters[i] : 4 * u.unshuffle * u.unshuffle;
-      hw -= u.kernels[i] - 1;
-      flops += 2.0 * hw * hw * cout * cin * u.kernels[i] * u.kernels[i];
-      cin = cout;
-    }
-    gflop = 3.0 * flops * cfg.batch / 1e9;
-    shape = "--upscaler " + join_ints(u.filters) + " --kernels " + join_ints(u.kernels) + " --unshuffle " + std::to_string(u.unshuffle);
+    gflop = 3.0 * u.forward_flops(size) * cfg.batch / 1e9;  // forward + backward (2x)
+    shape = "--upscaler " + text::join(u.filters) + " --kernels " + text::join(u.kernels) + " --unshuffle " + std::to_string(u.unshuffle);
     trainer = std::move(t);
   } else {
     std::vector<Sprite> sprites;
@@ -314,7 +290,7 @@ int bench_train(const std::vector<std::string>& argv) {
     const RestorerConfig mc = cfg.model();
     size = cfg.canvas * mc.scale();
     gflop = 3.0 * double(mc.forward_flops(size, size)) * cfg.batch / 1e9;  // forward + backward (2x)
-    shape = "--restorer " + join_ints(mc.widths) + " --context " + std::to_string(mc.context);
+    shape = "--restorer " + text::join(mc.widths) + " --context " + std::to_string(mc.context);
   }
   std::printf("%s training step, batch %d of %dx%d inputs, %s, %.1f GFLOP per step, device %s\n", trainer->describe().c_str(),
               cfg.batch, size, size, precision_name(cfg.precision), gflop, to_string(dev));
