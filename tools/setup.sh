@@ -14,7 +14,7 @@ for a in "$@"; do
 done
 
 packages=(build-essential cmake ninja-build pkg-config libopenblas-openmp-dev libgtest-dev
-          libbenchmark-dev libopencv-dev libdnnl-dev python3)
+          libbenchmark-dev libopencv-dev libdnnl-dev libpng-dev libjpeg-dev zlib1g-dev xz-utils python3)
 ((peer)) && packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 // pixelart/eval_render.h — images as users bring them, for `eval`: rendered by other code than the
-// training synthesis (OpenCV's warpAffine, resize and its libjpeg codec), so that a figure does
-// not only say how well the network learnt our own damage.
+// training synthesis (OpenCV's warpAffine, resize and its libjpeg codec; in a build without
+// OpenCV, libjpeg and the builtin resamplers: src/io/image_backend.h), so that a figure does not
+// only say how well the network learnt our own damage.
 //
 // A sample is a held-out sprite, or a sheet of 2 to 16 of them (16 to 70 sprite pixels a side),
 // with 0 to 3 cells of margin per axis, enlarged by a non-integer pitch of 3 to 24 input pixels per
@@ -14,7 +15,7 @@
 //   user-web     one or two resampling round trips through 50-95% of the size (OpenCV's linear,
 //                cubic, area and Lanczos filters, drawn independently), then JPEG once or twice
 // The truth is the sprite canvas with its margin cells (transparent), at logical resolution: what
-// `restore` should give, size included. Implemented in src/io/ (OpenCV).
+// `restore` should give, size included. Implemented in src/io/eval_render.cpp.
 #pragma once
 #include <cstdint>
 #include <string>

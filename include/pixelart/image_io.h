@@ -1,5 +1,8 @@
-// pixelart/image_io.h — image files, through OpenCV (the only code that includes it; it lives in
-// the pixelart_io library so that the core, its tests and benchmarks build without OpenCV).
+// pixelart/image_io.h — image files and resampling, in the pixelart_io library (the core, its
+// tests and benchmarks build without it). Behind it, one of two backends chosen when the project
+// is built (CMake option PIXELART_IMAGE_IO, src/io/image_backend.h): OpenCV (PNG, JPEG, WebP, BMP,
+// TIFF), or libpng and libjpeg linked statically with the project's own resamplers (PNG and JPEG),
+// for machines without OpenCV.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -11,7 +14,10 @@
 
 namespace pixelart {
 
-// Reads PNG, JPEG, WebP, BMP, TIFF in grey, grey+alpha, RGB, RGBA, 8 or 16 bit, as 8-bit RGBA;
+// Which backend this build has: "OpenCV 4.6.0", "libpng 1.6.39 + libjpeg".
+const char* image_io_backend();
+
+// Reads PNG, JPEG (and with OpenCV WebP, BMP, TIFF) in grey, grey+alpha, RGB, RGBA, 8 or 16 bit, as 8-bit RGBA;
 // a JPEG with its EXIF orientation applied. Throws Error(kind BadInput) naming the file and what
 // is wrong: not a regular file, GIF (no decoder), a file cut short (a PNG without IEND, a JPEG
 // without EOI, a BMP or WebP shorter than its header says), more than `max_pixels` pixels (checked
@@ -29,16 +35,17 @@ ImageHeader read_image_header(const std::string& path);
 // Writes a PNG whole or not at all (write_file_whole); with Existing::Keep an existing `path` is
 // kept and the write fails (Error kind Exists).
 void write_png(const std::string& path, const Sprite& img, Existing existing = Existing::Replace);
-// Encodes and decodes through OpenCV's JPEG codec (the real encoder the synthetic damage is
-// tested against, and part of the held-out damage of the evaluation).
+// Encodes and decodes through libjpeg at `quality` (4:2:0, the library's defaults), directly or as
+// OpenCV calls it: the real encoder the synthetic damage is tested against, and part of the
+// held-out damage of the evaluation.
 Sprite jpeg_roundtrip(const Sprite& img, int quality);
 
-// Resizes with OpenCV: area averaging when shrinking, nearest neighbour when growing by a whole
+// Resizes: area averaging when shrinking, nearest neighbour when growing by a whole
 // factor, bicubic otherwise (clamped).
 Sprite resize_image(const Sprite& img, int width, int height);
-// Resizes with one of OpenCV's filters (cv::resize: INTER_NEAREST, _LINEAR, _CUBIC, _AREA,
-// _LANCZOS4), as other programs resample what users find: the evaluation's damage, the
-// upscaler's baselines.
+// Resizes with one of the filters other programs resample what users find with (cv::resize's
+// INTER_NEAREST, _LINEAR, _CUBIC, _AREA, _LANCZOS4, or the builtin backend's versions of them, to
+// within a level): the evaluation's damage, the upscaler's baselines.
 enum class Filter { Nearest, Linear, Cubic, Area, Lanczos };
 Sprite resize_with(const Sprite& img, int width, int height, Filter filter);
 

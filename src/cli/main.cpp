@@ -10,6 +10,7 @@
 
 #include "cli/args.h"
 #include "pixelart/autograd.h"
+#include "pixelart/image_io.h"
 #include "pixelart/restorer.h"
 #include "pixelart/sprites.h"
 
@@ -51,7 +52,7 @@ exit codes: 0 ok, 1 runtime error, 2 usage error, 3 no usable GPU for --device c
 
 constexpr const char* kInfoUsage = R"(usage: pixelart info
   whether the CUDA backend is built in, the GPU it would use (or why none is usable), the
-  number of CPU threads, and the folder the shipped models are taken from)";
+  number of CPU threads, the image file backend, and the folder the shipped models are taken from)";
 
 int cmd_info(const std::vector<std::string>& argv) {
   Args a(argv, kInfoUsage, {}, {});
@@ -69,6 +70,7 @@ int cmd_info(const std::vector<std::string>& argv) {
     std::printf("gpu: none (%s)\n", cuda_unavailable_reason().c_str());
   }
   std::printf("cpu threads: %d (OpenMP)\n", omp_get_max_threads());
+  std::printf("image files: %s\n", image_io_backend());
   try {
     std::printf("shipped models: %s\n", std::filesystem::path(default_model_path()).parent_path().c_str());
   } catch (const Error& e) {

@@ -1,17 +1,16 @@
-// src/io/eval_render.cpp — users' images for `eval`, through OpenCV (include/pixelart/eval_render.h).
+// src/io/eval_render.cpp — users' images for `eval` (include/pixelart/eval_render.h), drawn by
+// the build's image backend (src/io/image_backend.h: OpenCV's warpAffine, resize and codec, or
+// libjpeg and the builtin resamplers).
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
 #include <random>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include "pixelart/error.h"
 #include "pixelart/eval_render.h"
 #include "pixelart/image_io.h"
+#include "image_backend.h"
 #include "rng.h"
 
 namespace pixelart {
@@ -26,28 +25,11 @@ struct Draw {
   int below(int n) { return std::min(n - 1, int(u() * n)); }
 };
 
-cv::Mat as_mat(const Sprite& s) {  // RGBA, shares nothing
-  cv::Mat m(s.height, s.width, CV_8UC4);
-  std::memcpy(m.data, s.rgba.data(), s.rgba.size());
-  return m;
-}
-Sprite from_mat(const cv::Mat& m, const std::string& name) {
-  Sprite s;
-  s.width = m.cols, s.height = m.rows, s.name = name;
-  s.rgba.resize(size_t(m.cols) * m.rows * 4);
-  for (int y = 0; y < m.rows; ++y) std::memcpy(s.px(0, y), m.ptr(y), size_t(m.cols) * 4);
-  return s;
-}
-
-// libjpeg through OpenCV's codec: colour only, alpha left as it was (opaque here).
-cv::Mat jpeg(const cv::Mat& rgba, int q) {
-  cv::Mat bgr, out;
-  cv::cvtColor(rgba, bgr, cv::COLOR_RGBA2BGR);
-  std::vector<uchar> buf;
-  cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, q});
-  cv::cvtColor(cv::imdecode(buf, cv::IMREAD_COLOR), out, cv::COLOR_BGR2RGBA);
-  return out;
-}
+#if PIXELART_IMAGE_IO_BUILTIN
+namespace backend = io_builtin;
+#else
+namespace backend = io_opencv;
+#endif
 
 }  // namespace
 
@@ -91,9 +73,7 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
   // nearest neighbour: destination pixel centre x maps to truth pixel (x - t) / pitch, OpenCV
   // taking pixel centres at integers; cell 0's leading edge then lands on origin
   const double tx = ox_ + 0.5 * px_ - 0.5, ty = oy_ + 0.5 * py_ - 0.5;
-  cv::Mat M = (cv::Mat_<double>(2, 3) << px_, 0, tx, 0, py_, ty);
-  cv::Mat big;
-  cv::warpAffine(as_mat(s.truth), big, M, cv::Size(W, H), cv::INTER_NEAREST, cv::BORDER_CONSTANT, cv::Scalar(0, 0, 0, 0));
+  Sprite big = backend::warp_nearest(s.truth, W, H, px_, py_, tx, ty);
   // background
   static const char* names[] = {"flat", "gradient", "noise", "checker", "transparent"};
   int bg = r.below(4);
@@ -104,18 +84,17 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
   const int square = std::array<int, 4>{8, 10, 12, 16}[size_t(r.below(4))];
   const bool grey_checker = r.u() < 0.75;
   const double angle = r.range(0, 6.283185307179586);
-  cv::Mat field;
-  if (bg == 2) {  // smooth noise: a small random field enlarged by OpenCV's bicubic, plus grain
-    cv::Mat small(std::max(2, H / 48), std::max(2, W / 48), CV_32FC3);
-    for (int y = 0; y < small.rows; ++y)
-      for (int x = 0; x < small.cols; ++x)
-        for (int c = 0; c < 3; ++c) small.at<cv::Vec3f>(y, x)[c] = float(r.range(-1, 1));
-    cv::resize(small, field, cv::Size(W, H), 0, 0, cv::INTER_CUBIC);
+  std::vector<float> field;
+  if (bg == 2) {  // smooth noise: a small random field enlarged by bicubic, plus grain
+    const int fw = std::max(2, W / 48), fh = std::max(2, H / 48);
+    std::vector<float> small(size_t(fw) * fh * 3);
+    for (float& v : small) v = float(r.range(-1, 1));
+    field = backend::resize_cubic(small, fw, fh, 3, W, H);
   }
   const double grain = r.range(0, 8);
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x) {
-      cv::Vec4b& px = big.at<cv::Vec4b>(y, x);
+      uint8_t* px = big.px(x, y);
       if (bg == 4) continue;
       double b[3];
       switch (bg) {
@@ -126,7 +105,7 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
           break;
         }
         case 2:
-          for (int c = 0; c < 3; ++c) b[c] = std::clamp(c0[c] * 0.6 + 50 + 40 * field.at<cv::Vec3f>(y, x)[c] + grain * (r.u() - 0.5), 0.0, 255.0);
+          for (int c = 0; c < 3; ++c) b[c] = std::clamp(c0[c] * 0.6 + 50 + 40 * field[(size_t(y) * W + x) * 3 + c] + grain * (r.u() - 0.5), 0.0, 255.0);
           break;
         default: {
           const bool odd = ((x / square) + (y / square)) & 1;
@@ -134,20 +113,18 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
         }
       }
       const double a = px[3] / 255.0;
-      for (int c = 0; c < 3; ++c) px[c] = uchar(std::clamp(std::lround(a * px[c] + (1 - a) * b[c]), 0L, 255L));
+      for (int c = 0; c < 3; ++c) px[c] = uint8_t(std::clamp(std::lround(a * px[c] + (1 - a) * b[c]), 0L, 255L));
       px[3] = 255;
     }
   std::string damage;
-  static const int filters[] = {cv::INTER_LINEAR, cv::INTER_CUBIC, cv::INTER_AREA, cv::INTER_LANCZOS4};
+  static const Filter filters[] = {Filter::Linear, Filter::Cubic, Filter::Area, Filter::Lanczos};
   static const char* fnames[] = {"linear", "cubic", "area", "lanczos"};
   if (family == UserFamily::Web) {
     const int trips = 1 + r.below(2);
     for (int k = 0; k < trips; ++k) {
       const double f = r.range(0.5, 0.95);
       const int f1 = r.below(4), f2 = r.below(4);
-      cv::Mat small;
-      cv::resize(big, small, cv::Size(std::max(4, int(W * f)), std::max(4, int(H * f))), 0, 0, filters[f1]);
-      cv::resize(small, big, cv::Size(W, H), 0, 0, filters[f2]);
+      big = backend::resize(backend::resize(big, std::max(4, int(W * f)), std::max(4, int(H * f)), filters[f1]), W, H, filters[f2]);
       char b[64];
       std::snprintf(b, sizeof b, ", %.0f%% %s/%s", 100 * f, fnames[f1], fnames[f2]);
       damage += b;
@@ -157,7 +134,7 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
     const int passes = r.u() < 0.5 ? 1 : 2;
     for (int k = 0; k < passes; ++k) {
       const int q = 30 + r.below(66);
-      big = jpeg(big, q);
+      big = backend::jpeg_roundtrip(big, q);
       damage += ", jpeg q" + std::to_string(q);
     }
   }
@@ -165,7 +142,8 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
                 px_, py_, ox_, oy_, bg == 3 ? (std::string("checker ") + std::to_string(square)).c_str() : names[bg],
                 bg == 4 ? "" : " background");
   s.what = what + damage;
-  s.image = from_mat(big, s.what);
+  big.name = s.what;
+  s.image = std::move(big);
   s.truth.name = "truth";
   if (pitch_x) *pitch_x = px_;
   if (pitch_y) *pitch_y = py_;

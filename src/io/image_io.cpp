@@ -1,49 +1,23 @@
-// src/io/image_io.cpp — image files through OpenCV (include/pixelart/image_io.h).
+// src/io/image_io.cpp — image files (include/pixelart/image_io.h): the checks and folder loading;
+// decoding, encoding and resampling by the build's backend (src/io/image_backend.h).
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
+#include "image_backend.h"
 #include "pixelart/files.h"
 #include "pixelart/image_io.h"
 
 namespace pixelart {
 
-namespace {
-Sprite from_mat(const cv::Mat& m0, const std::string& path) {
-  cv::Mat m = m0;
-  if (m.depth() == CV_16U) m.convertTo(m, CV_8U, 1.0 / 257.0);
-  else if (m.depth() != CV_8U) throw Error(path + ": unsupported pixel depth (only 8 and 16 bit)", ErrorKind::BadInput);
-  cv::Mat rgba;
-  switch (m.channels()) {
-    case 1: cv::cvtColor(m, rgba, cv::COLOR_GRAY2RGBA); break;
-    case 2: {  // grey + alpha
-      std::vector<cv::Mat> ch;
-      cv::split(m, ch);
-      cv::merge(std::vector<cv::Mat>{ch[0], ch[0], ch[0], ch[1]}, rgba);
-      break;
-    }
-    case 3: cv::cvtColor(m, rgba, cv::COLOR_BGR2RGBA); break;
-    case 4: cv::cvtColor(m, rgba, cv::COLOR_BGRA2RGBA); break;
-    default: throw Error(path + ": " + std::to_string(m.channels()) + " channels", ErrorKind::BadInput);
-  }
-  Sprite s;
-  s.width = rgba.cols;
-  s.height = rgba.rows;
-  s.name = path;
-  s.rgba.resize(size_t(s.width) * s.height * 4);
-  for (int y = 0; y < s.height; ++y) std::memcpy(s.px(0, y), rgba.ptr(y), size_t(s.width) * 4);
-  return s;
-}
-cv::Mat to_bgra(const Sprite& img) {
-  cv::Mat rgba(img.height, img.width, CV_8UC4, const_cast<uint8_t*>(img.rgba.data())), bgra;
-  cv::cvtColor(rgba, bgra, cv::COLOR_RGBA2BGRA);
-  return bgra;
-}
-}  // namespace
+// The build's codecs and resamplers (CMake: PIXELART_IMAGE_IO).
+#if PIXELART_IMAGE_IO_BUILTIN
+namespace backend = io_builtin;
+#else
+namespace backend = io_opencv;
+#endif
+
+const char* image_io_backend() { return backend::name(); }
 
 namespace {
 uint32_t be32(const unsigned char* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
@@ -118,7 +92,7 @@ ImageHeader read_image_header(const std::string& path) {
   } else if (n >= 10 && (std::memcmp(b.data(), "GIF87a", 6) == 0 || std::memcmp(b.data(), "GIF89a", 6) == 0)) {
     h.format = "GIF", h.width = b[6] | b[7] << 8, h.height = b[8] | b[9] << 8;
   } else if (n >= 4 && (std::memcmp(b.data(), "II*\0", 4) == 0 || std::memcmp(b.data(), "MM\0*", 4) == 0)) {
-    h.format = "TIFF";  // its size is found by OpenCV (the pixel budget is checked after decoding)
+    h.format = "TIFF";  // its size is found by the decoder (the pixel budget is checked after decoding)
   }
   std::fclose(f);
   return h;
@@ -134,7 +108,7 @@ Sprite read_image(const std::string& path, int64_t max_pixels) {
     throw Error(path + ": not a regular file (a pipe, a device or a socket); give an image file", ErrorKind::BadInput);
   const ImageHeader h = read_image_header(path);
   if (h.format == "GIF")
-    throw Error(path + ": GIF is not supported (this OpenCV has no GIF decoder); convert it to PNG", ErrorKind::BadInput);
+    throw Error(path + ": GIF is not supported (no GIF decoder); convert it to PNG", ErrorKind::BadInput);
   if (!h.format.empty() && !h.complete)
     throw Error(path + ": the " + h.format + " file is cut short (no end marker): a partial download?", ErrorKind::BadInput);
   if (!h.format.empty() && h.format != "TIFF" && (h.width <= 0 || h.height <= 0))
@@ -147,55 +121,33 @@ Sprite read_image(const std::string& path, int64_t max_pixels) {
                   ErrorKind::BadInput);
   };
   if (h.width > 0) budget(h.width, h.height);
-  cv::Mat m;
-  try {
-    // JPEG: decoded with its EXIF orientation applied (IMREAD_UNCHANGED would ignore it; JPEG has
-    // no alpha to keep). The rest: as stored, alpha included.
-    m = cv::imread(path, h.format == "JPEG" ? cv::IMREAD_ANYCOLOR | cv::IMREAD_ANYDEPTH : cv::IMREAD_UNCHANGED);
-  } catch (const cv::Exception& e) {
-    throw Error(path + ": cannot decode: " + e.what(), ErrorKind::BadInput);
-  } catch (const std::bad_alloc&) {
-    throw Error(path + ": out of memory while decoding it", ErrorKind::BadInput);
-  }
-  if (m.empty()) throw Error(path + ": not an image OpenCV can decode (PNG, JPEG, WebP, BMP, TIFF)", ErrorKind::BadInput);
-  budget(m.cols, m.rows);
-  try {
-    return from_mat(m, path);
-  } catch (const cv::Exception& e) {  // out of memory, mostly
-    throw Error(path + ": cannot convert it to RGBA: " + e.err, ErrorKind::BadInput);
-  }
+  Sprite s = backend::decode(path, h.format);
+  budget(s.width, s.height);
+  return s;
 }
 
 void write_png(const std::string& path, const Sprite& img, Existing existing) {
   PA_CHECK(img.width > 0 && img.height > 0 && img.rgba.size() == size_t(img.width) * img.height * 4,
            "write_png: malformed image for " << path);
-  std::vector<uchar> buf;
-  if (!cv::imencode(".png", to_bgra(img), buf)) throw Error(path + ": PNG encoding failed", ErrorKind::Output);
-  write_file_whole(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()), existing);
+  std::string png;
+  try {
+    png = backend::encode_png(img);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what(), ErrorKind::Output);
+  }
+  write_file_whole(path, png, existing);
 }
 
 Sprite jpeg_roundtrip(const Sprite& img, int quality) {
-  cv::Mat rgba(img.height, img.width, CV_8UC4, const_cast<uint8_t*>(img.rgba.data())), bgr;
-  cv::cvtColor(rgba, bgr, cv::COLOR_RGBA2BGR);
-  std::vector<uchar> buf;
-  cv::imencode(".jpg", bgr, buf, {cv::IMWRITE_JPEG_QUALITY, quality});
-  Sprite out = from_mat(cv::imdecode(buf, cv::IMREAD_COLOR), img.name + " (jpeg)");
-  for (size_t i = 3; i < out.rgba.size(); i += 4) out.rgba[i] = img.rgba[i];  // JPEG has no alpha
+  Sprite out = backend::jpeg_roundtrip(img, quality);
+  out.name = img.name + " (jpeg)";
   return out;
 }
 
 Sprite resize_with(const Sprite& img, int width, int height, Filter filter) {
   PA_CHECK(width > 0 && height > 0, "resize to " << width << "x" << height);
-  static const int interpolation[] = {cv::INTER_NEAREST, cv::INTER_LINEAR, cv::INTER_CUBIC, cv::INTER_AREA, cv::INTER_LANCZOS4};
-  cv::Mat rgba(img.height, img.width, CV_8UC4, const_cast<uint8_t*>(img.rgba.data())), out;
-  cv::resize(rgba, out, cv::Size(width, height), 0, 0, interpolation[int(filter)]);
-  Sprite s;
-  s.width = width, s.height = height, s.name = img.name;
-  s.rgba.resize(size_t(width) * height * 4);
-  for (int y = 0; y < height; ++y) std::memcpy(s.px(0, y), out.ptr(y), size_t(width) * 4);
-  return s;
+  return backend::resize(img, width, height, filter);
 }
-
 
 Sprite resize_image(const Sprite& img, int width, int height) {
   if (width == img.width && height == img.height) return img;
