@@ -22,13 +22,15 @@ training step (forward, MSE, backward, AdamW; pixelart's step also synthesises i
 and computes the composite loss, so it does more) at batch 4, and the x2 upscaler
 2x2:64@3x11-16@3's forward on 16 tiles of 256 x 256 and training step on 32 patches of 80 x 80.
 
-    tools/torch_peer.py --device cpu --threads N --case forward|train --batch B --size S
+    tools/torch_peer.py --device cpu|cuda [--threads N] --case forward|train --batch B --size S
                         (--restorer W1,W2,... [--context C] | --upscaler F1,F2,... --kernels K1,K2,... [--unshuffle S])
-                        [--runs R]
+                        [--runs R] [--precision fp32|tf32|bf16] [--compile 0|1]
 
 --case: one shape, the peer row `pixelart bench forward|train` prints in its own run: the median
-ms of R runs (forward, or a training step: forward, MSE, backward, AdamW) as one JSON line on
-stdout, {"torch": VERSION, "threads": N, "ms": MEDIAN}.
+ms of R runs (forward, or a training step: forward, MSE, backward, AdamW; on CUDA timed with CUDA
+events) as one JSON line on stdout, {"torch": VERSION, "ms": MEDIAN, ...}. --precision: fp32 (TF32
+off), tf32 (allowed), bf16 (autocast); --compile 1: the model through torch.compile (the warm-up
+runs include its compilation).
 Install PyTorch for it from PyPI, in a virtual environment (`tools/setup.sh --peer` does this):
     python3 -m venv .venv-torch && .venv-torch/bin/pip install torch numpy
 """
@@ -183,7 +185,7 @@ def cpu_main(threads, out):
             json.dump({"torch": torch.__version__, "device": "cpu", "threads": threads, "ms": results}, f, indent=1)
 
 
-def case_main(threads, args):
+def case_main(device, threads, args):
     """One shape, for `pixelart bench`: see the module's text."""
     opts = {}
     while args:
@@ -194,42 +196,59 @@ def case_main(threads, args):
     torch.set_num_threads(threads)
     ints = lambda k: tuple(int(v) for v in opts[k].split(","))
     batch, size, runs = int(opts.get("batch", 1)), int(opts.get("size", 256)), int(opts.get("runs", 10))
+    precision, compiled = opts.get("precision", "fp32"), opts.get("compile", "0") == "1"
+    if precision not in ("fp32", "tf32", "bf16"):
+        raise SystemExit(f"torch_peer.py: --precision fp32, tf32 or bf16, not {precision!r}")
+    cuda = device == "cuda"
+    dev = torch.device(device)
+    if cuda:  # TF32 only where asked; bf16: autocast, as our bf16 convolutions keep fp32 outside them
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = precision == "tf32"
     cl = torch.channels_last
     if "upscaler" in opts:
-        model = Upscaler(ints("upscaler"), ints("kernels"), int(opts.get("unshuffle", 1))).to(memory_format=cl)
+        model = Upscaler(ints("upscaler"), ints("kernels"), int(opts.get("unshuffle", 1)))
         out = size - 2 * model.m
     else:
         widths = ints("restorer")
-        model = Restorer(widths, int(opts.get("context", 0))).to(memory_format=cl)
+        model = Restorer(widths, int(opts.get("context", 0)))
         out = size >> len(widths)
-    x = torch.rand(batch, 4, size, size).to(memory_format=cl)
+    model = model.to(dev).to(memory_format=cl)
+    run_model = torch.compile(model) if compiled else model
+    x = torch.rand(batch, 4, size, size, device=dev).to(memory_format=cl)
+    autocast = lambda: torch.autocast(device, dtype=torch.bfloat16, enabled=precision == "bf16")
+    clock = (lambda fn: timed(fn, runs=runs, warmup=3)) if cuda else (lambda fn: cpu_timed(fn, runs=runs, warmup=3))
     if opts["case"] == "forward":
-        with torch.no_grad():
-            ms = cpu_timed(lambda: model(x), runs=runs, warmup=3)
+        def forward():
+            with torch.no_grad(), autocast():
+                run_model(x)
+        ms = clock(forward)
     else:
-        t = torch.rand(batch, 4, out, out)
+        t = torch.rand(batch, 4, out, out, device=dev)
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
 
         def step():
             opt.zero_grad(set_to_none=False)
-            torch.mean((model(x) - t) ** 2).backward()
+            with autocast():
+                loss = torch.mean((run_model(x).float() - t) ** 2)
+            loss.backward()
             opt.step()
-        ms = cpu_timed(step, runs=runs, warmup=3)
-    print(json.dumps({"torch": torch.__version__, "threads": threads, "ms": ms}))
+        ms = clock(step)
+    print(json.dumps({"torch": torch.__version__, "device": device, "threads": threads, "precision": precision,
+                      "compile": compiled, "ms": ms}))
 
 
 def main():
     args = sys.argv[1:]
-    if args[:2] == ["--device", "cpu"]:
-        args = args[2:]
-        threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
-        if args[:1] == ["--threads"]:
-            threads, args = int(args[1]), args[2:]
-        if args[:1] == ["--case"]:
-            return case_main(threads, args)
+    if args[:2] in (["--device", "cpu"], ["--device", "cuda"]):
+        device, args = args[1], args[2:]
+    else:
+        device = "cuda"
+    threads = int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
+    if args[:1] == ["--threads"]:
+        threads, args = int(args[1]), args[2:]
+    if args[:1] == ["--case"]:
+        return case_main(device, threads, args)
+    if device == "cpu":
         return cpu_main(threads, args[0] if args else None)
-    if args[:2] == ["--device", "cuda"]:
-        args = args[2:]
     sys.argv = [sys.argv[0]] + args
     dev = torch.device("cuda")
     results, memory = {}, {}

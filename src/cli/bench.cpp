@@ -28,7 +28,7 @@ namespace pixelart::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--size 256] [--runs 20] [--ref-runs 3] [--batch 1]
-       [--narrow | --shipped | --upscaler] [--no-ref] [--no-peer]
+       [--narrow | --shipped | --upscaler] [--no-ref] [--no-peer] [--precision fp32|tf32|bf16]
        pixelart bench train [--device D] [--batch B] [--steps S] [--ref-steps 1] [--narrow | --shipped | --upscaler]
        [--no-ref] [--no-peer] [--precision fp32|tf32|bf16]
        pixelart bench synth [--device D] [--size 256] [--batch B] [--runs 5]
@@ -49,11 +49,14 @@ constexpr const char* kUsage = R"(usage: pixelart bench forward [--device D] [--
            upscaler's shape on 32 patches of 80 pixels (default) of generated images
   synth:   samples/s of each damage preset for --size inputs, batches of B (default 1024 on
            CUDA, 32 on the CPU)
-  PyTorch: on the CPU, forward and train end with the same shape in PyTorch (tools/torch_peer.py,
-           one case; channels-last fp32, as many threads as this run's OpenMP) and the ratio, when
-           a PyTorch is importable: $PIXELART_TORCH_PYTHON, the source tree's .venv-torch
-           (made by tools/setup.sh's peer option) or python3; --no-peer skips it. Its training step
-           is forward, MSE, backward and AdamW on fixed random data: it does less than ours
+  PyTorch: forward and train end with the same shape in PyTorch (tools/torch_peer.py, one case,
+           channels-last) and the ratio, when a PyTorch is importable: $PIXELART_TORCH_PYTHON,
+           the source tree's .venv-torch (made by tools/setup.sh's peer option) or python3;
+           --no-peer skips it. On the CPU in fp32 with as many threads as this run's OpenMP; on
+           CUDA at the same --precision (fp32: TF32 off; bf16: autocast), eager and through
+           torch.compile, two rows. Its training step is forward, MSE, backward and AdamW on
+           fixed random data: it does less than ours
+  --precision  fp32 (default), tf32 or bf16: the convolutions' and the projection's arithmetic
   --device D   auto (default), cpu or cuda
   (the kernel-level benchmarks are build/bench/pixelart_bench, Google Benchmark))";
 
@@ -91,11 +94,13 @@ Timed measure(Device dev, int warmup, int n, F&& run) {
   return t;
 }
 
-// The named peer in this run: PyTorch on the CPU, the same shape, as many threads (`peer_args`:
-// tools/torch_peer.py's --case arguments). Its median ms, or nothing (with the reason printed).
-std::optional<double> torch_peer(const std::string& peer_args) {
+// The named peer in this run: PyTorch on this device, the same shape (`peer_args`:
+// tools/torch_peer.py's --case arguments); on the CPU with as many threads, on CUDA eager or
+// through torch.compile. Its median ms, or nothing (with the reason printed).
+std::optional<double> torch_peer(Device dev, const std::string& peer_args, const char* label) {
   const std::string src = PIXELART_SOURCE_DIR;
-  const std::string script = src + "/tools/torch_peer.py";
+  const char* env_src = std::getenv("PIXELART_SOURCE_DIR");  // a carried build's source tree (tools/gpu_check.sh)
+  const std::string script = (env_src ? std::string(env_src) : src) + "/tools/torch_peer.py";
   if (!std::filesystem::exists(script)) {
     std::printf("PyTorch (peer): %s is not here (a source tree's tools/ holds it)\n", script.c_str());
     return std::nullopt;
@@ -110,10 +115,12 @@ std::optional<double> torch_peer(const std::string& peer_args) {
     return q + "'";
   };
   const int threads = omp_get_max_threads();
+  const bool cpu = dev == Device::CPU;
   for (const std::string& py : pythons) {
     if (py.find('/') != std::string::npos && !std::filesystem::exists(py)) continue;
-    const std::string cmd = "OMP_NUM_THREADS=" + std::to_string(threads) + " " + quoted(py) + " " + quoted(script) +
-                            " --device cpu --threads " + std::to_string(threads) + " " + peer_args + " 2>/dev/null";
+    const std::string cmd = (cpu ? "OMP_NUM_THREADS=" + std::to_string(threads) + " " : std::string()) + quoted(py) + " " +
+                            quoted(script) + (cpu ? " --device cpu --threads " + std::to_string(threads) : std::string(" --device cuda")) +
+                            " " + peer_args + " 2>/dev/null";
     std::fflush(stdout);
     FILE* f = popen(cmd.c_str(), "r");
     if (!f) continue;
@@ -122,18 +129,20 @@ std::optional<double> torch_peer(const std::string& peer_args) {
     while (std::fgets(buf, sizeof buf, f)) out += buf;
     const int rc = pclose(f);
     const size_t k = out.find("\"ms\": ");
-    if (rc != 0 || k == std::string::npos) continue;  // no torch there: the next one
+    if (rc != 0 || k == std::string::npos) continue;  // no torch there (or no GPU for it): the next one
     const size_t v = out.find("\"torch\": \"");
     const std::string version = v == std::string::npos ? "?" : out.substr(v + 10, out.find('"', v + 10) - v - 10);
     const double ms = std::atof(out.c_str() + k + 6);
-    std::printf("%-34s %10.2f  (PyTorch %s, %d threads, channels-last fp32, %s)\n", "PyTorch (peer)", ms, version.c_str(),
-                threads, py.c_str());
+    if (cpu)
+      std::printf("%-34s %10.2f  (PyTorch %s, %d threads, channels-last fp32, %s)\n", label, ms, version.c_str(), threads, py.c_str());
+    else
+      std::printf("%-34s %10.2f  (PyTorch %s, channels-last, CUDA events, %s)\n", label, ms, version.c_str(), py.c_str());
     return ms;
   }
-  std::printf("PyTorch (peer): not importable (tools/setup.sh --peer installs it in %s/.venv-torch)\n", src.c_str());
+  std::printf("%s: not importable%s (tools/setup.sh --peer installs PyTorch in %s/.venv-torch)\n", label,
+              cpu ? "" : ", or it sees no GPU", src.c_str());
   return std::nullopt;
 }
-
 // The side-by-side of `bench forward` and `bench train`: on the CPU (unless --no-ref) the
 // direct-loop reference first, so that the production rows cannot hide their own scratch in pages
 // the reference left resident, then (on the CPU with oneDNN) the im2col + OpenBLAS fallback, then
@@ -167,17 +176,28 @@ double reference_then_production(Device dev, bool no_ref, Model& model, int ref_
   return median(t.ms);
 }
 
-// The peer's row and the ratio, on the CPU unless --no-peer.
-void peer_ratio(const Args& a, Device dev, const std::string& peer_args, double production_ms, const char* note = "") {
-  if (dev != Device::CPU || a.has("no-peer")) return;
-  if (const auto ms = torch_peer(peer_args))
-    std::printf("PyTorch / production: %.2fx (above 1: pixelart is faster)%s\n", *ms / production_ms, note);
+// The peer's rows and the ratios, unless --no-peer: on the CPU one, on CUDA PyTorch eager and
+// through torch.compile, at the same precision.
+void peer_ratio(const Args& a, Device dev, const std::string& peer_args, double production_ms, Precision precision,
+                const char* note = "") {
+  if (a.has("no-peer")) return;
+  if (dev == Device::CPU) {
+    if (const auto ms = torch_peer(dev, peer_args, "PyTorch (peer)"))
+      std::printf("PyTorch / production: %.2fx (above 1: pixelart is faster)%s\n", *ms / production_ms, note);
+    return;
+  }
+  const std::string p = std::string(" --precision ") + precision_name(precision);
+  for (const auto& [compile, label] : {std::pair{"0", "PyTorch eager (peer)"}, std::pair{"1", "PyTorch torch.compile (peer)"}})
+    if (const auto ms = torch_peer(dev, peer_args + p + " --compile " + compile, label))
+      std::printf("%s / production: %.2fx (above 1: pixelart is faster)%s\n", label, *ms / production_ms, note);
 }
 
 int bench_forward(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch"}, {"narrow", "shipped", "upscaler", "no-ref", "no-peer"});
+  Args a(argv, kUsage, {"device", "size", "runs", "ref-runs", "batch", "precision"},
+         {"narrow", "shipped", "upscaler", "no-ref", "no-peer"});
   a.no_positional("bench forward");
   const Device dev = parse_device(a.get("device", "auto"));
+  const Precision precision = parse_precision(a.get("precision", "fp32"));
   const int size = int(a.get_int("size", 256, 16, 8192));
   const int runs = int(a.get_int("runs", a.has("upscaler") ? 3 : 20, 1, 100000));
   const int ref_runs = int(a.get_int("ref-runs", 3, 1, 1000));
@@ -199,6 +219,7 @@ int bench_forward(const std::vector<std::string>& argv) {
   if (up) {  // the shipped x2 upscaler on tiles as `upscale` runs it (premultiplied, interpolated)
     double factor = 0;
     Upscaler model = load_upscaler(shipped_upscaler(2.0, &factor), dev);
+    model.set_precision(precision);
     const UpscalerConfig& cfg = model.config();
     PA_CHECK(size > 2 * cfg.margin() && size % cfg.unshuffle == 0,
              "--size must exceed " << 2 * cfg.margin() << " and be a multiple of " << cfg.unshuffle);
@@ -207,8 +228,8 @@ int bench_forward(const std::vector<std::string>& argv) {
     const Tensor x = Tensor::from_vector(v, {batch, size, size, 4}, DType::F32, dev);
     const int out = size - 2 * cfg.margin();
     const double gflop = cfg.forward_flops(size) * batch / 1e9;
-    std::printf("upscaler %s (x%g) forward, %d tiles of %dx%d (%dx%d out), %.1f GFLOP per pass, device %s\n", cfg.describe().c_str(),
-                factor, batch, size, size, out, out, gflop, to_string(dev));
+    std::printf("upscaler %s (x%g) forward, %d tiles of %dx%d (%dx%d out), %s, %.1f GFLOP per pass, device %s\n",
+                cfg.describe().c_str(), factor, batch, size, size, out, out, precision_name(precision), gflop, to_string(dev));
     std::printf(header, "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
     production = reference_then_production(dev, a.has("no-ref") || !a.has("ref-runs"), model, ref_runs, 1, runs,
                                            [&] { model.forward(x); }, row(gflop));
@@ -218,6 +239,7 @@ int bench_forward(const std::vector<std::string>& argv) {
     // --shipped: the model `restore` uses by default, its shape and its weights
     Restorer model = a.has("shipped") ? load_restorer(default_model_path(), dev)
                                       : Restorer(a.has("narrow") ? RestorerConfig::narrow() : RestorerConfig{}, 1, DType::F32, dev);
+    model.set_precision(precision);
     const RestorerConfig cfg = model.config();
     PA_CHECK(size % cfg.scale() == 0, "--size must be a multiple of " << cfg.scale());
     std::vector<Sprite> sprites;
@@ -225,8 +247,8 @@ int bench_forward(const std::vector<std::string>& argv) {
     Tensor x, target;
     sprites_to_pair(sprites, cfg.scale(), dev, &x, &target);
     const double gflop = double(cfg.forward_flops(size, size)) * batch / 1e9;
-    std::printf("restorer %s forward, input %s, %.2f GFLOP per pass, device %s\n", cfg.describe().c_str(), x.describe().c_str(),
-                gflop, to_string(dev));
+    std::printf("restorer %s forward, input %s, %s, %.2f GFLOP per pass, device %s\n", cfg.describe().c_str(),
+                x.describe().c_str(), precision_name(precision), gflop, to_string(dev));
     std::printf(header, "implementation", "median ms", "min ms", "runs", "GFLOP/s", "tensors MB");
     production = reference_then_production(dev, a.has("no-ref"), model, ref_runs, 2, runs, [&] { model.forward(x); }, row(gflop));
     peer = "--case forward --batch " + std::to_string(batch) + " --size " + std::to_string(size) + " --restorer " +
@@ -237,7 +259,7 @@ int bench_forward(const std::vector<std::string>& argv) {
               dev == Device::CPU ? "im2col + OpenBLAS also keeps an im2col buffer of at most ~8 MB"
                                  : "cuDNN's workspace is not a tensor",
               double(host_peak_rss_bytes()) / 1e6);
-  peer_ratio(a, dev, peer + (up ? " --runs " + std::to_string(std::min(runs, 5)) : ""), production);
+  peer_ratio(a, dev, peer + (up ? " --runs " + std::to_string(std::min(runs, 5)) : ""), production, precision);
   return kExitOk;
 }
 
@@ -312,7 +334,7 @@ int bench_train(const std::vector<std::string>& argv) {
               up ? "sampled" : "synthesised", double(host_peak_rss_bytes()) / 1e6);
   peer_ratio(a, dev, "--case train --batch " + std::to_string(cfg.batch) + " --size " + std::to_string(size) + " " + shape + " --runs " +
                          std::to_string(std::max(3, steps)),
-             production, up ? "; the peer's step has a plain MSE and no sampling: it does less"
+             production, cfg.precision, up ? "; the peer's step has a plain MSE and no sampling: it does less"
                             : "; the peer's step has a plain MSE and no synthesis: it does less");
   return kExitOk;
 }
