@@ -1,0 +1,42 @@
+# tests/gpu_check_dry_run.cmake — tools/gpu_check.sh end to end on the emulated device (tiny
+# sizes), so that the one script a lent GPU runs cannot rot: every step runs and succeeds (or is
+# skipped, saying why), the summary table names each step, and what comes back under $OUT fits
+# the device's limits (at most 8 files of at most 16 MiB).
+# cmake -DSRC=source dir -DBUILD=build dir -DWORK=dir -P gpu_check_dry_run.cmake
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+execute_process(COMMAND ${CMAKE_COMMAND} -E env OUT=${WORK}/out PIXELART_TORCH_PYTHON=/nonexistent
+                bash ${SRC}/tools/gpu_check.sh --dry-run ${BUILD}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message(STATUS "${out}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "gpu_check.sh --dry-run: exit ${rc}\n${err}")
+endif()
+file(READ ${WORK}/out/summary.txt summary)
+foreach(s info tests memcheck racecheck "forward fp32" "train fp32" "forward bf16" "train bf16" synth train "eval sprites.held trained")
+  if(NOT summary MATCHES "\n${s} +(ok|skipped) ")
+    message(FATAL_ERROR "the summary has no passing row for '${s}':\n${summary}")
+  endif()
+endforeach()
+if(NOT summary MATCHES "tests +ok +[0-9.]+ +0 failed; \\[ PASSED \\] [1-9]")
+  message(FATAL_ERROR "no CUDA tests ran:\n${summary}")
+endif()
+if(NOT summary MATCHES "reached at step [1-9]")
+  message(FATAL_ERROR "the training step did not stop at its time limit:\n${summary}")
+endif()
+file(GLOB back ${WORK}/out/*)
+list(LENGTH back n)
+if(n GREATER 8)
+  message(FATAL_ERROR "${n} files under OUT (the device returns at most 8): ${back}")
+endif()
+foreach(f summary.txt logs.tar.xz eval.jsonl model.safetensors curves.png)
+  if(NOT EXISTS ${WORK}/out/${f})
+    message(FATAL_ERROR "OUT lacks ${f}")
+  endif()
+endforeach()
+foreach(f ${back})
+  file(SIZE ${f} size)
+  if(size GREATER 16777216)
+    message(FATAL_ERROR "${f}: ${size} bytes, over the 16 MiB the device returns")
+  endif()
+endforeach()
