@@ -59,7 +59,7 @@ else
   TEST_FILTER='*'
   PRECISIONS="fp32 tf32 bf16"
   # cuDNN and cuBLAS from PyTorch's nvidia-* wheels; the rest the pack carries
-  nv=$(python3 -c 'import nvidia, os; print(nvidia.__path__[0])' 2>/dev/null)
+  nv=$(python3 -c 'import nvidia; print(list(nvidia.__path__)[0])' 2>/dev/null)
   export LD_LIBRARY_PATH="$WORK/pack/lib:$(ls -d "$nv"/*/lib 2>/dev/null | tr '\n' ':')${LD_LIBRARY_PATH:-}"
 fi
 export PIXELART_SOURCE_DIR=$SRC  # the shipped models and tools/torch_peer.py, for a carried binary
@@ -114,11 +114,6 @@ done
 step synth 30 "$PA" bench synth --device cuda --size "$SIZE" --batch "$SYNTH_BATCH" --runs 3
 row synth "$STATUS" "$SECS" "$(awk '$1 == "user" || $1 == "hard" {printf "%s %s samples/s  ", $1, $3}' "$LOGS/synth.log")"
 
-if [ -n "$BENCH" ]; then
-  step kernels 40 "$BENCH" --benchmark_filter='cuda/' --benchmark_min_time=0.2 --benchmark_out="$WORK/kernels.json" --benchmark_out_format=json
-  row kernels "$STATUS" "$SECS" "$(grep -c '^cuda/' "$LOGS/kernels.log") cases (logs/kernels.log)"
-fi
-
 RUN=$WORK/run
 step train 300 "$PA" train restore --widths "$WIDTHS" --context "$CONTEXT" --data "$TRAIN_DATA" --damage user --batch "$BATCH" \
   --steps 100000 --lr 1e-3 --final-lr 2e-5 --warmup 200 --precision bf16 --time-limit "$TIME_LIMIT" --log-every 50 \
@@ -141,6 +136,11 @@ for h in "${HELD[@]}"; do
     row "eval $base $model" "$STATUS" "$SECS" "$(grep -oE '"user-jpeg": \{[^}]*"pixel_accuracy": [0-9.]+' "$LOGS/eval_${base}_$model.log" | grep -oE '[0-9.]+$' | sed 's/^/user-jpeg pixel acc. /')"
   done
 done
+
+if [ -n "$BENCH" ]; then
+  step kernels 40 "$BENCH" --benchmark_filter='cuda/' --benchmark_min_time=0.2 --benchmark_out="$WORK/kernels.json" --benchmark_out_format=json
+  row kernels "$STATUS" "$SECS" "$(grep -c '^cuda/' "$LOGS/kernels.log") cases (logs/kernels.log)"
+fi
 
 sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sanitizer 2>/dev/null | head -1)
 for tool in memcheck racecheck; do

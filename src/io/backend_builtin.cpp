@@ -4,6 +4,7 @@
 // so. Both libraries report errors by longjmp; every call that can fail sits behind a setjmp in a
 // frame that owns nothing but plain data, and the error becomes an Error after the library's
 // cleanup.
+#include <cerrno>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
