@@ -98,7 +98,5 @@ void refuse_replacing(const std::vector<std::string>& outputs, const std::vector
 // A batch's exit code: 0 when nothing failed; 5 when some inputs failed and others were done (or
 // skipped as done before); when none was: 6 if every failure was an output's, else 4.
 int batch_exit_code(int done, size_t failures, int output_failures);
-// Sprite sets named by --data (synth_cmd.cpp): .sprites files, folders, gen:COUNT, comma-separated.
-SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed);
 
 }  // namespace pixelart::cli

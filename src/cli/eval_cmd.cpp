@@ -19,6 +19,7 @@
 #include "pixelart/postprocess.h"
 #include "pixelart/safetensors.h"
 #include "pixelart/synth.h"
+#include "pixelart/train_run.h"
 
 namespace pixelart::cli {
 namespace {

@@ -12,43 +12,9 @@
 #include "pixelart/image_io.h"
 #include "pixelart/postprocess.h"
 #include "pixelart/synth.h"
+#include "pixelart/train_run.h"
 
 namespace pixelart::cli {
-
-// Sprite sets named by --data, comma-separated: packed .sprites files (pixelart sprites), folders
-// of sprite images, and gen:COUNT (procedural sprites).
-SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed) {
-  SpriteSet all;
-  all.canvas = canvas;
-  std::stringstream ss(spec);
-  for (std::string item; std::getline(ss, item, ',');) {
-    if (item.rfind("gen:", 0) == 0) {
-      long long count = 0;
-      try {
-        count = std::stoll(item.substr(4));
-      } catch (...) {
-      }
-      if (count <= 0) throw Error("--data " + item + ": expected gen:COUNT", ErrorKind::Usage);
-      std::vector<Sprite> gen;
-      for (long long i = 0; i < count; ++i) gen.push_back(generate_sprite(seed * 7919 + uint64_t(i), canvas));
-      all.append(SpriteSet::pack(gen, canvas));
-    } else if (std::filesystem::is_directory(item)) {  // a folder of sprite images
-      FolderLoad fl = load_sprite_folder(item, std::nullopt);
-      for (const auto& e : fl.errors) std::fprintf(stderr, "pixelart: skipping %s\n", e.c_str());
-      int too_big = 0;
-      all.append(SpriteSet::pack(dedupe(std::move(fl.sprites)), canvas, &too_big));
-      if (too_big) std::fprintf(stderr, "pixelart: %s: %d sprites larger than %d px skipped\n", item.c_str(), too_big, canvas);
-    } else {
-      SpriteSet s = SpriteSet::load(item);
-      if (s.canvas != canvas)
-        throw Error(item + ": sprites on a " + std::to_string(s.canvas) + " px canvas, but --canvas is " +
-                    std::to_string(canvas), ErrorKind::Usage);
-      all.append(s);
-    }
-  }
-  if (all.size() == 0) throw Error("--data " + spec + ": no sprites", ErrorKind::BadInput);
-  return all;
-}
 
 constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none|user] [--seed 1] [--size 256]
        [--canvas 16] [--device D] [--overwrite]
