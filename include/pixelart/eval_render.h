@@ -18,9 +18,11 @@
 // `restore` should give, size included. Implemented in src/io/eval_render.cpp.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "pixelart/evaluate.h"
+#include "pixelart/restorer.h"
 #include "pixelart/sprites.h"
 #include "pixelart/synth.h"
 
@@ -42,5 +44,14 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
 // quality 20 to 95), drawn from (seed, index).
 DamageConfig outside_synthesis();
 Sprite render_outside(const Sprite& img, uint64_t seed, uint64_t index);
+
+// The network alone on `n` of `held`'s sprites under a network-level family: "clean",
+// "original", "hard" (the synthesis's presets) or "outside" (outside_synthesis(), then
+// render_outside), enlarged to the model's input (canvas x scale) and drawn from (seed, index), in
+// batches of `batch`; the colours refined unless `refine` is false. The metrics (samples = n), and
+// in `worst` the `keep_worst` worst cases (input, restored, truth). `progress(done, n)` per batch.
+RestoreEval evaluate_network(const Restorer& model, const SpriteSet& held, const std::string& family, int n, uint64_t seed,
+                             int batch, bool refine, Device dev, int keep_worst = 0,
+                             const std::function<void(int64_t, int64_t)>& progress = {});
 
 }  // namespace pixelart

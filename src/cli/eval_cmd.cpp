@@ -94,7 +94,6 @@ int run_eval(const std::vector<std::string>& argv) {
   const int n = int(a.get_int("n", 256, 1, 1 << 20));
   const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 16, 1, 4096));
   const uint64_t seed = uint64_t(a.get_int("seed", 20261121, 0, 1LL << 62));
-  const int S = canvas * model.config().scale();
   std::vector<std::string> families;
   {
     std::stringstream ss(a.get("families", "clean,original,hard,outside,user-clean,user-jpeg,user-web"));
@@ -126,50 +125,12 @@ int run_eval(const std::vector<std::string>& argv) {
       pipeline[fam] = std::move(ev);
       continue;
     }
-    const DamageConfig cfg = fam == "outside" ? outside_synthesis() : DamageConfig::preset(fam == "clean" ? "none" : fam);
-    Synthesizer synth(held, S, cfg, dev);
-    SpriteMetrics m;
-    for (int b = 0; b < n; b += batch) {
-      progress.update((double(fi) + double(b) / n) / double(families.size()), fam);
-      const int nb = std::min(batch, n - b);
-      Tensor x, t;
-      synth.generate(seed, uint64_t(b), nb, &x, &t);
-      if (fam == "outside") {  // through OpenCV on the host: damage the project did not write
-        auto v = x.to_vector();
-        const size_t per = size_t(S) * S * 4;
-        for (int i = 0; i < nb; ++i) {
-          const Sprite d = render_outside(image_from_values(v, i, S, S), seed, uint64_t(b + i));
-          for (size_t k = 0; k < per; ++k) v[size_t(i) * per + k] = d.rgba[k] / 255.0;
-        }
-        x = Tensor::from_vector(v, x.shape(), DType::F32, dev);
-      }
-      Tensor y;
-      {
-        NoGradGuard ng;
-        y = model.forward(x);
-      }
-      auto yv = y.to_vector();
-      const auto tv = t.to_vector();
-      std::vector<double> xv;  // read back for colour refinement, or if a sample joins the worst cases
-      if (!a.has("no-refine")) {
-        xv = x.to_vector();
-        refine_colours(yv, xv, nb, canvas, canvas, model.config().scale());
-      }
-      const size_t per = size_t(canvas) * canvas * 4;
-      for (int i = 0; i < nb; ++i) {
-        SpriteMetrics one;
-        one.add(std::vector<double>(yv.begin() + long(i * per), yv.begin() + long((i + 1) * per)),
-                std::vector<double>(tv.begin() + long(i * per), tv.begin() + long((i + 1) * per)), 1, canvas, canvas);
-        m.merge(one);
-        const double acc = one.pixel_accuracy();
-        if (fam != families.back() || (worst.size() >= 16 && acc >= worst.back().accuracy)) continue;
-        if (xv.empty()) xv = x.to_vector();
-        worst.push_back({acc, image_from_values(xv, i, S, S), output_sprite(yv, i, canvas, canvas), output_sprite(tv, i, canvas, canvas)});
-        std::sort(worst.begin(), worst.end(), [](const Worst& p, const Worst& q) { return p.accuracy < q.accuracy; });
-        if (worst.size() > 16) worst.pop_back();
-      }
-    }
-    results[fam] = m;
+    const bool last = fi + 1 == families.size();
+    RestoreEval ev = evaluate_network(model, held, fam, n, seed, batch, !a.has("no-refine"), dev, last ? 16 : 0, [&](int64_t done, int64_t total) {
+      progress.update((double(fi) + double(done) / double(total)) / double(families.size()), fam);
+    });
+    results[fam] = ev.metrics;
+    for (auto& c : ev.worst) worst.push_back({c.accuracy, std::move(c.input), std::move(c.output), std::move(c.truth)});
   }
   progress.update(1.0);
   progress.finish();

@@ -7,9 +7,11 @@
 #include <cstring>
 #include <random>
 
+#include "pixelart/autograd.h"
 #include "pixelart/error.h"
 #include "pixelart/eval_render.h"
 #include "pixelart/image_io.h"
+#include "pixelart/postprocess.h"
 #include "image_backend.h"
 #include "rng.h"
 
@@ -167,6 +169,61 @@ Sprite render_outside(const Sprite& img, uint64_t seed, uint64_t index) {
   Sprite s = resize_with(img, small, small, filters[int(u(1) * 4) % 4]);
   s = resize_with(s, img.width, img.height, filters[int(u(2) * 4) % 4]);
   return jpeg_roundtrip(s, 20 + int(u(3) * 76));
+}
+
+RestoreEval evaluate_network(const Restorer& model, const SpriteSet& held, const std::string& family, int n, uint64_t seed,
+                             int batch, bool refine, Device dev, int keep_worst,
+                             const std::function<void(int64_t, int64_t)>& progress) {
+  PA_CHECK(family == "clean" || family == "original" || family == "hard" || family == "outside",
+           "evaluate_network: unknown family " << family);
+  const int canvas = held.canvas, S = canvas * model.config().scale();
+  const DamageConfig cfg = family == "outside" ? outside_synthesis() : DamageConfig::preset(family == "clean" ? "none" : family);
+  Synthesizer synth(held, S, cfg, dev);
+  RestoreEval ev;
+  ev.samples = n;
+  auto& worst = ev.worst;
+  for (int b = 0; b < n; b += batch) {
+    if (progress) progress(b, n);
+    const int nb = std::min(batch, n - b);
+    Tensor x, t;
+    synth.generate(seed, uint64_t(b), nb, &x, &t);
+    if (family == "outside") {  // on the host, by other code: damage the synthesis did not write
+      auto v = x.to_vector();
+      const size_t per = size_t(S) * S * 4;
+      for (int i = 0; i < nb; ++i) {
+        const Sprite d = render_outside(image_from_values(v, i, S, S), seed, uint64_t(b + i));
+        for (size_t k = 0; k < per; ++k) v[size_t(i) * per + k] = d.rgba[k] / 255.0;
+      }
+      x = Tensor::from_vector(v, x.shape(), DType::F32, dev);
+    }
+    Tensor y;
+    {
+      NoGradGuard ng;
+      y = model.forward(x);
+    }
+    auto yv = y.to_vector();
+    const auto tv = t.to_vector();
+    std::vector<double> xv;  // read back for colour refinement, or if a sample joins the worst cases
+    if (refine) {
+      xv = x.to_vector();
+      refine_colours(yv, xv, nb, canvas, canvas, model.config().scale());
+    }
+    const size_t per = size_t(canvas) * canvas * 4;
+    for (int i = 0; i < nb; ++i) {
+      SpriteMetrics one;
+      one.add(std::vector<double>(yv.begin() + long(i * per), yv.begin() + long((i + 1) * per)),
+              std::vector<double>(tv.begin() + long(i * per), tv.begin() + long((i + 1) * per)), 1, canvas, canvas);
+      ev.metrics.merge(one);
+      const double acc = one.pixel_accuracy();
+      if (keep_worst <= 0 || (int(worst.size()) >= keep_worst && acc >= worst.back().accuracy)) continue;
+      if (xv.empty()) xv = x.to_vector();
+      worst.push_back({acc, image_from_values(xv, i, S, S), output_sprite(yv, i, canvas, canvas), output_sprite(tv, i, canvas, canvas), ""});
+      std::sort(worst.begin(), worst.end(), [](const RestoreEval::Case& p, const RestoreEval::Case& q) { return p.accuracy < q.accuracy; });
+      if (int(worst.size()) > keep_worst) worst.pop_back();
+    }
+  }
+  if (progress) progress(n, n);
+  return ev;
 }
 
 }  // namespace pixelart
