@@ -125,7 +125,18 @@ ImageScore score_image(const Sprite& out, const Sprite& ref) {
   std::vector<double> r1, a1, l1, r2, a2, l2;
   planes(out, &r1, &a1, &l1);
   planes(ref, &r2, &a2, &l2);
-  return {psnr(r1, r2), ssim(l1, l2, ref.width, ref.height), psnr(a1, a2)};
+  // luma where ref is opaque; out composited on white (its own alpha, 1 where it is opaque too)
+  std::vector<double> y1, y2;
+  auto luma = [](double r, double g, double b) { return (16 + 65.481 * r + 128.553 * g + 24.966 * b) / 255.0; };
+  for (size_t i = 0, n = size_t(ref.width) * ref.height; i < n; ++i) {
+    if (ref.rgba[i * 4 + 3] != 255) continue;
+    const uint8_t* o = &out.rgba[i * 4];
+    const double a = o[3] / 255.0;
+    auto on_white = [&](int c) { return o[c] / 255.0 * a + (1 - a); };
+    y1.push_back(luma(on_white(0), on_white(1), on_white(2)));
+    y2.push_back(luma(ref.rgba[i * 4] / 255.0, ref.rgba[i * 4 + 1] / 255.0, ref.rgba[i * 4 + 2] / 255.0));
+  }
+  return {psnr(r1, r2), ssim(l1, l2, ref.width, ref.height), psnr(a1, a2), y1.empty() ? 99.0 : psnr(y1, y2)};
 }
 
 }  // namespace pixelart

@@ -229,6 +229,12 @@ endif()
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/ups.png --model ${WORK}/ups/model.safetensors -f 1.5 --passes 2 --tile 20)
 need(${WORK}/ups.png)
 run(0 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --factors 2 --crop 47)
+# other shrink kernels and JPEG'd inputs, with the luma of the opaque pixels
+run(0 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --factors 2 --crop 47 --shrink cubic --jpeg 80)
+if(NOT last_out MATCHES "shrunk by f \\(cubic, then JPEG q80\\)" OR NOT last_out MATCHES "opaque Y")
+  message(FATAL_ERROR "eval-upscale did not say how the inputs were made: ${last_out}")
+endif()
+run(2 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --shrink box)
 # A run's checkpoint serves as a model too (evaluating a run while it trains), named as one.
 run(0 eval-upscale --model ${WORK}/ups/checkpoint.safetensors --data ${WORK}/pairs --factors 2 --crop 47)
 if(NOT last_out MATCHES "upscaler 2x2:8@3-16@1, trained for x2 \\(checkpoint.safetensors\\)")

@@ -86,6 +86,23 @@ TEST(ImageScore, SsimIsOpenCVsGaussianFormulaAndPsnrItsDefinition) {
   const ImageScore same = score_image(a, a);
   EXPECT_EQ(same.psnr, 99.0);
   EXPECT_NEAR(same.ssim, 1.0, 1e-12);
+  EXPECT_EQ(same.opaque_y_psnr, 99.0);
+}
+
+// Luma PSNR where the reference is opaque: only those pixels count (a change under transparency
+// or partial alpha moves nothing), the output is composited on white, Y as rgb2ycbcr (16-235).
+TEST(ImageScore, OpaqueLumaCountsOnlyWhereTheOriginalIsOpaque) {
+  Sprite ref, out;
+  ref.width = out.width = 4, ref.height = out.height = 1;
+  ref.rgba = {10, 200, 30, 255, 90, 90, 90, 255, 0, 0, 0, 0, 250, 10, 10, 128};
+  out = ref;
+  out.rgba[8] = 255, out.rgba[11] = 255;     // under the original's transparency: not counted
+  out.rgba[12] = 0;                           // under its partial alpha: not counted
+  EXPECT_EQ(score_image(out, ref).opaque_y_psnr, 99.0);
+  out.rgba[3] = 0;                            // the first pixel lost: composited on white
+  auto y = [](double r, double g, double b) { return (16 + 65.481 * r + 128.553 * g + 24.966 * b) / 255.0; };
+  const double d = y(1, 1, 1) - y(10 / 255.0, 200 / 255.0, 30 / 255.0);
+  EXPECT_NEAR(score_image(out, ref).opaque_y_psnr, 10 * std::log10(2.0 / (d * d)), 1e-9);
 }
 
 TEST(ImageIo, HeadersGiveTheSizeOfWhatOpenCVWrites) {

@@ -45,8 +45,11 @@ struct SpriteMetrics {
 // [0, 1]), SSIM of its luminance (0.299 R + 0.587 G + 0.114 B; Gaussian window 11 x 11, sigma 1.5,
 // reflected borders, C1 = 0.01^2, C2 = 0.03^2: Wang et al. 2004) and PSNR of alpha. Identical
 // planes score 99 dB.
+// opaque_y_psnr: PSNR of luma where `ref` is opaque only, the colour that is there to restore:
+// Y of ITU-R BT.601 as the super-resolution benchmarks compute it (MATLAB's rgb2ycbcr, 16 to 235,
+// peak 255), `out` composited on white first; 99 dB where they agree or nothing is opaque.
 struct ImageScore {
-  double psnr = 0, ssim = 0, alpha_psnr = 0;
+  double psnr = 0, ssim = 0, alpha_psnr = 0, opaque_y_psnr = 0;
 };
 ImageScore score_image(const Sprite& out, const Sprite& ref);
 // PSNR of two equal-length vectors of values in [0, 1]; 99 dB where they are equal.

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numeric>
 #include <sstream>
 
@@ -21,7 +22,7 @@ namespace {
 
 struct Score {
   std::vector<double> psnr;  // per image, in the order of the images
-  double ssim_sum = 0, alpha_sum = 0;
+  double ssim_sum = 0, alpha_sum = 0, opaque_sum = 0;
   int n = 0;
   double mean_psnr() const { return std::accumulate(psnr.begin(), psnr.end(), 0.0) / n; }
 };
@@ -30,6 +31,7 @@ void score(Score& s, const Sprite& out, const Sprite& ref) {
   s.psnr.push_back(i.psnr);
   s.ssim_sum += i.ssim;
   s.alpha_sum += i.alpha_psnr;
+  s.opaque_sum += i.opaque_y_psnr;
   ++s.n;
 }
 Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
@@ -41,10 +43,11 @@ Sprite crop(const Sprite& s, int x0, int y0, int w, int h) {
 }
 
 constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]
-       [--ensemble] [--per-image] [--no-back-projection] [--sheet PNG] [--json] [--device D]
-       [--overwrite]
-  PSNR, SSIM and alpha PSNR of the upscaler against bicubic and Lanczos: each image's centre
-  crop is shrunk by the factor (area) and enlarged back by each method
+       [--shrink area|linear|cubic|lanczos] [--jpeg Q] [--ensemble] [--per-image] [--no-back-projection]
+       [--sheet PNG] [--json] [--device D] [--overwrite]
+  PSNR, SSIM and alpha PSNR of the upscaler against bicubic and Lanczos, and PSNR of luma where
+  the original is opaque (opaque Y: BT.601 Y as SR benchmarks take it, the output composited on
+  white): each image's centre crop is shrunk by the factor and enlarged back by each method
   --data D               RUN/holdout.txt (a training run's held-out images), or images and
                          folders, comma-separated
   --model M              an upscaler model or checkpoint for every factor (default: per factor
@@ -52,6 +55,9 @@ constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.tx
   --factors LIST         whole factors in 2..8 (default 2,3,4)
   --crop C               the centre crop's side, at most (default 240; rounded down to a
                          multiple of 12)
+  --shrink K             how the low-resolution input is made: area (default; averaging),
+                         linear, cubic or lanczos (cv::resize's, not antialiased)
+  --jpeg Q               and then JPEG-compressed at quality Q (1-100; default: not)
   --ensemble             also the self-ensemble's row (the mean over 8 flips and transposes)
   --per-image            each image's PSNR by method, worst gain first
   --no-back-projection   the upscaler without back-projection, as `upscale --no-back-projection`
@@ -62,7 +68,8 @@ constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.tx
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet"}, {"json", "ensemble", "per-image", "no-back-projection", "overwrite"});
+  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet", "shrink", "jpeg"},
+         {"json", "ensemble", "per-image", "no-back-projection", "overwrite"});
   a.no_positional("eval-upscale");
   if (!a.has("data")) throw Error(kUsage, ErrorKind::Usage);
   if (a.has("sheet")) {
@@ -95,6 +102,12 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
   }
   auto model_for = [&](int f) -> const Upscaler& { return models.at(model_path.at(f)); };
   const int crop_size = int(a.get_int("crop", 240, 24, 4096)) / 12 * 12;  // divisible by 2, 3 and 4
+  const std::string shrink_name = a.get("shrink", "area");
+  const std::map<std::string, Filter> shrinks{{"area", Filter::Area}, {"linear", Filter::Linear}, {"cubic", Filter::Cubic},
+                                              {"lanczos", Filter::Lanczos}};
+  if (!shrinks.count(shrink_name)) throw Error("--shrink is area, linear, cubic or lanczos, not '" + shrink_name + "'", ErrorKind::Usage);
+  const Filter shrink = shrinks.at(shrink_name);
+  const int jpeg = a.has("jpeg") ? int(a.get_int("jpeg", 90, 1, 100)) : 0;
   std::vector<std::string> paths;
   const std::string data = a.get("data", "");
   std::vector<std::string> errors;
@@ -133,7 +146,8 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       std::snprintf(detail, sizeof detail, "x%d %zu/%zu", f, i + 1, refs.size());
       progress.update(double(fi * refs.size() + i) / double(factors.size() * refs.size()), detail);
       const Sprite& ref = refs[i];
-      const Sprite small = resize_with(ref, ref.width / f, ref.height / f, Filter::Area);
+      Sprite small = resize_with(ref, ref.width / f, ref.height / f, shrink);
+      if (jpeg) small = jpeg_roundtrip(small, jpeg);
       const Sprite bic = resize_with(small, ref.width, ref.height, Filter::Cubic);
       const Sprite lan = resize_with(small, ref.width, ref.height, Filter::Lanczos);
       const auto t0 = std::chrono::steady_clock::now();
@@ -156,8 +170,9 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
   progress.update(1.0);
   progress.finish();
   if (a.has("json")) {
-    std::printf("{\"images\": %zu, \"crop\": %d, \"back_projection\": %s, \"megapixels_per_s\": %.3f, ", refs.size(), crop_size,
-                a.has("no-back-projection") ? "false" : "true", megapixels / model_seconds);
+    std::printf("{\"images\": %zu, \"crop\": %d, \"shrink\": \"%s\", \"jpeg\": %d, \"back_projection\": %s, \"megapixels_per_s\": %.3f, ",
+                refs.size(), crop_size, shrink_name.c_str(), jpeg, a.has("no-back-projection") ? "false" : "true",
+                megapixels / model_seconds);
     if (a.has("per-image")) {
       std::printf("\"image_files\": [");
       for (size_t i = 0; i < ref_paths.size(); ++i) std::printf("%s\"%s\"", i ? ", " : "", json_escape(ref_paths[i]).c_str());
@@ -169,8 +184,8 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
       std::printf("%s\"%d\": {", firstf ? "" : ", ", f);
       bool first = true;
       for (auto& [name, s] : m) {
-        std::printf("%s\"%s\": {\"psnr\": %.3f, \"ssim\": %.4f, \"alpha_psnr\": %.3f", first ? "" : ", ", name.c_str(),
-                    s.mean_psnr(), s.ssim_sum / s.n, s.alpha_sum / s.n), first = false;
+        std::printf("%s\"%s\": {\"psnr\": %.3f, \"ssim\": %.4f, \"alpha_psnr\": %.3f, \"opaque_y_psnr\": %.3f", first ? "" : ", ",
+                    name.c_str(), s.mean_psnr(), s.ssim_sum / s.n, s.alpha_sum / s.n, s.opaque_sum / s.n), first = false;
         if (name == "upscaler" || name == "ensemble") std::printf(", \"model\": \"%s\"", json_escape(model_path[f]).c_str());
         if (a.has("per-image")) {
           std::printf(", \"per_image_psnr\": [");
@@ -184,17 +199,19 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     }
     std::printf("}}\n");
   } else {
-    std::printf("%zu held-out images (centre crops up to %dx%d), shrunk by f with area averaging; upscaler %s\n", refs.size(),
-                crop_size, crop_size, a.has("no-back-projection") ? "without back-projection (--no-back-projection)" : "with back-projection");
+    std::printf("%zu held-out images (centre crops up to %dx%d), shrunk by f (%s%s); upscaler %s\n", refs.size(), crop_size,
+                crop_size, shrink_name.c_str(), jpeg ? (", then JPEG q" + std::to_string(jpeg)).c_str() : "",
+                a.has("no-back-projection") ? "without back-projection (--no-back-projection)" : "with back-projection");
     for (int f : factors)
       std::printf("x%d: upscaler %s, trained for x%g (%s)\n", f, model_for(f).config().describe().c_str(),
                   trained_for[model_path[f]], std::filesystem::path(model_path[f]).filename().c_str());
-    std::printf("%-7s %-9s %10s %8s %12s\n", "factor", "method", "PSNR dB", "SSIM", "alpha PSNR");
+    std::printf("%-7s %-9s %10s %8s %12s %10s\n", "factor", "method", "PSNR dB", "SSIM", "alpha PSNR", "opaque Y");
     for (auto& [f, m] : scores)
       for (const char* name : {"bicubic", "lanczos", "upscaler", "ensemble"}) {
         if (!m.count(name)) continue;
         const Score& s = m[name];
-        std::printf("x%-6d %-9s %10.2f %8.4f %12.2f\n", f, name, s.mean_psnr(), s.ssim_sum / s.n, s.alpha_sum / s.n);
+        std::printf("x%-6d %-9s %10.2f %8.4f %12.2f %10.2f\n", f, name, s.mean_psnr(), s.ssim_sum / s.n, s.alpha_sum / s.n,
+                    s.opaque_sum / s.n);
       }
     if (a.has("per-image"))
       for (auto& [f, m] : scores) {  // worst gain over bicubic first: where the model needs work
