@@ -27,6 +27,9 @@ struct Draw {
   int below(int n) { return std::min(n - 1, int(u() * n)); }
 };
 
+// The filters of the resampling round trips (user-web, outside), drawn uniformly.
+constexpr Filter kRoundTrip[] = {Filter::Linear, Filter::Cubic, Filter::Area, Filter::Lanczos};
+
 #if PIXELART_IMAGE_IO_BUILTIN
 namespace backend = io_builtin;
 #else
@@ -119,14 +122,13 @@ EvalSample render_user_sample(const SpriteSet& set, UserFamily family, uint64_t 
       px[3] = 255;
     }
   std::string damage;
-  static const Filter filters[] = {Filter::Linear, Filter::Cubic, Filter::Area, Filter::Lanczos};
-  static const char* fnames[] = {"linear", "cubic", "area", "lanczos"};
+  static const char* fnames[] = {"linear", "cubic", "area", "lanczos"};  // kRoundTrip's
   if (family == UserFamily::Web) {
     const int trips = 1 + r.below(2);
     for (int k = 0; k < trips; ++k) {
       const double f = r.range(0.5, 0.95);
       const int f1 = r.below(4), f2 = r.below(4);
-      big = backend::resize(backend::resize(big, std::max(4, int(W * f)), std::max(4, int(H * f)), filters[f1]), W, H, filters[f2]);
+      big = backend::resize(backend::resize(big, std::max(4, int(W * f)), std::max(4, int(H * f)), kRoundTrip[f1]), W, H, kRoundTrip[f2]);
       char b[64];
       std::snprintf(b, sizeof b, ", %.0f%% %s/%s", 100 * f, fnames[f1], fnames[f2]);
       damage += b;
@@ -164,10 +166,9 @@ DamageConfig outside_synthesis() {
 
 Sprite render_outside(const Sprite& img, uint64_t seed, uint64_t index) {
   auto u = [&](uint64_t k) { return kernels::uniform01(seed, 0xe7a1 + index, k); };
-  static const Filter filters[] = {Filter::Linear, Filter::Cubic, Filter::Area, Filter::Lanczos};
   const int small = int(img.width * (0.35 + 0.6 * u(0)));
-  Sprite s = resize_with(img, small, small, filters[int(u(1) * 4) % 4]);
-  s = resize_with(s, img.width, img.height, filters[int(u(2) * 4) % 4]);
+  Sprite s = resize_with(img, small, small, kRoundTrip[int(u(1) * 4) % 4]);
+  s = resize_with(s, img.width, img.height, kRoundTrip[int(u(2) * 4) % 4]);
   return jpeg_roundtrip(s, 20 + int(u(3) * 76));
 }
 

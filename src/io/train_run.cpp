@@ -186,13 +186,8 @@ void upscale_eval(const TrainConfig& cfg, Prepared& p, Device dev, TrainRunResul
     y = up.model().forward(x);
     if (cfg.back_project) y = project_blocks(y, t, int(cfg.factor));  // as `upscale` will
   }
-  const Tensor host = x.to(Device::CPU);
-  const int64_t P = host.size(1), T = P - 2 * m;
-  Tensor xc = Tensor::empty({host.size(0), T, T, 4});
-  for (int64_t i = 0; i < host.size(0); ++i)
-    for (int64_t row = 0; row < T; ++row)
-      std::copy(host.data<float>() + ((i * P + row + m) * P + m) * 4, host.data<float>() + ((i * P + row + m) * P + m + T) * 4,
-                xc.data<float>() + ((i * T + row) * T) * 4);
+  // bicubic alone: the centre of the interpolated input (zeros plus its centre crop)
+  const Tensor xc = add_center_crop(Tensor::zeros(t.shape(), x.dtype(), dev), x);
   r.upscale_eval = true, r.held_out_patches = !p.held_images.empty();
   r.psnr_model = psnr(y.to_vector(), t.to_vector()), r.psnr_bicubic = psnr(xc.to_vector(), t.to_vector());
 }
