@@ -1,6 +1,8 @@
 // src/cli/args.cpp — the flag parser of the `pixelart` subcommands (args.h).
 #include "cli/args.h"
 
+#include <cmath>
+
 namespace pixelart::cli {
 
 Args::Args(const std::vector<std::string>& argv, const char* usage, std::set<std::string> flags,
@@ -69,6 +71,25 @@ long long Args::get_int(const std::string& k, long long def, long long lo, long 
     throw Error("--" + k + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
                     "], got " + v, ErrorKind::Usage);
   return x;
+}
+
+double Args::get_double(const std::string& k, double def, double lo, double hi, const char* what) const {
+  if (!has(k)) return def;
+  const std::optional<double> v = parse_number(get(k, ""));
+  if (!v || !(*v >= lo && *v <= hi)) throw Error("--" + k + " must be " + what + ", got '" + get(k, "") + "'", ErrorKind::Usage);
+  return *v;
+}
+
+std::optional<double> parse_number(const std::string& s) {
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(s, &used);
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (used != s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 bool Args::numeric_word(const std::string& w) {

@@ -5,11 +5,13 @@
 // the options (the words after it are positional, file names that begin with "-" included).
 #pragma once
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "pixelart/error.h"
+#include "pixelart/batch_files.h"
 #include "pixelart/files.h"
 #include "pixelart/sprites.h"
 
@@ -34,6 +36,8 @@ class Args {
     return it == values_.end() ? def : it->second;
   }
   long long get_int(const std::string& k, long long def, long long lo, long long hi) const;
+  // A number in [lo, hi]; else a usage error "--K must be WHAT, got 'V'".
+  double get_double(const std::string& k, double def, double lo, double hi, const char* what) const;
   const std::vector<std::string>& positional() const { return positional_; }
   // For commands that take no positional arguments.
   void no_positional(const char* cmd) const {
@@ -48,6 +52,8 @@ class Args {
   std::vector<std::string> positional_;
 };
 
+int run_info(const std::vector<std::string>& argv);
+int run_forward(const std::vector<std::string>& argv);
 int run_bench(const std::vector<std::string>& argv);
 int run_sprites(const std::vector<std::string>& argv);
 int run_synth(const std::vector<std::string>& argv);
@@ -67,36 +73,8 @@ std::string default_model_path();                                            // 
 // The shipped upscaler (data/models/upscaler*.safetensors) trained for the factor nearest to
 // `factor` (by ratio: x2.5 takes the x3 model); *trained gets that model's factor.
 std::string shipped_upscaler(double factor, double* trained);
-// Files, folders (their images, sorted) and globs, in the order given; globs that match nothing
-// are reported in *errors.
-std::vector<std::string> expand_inputs(const std::vector<std::string>& args, std::vector<std::string>* errors);
-// Every output path of a run, decided before any work: OUT itself for one input and OUT.png,
-// else OUT/STEM.png; with `preview` N also STEM_xN.png beside it. An output is never an input nor
-// another output of the run: a name that would be is given a number (STEM_1.png ...), and one
-// input's own path as its output is an error. Existing outputs are skipped unless `overwrite`
-// (then `existing` says Replace; else Keep, so a file another run writes meanwhile is kept and
-// reported). `sheet`, when given, may be no input and no output (a usage error before any work);
-// an existing one is kept unless `overwrite` (sheet_kept). The output folder's stale temporaries
-// (those of killed runs) are removed.
-struct OutputJob {
-  std::string input, output, preview;  // preview: empty without --preview
-};
-struct OutputPlan {
-  std::vector<OutputJob> jobs;
-  int skipped = 0;
-  std::vector<std::string> errors;
-  Existing existing = Existing::Keep;
-  bool sheet_kept = false;  // the --sheet exists and is kept: not written
-};
-OutputPlan plan_outputs(const std::vector<std::string>& inputs, const std::string& out, bool overwrite, int preview = 0,
-                        const std::string& sheet = "");
-// For the commands that write files the user names (plot, sprites, synth, the --sheet of eval and
-// eval-upscale), before any work: an output that is one of `inputs` is a usage error, even with
-// --overwrite; an output that exists is a usage error unless `overwrite`.
 std::vector<std::string> split_commas(const std::string& s);  // "a,b" -> {"a", "b"}
-void refuse_replacing(const std::vector<std::string>& outputs, const std::vector<std::string>& inputs, bool overwrite);
-// A batch's exit code: 0 when nothing failed; 5 when some inputs failed and others were done (or
-// skipped as done before); when none was: 6 if every failure was an output's, else 4.
-int batch_exit_code(int done, size_t failures, int output_failures);
+// The number that is the whole of `s` (no trailing characters), or nothing.
+std::optional<double> parse_number(const std::string& s);
 
 }  // namespace pixelart::cli

@@ -1,35 +1,19 @@
 // src/cli/eval_cmd.cpp — `pixelart eval`: restoration quality on held-out sprites, per damage
-// family, including damage from outside the project (OpenCV's resize and JPEG encoder).
-#include <algorithm>
-#include <cmath>
+// family, including damage from outside the project (OpenCV's resize and JPEG encoder); the
+// evaluation and its reports are the library's (pixelart/eval_run.h).
 #include <cstdio>
 #include <set>
-#include <sstream>
 
 #include "cli/args.h"
 #include "cli/progress.h"
-#include "pixelart/autograd.h"
-#include "pixelart/eval_render.h"
-#include "pixelart/evaluate.h"
+#include "pixelart/eval_run.h"
 #include "pixelart/files.h"
 #include "pixelart/holdout.h"
 #include "pixelart/image_io.h"
-#include "pixelart/metrics.h"
 #include "pixelart/model_file.h"
-#include "pixelart/postprocess.h"
-#include "pixelart/safetensors.h"
-#include "pixelart/synth.h"
 #include "pixelart/train_run.h"
 
 namespace pixelart::cli {
-namespace {
-
-struct Worst {
-  double accuracy;
-  Sprite input, output, target;
-};
-
-}  // namespace
 
 constexpr const char* kUsage = R"(usage: pixelart eval --data SPRITES [--model M] [--holdout-from M|HOLDOUT.sprites] [--canvas C] [-n 256]
        [--families clean,...,user-web] [--seed 20261121] [--batch B] [--device D]
@@ -91,118 +75,37 @@ int run_eval(const std::vector<std::string>& argv) {
                  (long long)all.size(), from.c_str(), keys.size());
     return out;
   }();
-  const int n = int(a.get_int("n", 256, 1, 1 << 20));
-  const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 16, 1, 4096));
-  const uint64_t seed = uint64_t(a.get_int("seed", 20261121, 0, 1LL << 62));
-  std::vector<std::string> families;
-  {
-    std::stringstream ss(a.get("families", "clean,original,hard,outside,user-clean,user-jpeg,user-web"));
-    for (std::string f; std::getline(ss, f, ',');) families.push_back(f);
-  }
-  std::map<std::string, SpriteMetrics> results;
-  std::map<std::string, RestoreEval> pipeline;  // the users' families: size right, refused, time
-  std::vector<Worst> worst;
+  FamilyEvalOptions o;
+  o.n = int(a.get_int("n", 256, 1, 1 << 20));
+  o.batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 16, 1, 4096));
+  o.seed = uint64_t(a.get_int("seed", 20261121, 0, 1LL << 62));
+  o.restore.refine = !a.has("no-refine");
+  if (a.has("palette")) o.restore.palette = a.get("palette", "") == "auto" ? -1 : int(a.get_int("palette", 0, 1, 256));
+  std::string all;
+  for (const auto& f : eval_family_names()) all += (all.empty() ? "" : ",") + f;
+  const std::vector<std::string> families = split_commas(a.get("families", all));
   Progress progress("eval");
-  const std::map<std::string, UserFamily> user = {{"user-clean", UserFamily::Clean}, {"user-jpeg", UserFamily::Jpeg}, {"user-web", UserFamily::Web}};
-  for (const auto& fam : families)
-    if (fam != "clean" && fam != "original" && fam != "hard" && fam != "outside" && !user.count(fam))
-      throw Error("eval: unknown family '" + fam + "' (clean, original, hard, outside, user-clean, user-jpeg, user-web)", ErrorKind::Usage);
-  for (size_t fi = 0; fi < families.size(); ++fi) {
-    const std::string& fam = families[fi];
-    if (user.count(fam)) {  // the whole pipeline, from an image as a user has it
-      RestoreOptions opt;
-      opt.refine = !a.has("no-refine");
-      if (a.has("palette")) opt.palette = a.get("palette", "") == "auto" ? -1 : int(a.get_int("palette", 0, 1, 256));
-      const UserFamily uf = user.at(fam);
-      const bool last = fi + 1 == families.size();
-      RestoreEval ev = evaluate_restore(
-          model, n, [&](uint64_t i) { return render_user_sample(held, uf, seed, i); }, opt, dev, batch, last ? 16 : 0,
-          [&](int64_t done, int64_t total) { progress.update((double(fi) + double(done) / double(total)) / double(families.size()), fam); });
-      results[fam] = ev.metrics;
-      if (last)
-        for (auto& c : ev.worst) worst.push_back({c.accuracy, std::move(c.input), std::move(c.output), std::move(c.truth)});
-      ev.worst.clear();
-      pipeline[fam] = std::move(ev);
-      continue;
-    }
-    const bool last = fi + 1 == families.size();
-    RestoreEval ev = evaluate_network(model, held, fam, n, seed, batch, !a.has("no-refine"), dev, last ? 16 : 0, [&](int64_t done, int64_t total) {
-      progress.update((double(fi) + double(done) / double(total)) / double(families.size()), fam);
-    });
-    results[fam] = ev.metrics;
-    for (auto& c : ev.worst) worst.push_back({c.accuracy, std::move(c.input), std::move(c.output), std::move(c.truth)});
-  }
-  progress.update(1.0);
+  const std::vector<FamilyEval> r =
+      evaluate_families(model, held, families, o, dev, [&](double done, const std::string& fam) { progress.update(done, fam); });
   progress.finish();
   if (a.has("json")) {
-    std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"samples_per_family\": %d, \"seed\": %llu, \"families\": {",
-                json_escape(model_path).c_str(), json_escape(a.get("data", "")).c_str(), n, (unsigned long long)seed);
-    for (size_t i = 0; i < families.size(); ++i) {
-      const SpriteMetrics& m = results[families[i]];
-      std::printf("%s\"%s\": {\"pixel_accuracy\": %.5f, \"perfect_sprites\": %.5f, \"alpha_iou\": %.5f, \"rgb_error\": %.3f, "
-                  "\"palette_ratio\": %.3f, \"alpha_error_pixels\": %.5f, \"colour_error_pixels\": %.5f, "
-                  "\"colour_only_sprites\": %.5f",
-                  i ? ", " : "", families[i].c_str(), m.pixel_accuracy(), m.perfect_rate(), m.alpha_iou(), m.rgb_error(),
-                  m.palette_ratio(), m.alpha_error_rate(), m.colour_error_rate(), m.colour_only_rate());
-      if (pipeline.count(families[i])) {
-        const RestoreEval& ev = pipeline[families[i]];
-        std::printf(", \"size_right\": %.5f, \"refused\": %.5f, \"seconds_per_image\": %.4f}", ev.size_right_rate(),
-                    double(ev.refused) / double(std::max<int64_t>(ev.samples, 1)), ev.seconds / double(std::max<int64_t>(ev.samples, 1)));
-      } else {
-        std::printf("}");
-      }
-    }
-    std::printf("}}\n");
+    std::printf("%s", families_json(r, model_path, a.get("data", ""), o.n, o.seed).c_str());
   } else {
     std::printf("model %s (%s), %lld held-out sprites, %d samples per family\n", model_path.c_str(),
-                model.config().describe().c_str(), (long long)held.size(), n);
-    std::printf("%-10s %10s %9s %10s %8s %8s %10s %10s %12s %10s %8s\n", "family", "pixel acc.", "perfect", "alpha IoU", "RGB err",
-                "palette", "alpha err", "colour err", "colour-only", "size right", "refused");
-    for (const auto& f : families) {
-      const SpriteMetrics& m = results[f];
-      std::printf("%-10s %10.4f %8.1f%% %10.4f %8.2f %8.2f %9.2f%% %9.2f%% %11.1f%%", f.c_str(), m.pixel_accuracy(),
-                  100 * m.perfect_rate(), m.alpha_iou(), m.rgb_error(), m.palette_ratio(), 100 * m.alpha_error_rate(),
-                  100 * m.colour_error_rate(), 100 * m.colour_only_rate());
-      if (pipeline.count(f)) {
-        const RestoreEval& ev = pipeline[f];
-        std::printf(" %9.1f%% %7.1f%%\n", 100 * ev.size_right_rate(), 100.0 * double(ev.refused) / double(std::max<int64_t>(ev.samples, 1)));
-      } else {
-        std::printf(" %10s %8s\n", "-", "-");
-      }
-    }
-    std::printf("(alpha err, colour err: pixels wrong by their alpha class, or only by a colour; colour-only: sprites\n"
-                " whose alpha is exact but a colour is off; size right, refused: the users' families, through the\n"
-                " whole pipeline: outputs of the true size, and images with no credible grid found)\n");
+                model.config().describe().c_str(), (long long)held.size(), o.n);
+    std::printf("%s", families_table(r).c_str());
   }
+  const Existing existing = a.has("overwrite") ? Existing::Replace : Existing::Keep;
   if (a.has("details")) {
-    std::string tsv = "family\tindex\tpixel_accuracy\talpha_iou\talpha_errors\tcolour_errors\tperfect\tsize_right\trefused"
-                      "\tbackground\twidth\theight\ttruth_width\ttruth_height\tseconds\tfound\twhat\n";
-    for (const auto& f : families) {
-      if (!pipeline.count(f)) continue;
-      const auto& recs = pipeline[f].records;
-      for (size_t i = 0; i < recs.size(); ++i) {
-        const auto& r = recs[i];
-        char row[256];
-        std::snprintf(row, sizeof row, "%s\t%zu\t%.5f\t%.5f\t%lld\t%lld\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.4f\t", f.c_str(), i,
-                      r.metrics.pixel_accuracy(), r.metrics.alpha_iou(), (long long)r.metrics.alpha_errors,
-                      (long long)r.metrics.colour_errors, int(r.metrics.perfect_sprites > 0), int(r.size_right), int(r.refused),
-                      r.background, r.width, r.height, r.truth_width, r.truth_height, r.seconds);
-        tsv += row + r.found + "\t" + r.what + "\n";
-      }
-    }
-    write_file_whole(a.get("details", ""), tsv, a.has("overwrite") ? Existing::Replace : Existing::Keep);
+    write_file_whole(a.get("details", ""), families_details_tsv(r), existing);
     std::fprintf(stderr, "wrote %s: one line per image of the users' families\n", a.get("details", "").c_str());
   }
   if (a.has("sheet")) {
     std::vector<Sprite> tiles;
-    for (const auto& w : worst) {
-      tiles.push_back(w.input);
-      tiles.push_back(w.output);
-      tiles.push_back(w.target);
-    }
-    write_png(a.get("sheet", ""), make_contact_sheet(tiles, 9, 128), a.has("overwrite") ? Existing::Replace : Existing::Keep);
+    for (const auto& w : r.back().eval.worst) tiles.insert(tiles.end(), {w.input, w.output, w.truth});
+    write_png(a.get("sheet", ""), make_contact_sheet(tiles, 9, 128), existing);
     std::fprintf(stderr, "wrote %s: the %zu worst sprites of '%s' (input, restored, original)\n", a.get("sheet", "").c_str(),
-                 worst.size(), families.back().c_str());
+                 r.back().eval.worst.size(), families.back().c_str());
   }
   return kExitOk;
 }

@@ -41,18 +41,11 @@ LatticeHints parse_hints(const Args& a) {
     if (a.has("size") && a.get("size", "") != "auto") throw Error("give --size or --scale, not both", ErrorKind::Usage);
     const std::string s = a.get("scale", "");
     const size_t x = s.find('x');
-    double sx = -1, sy = -1;
-    try {
-      size_t u1 = 0, u2 = 0;
-      sx = std::stod(x == std::string::npos ? s : s.substr(0, x), &u1);
-      sy = x == std::string::npos ? sx : std::stod(s.substr(x + 1), &u2);
-      if (u1 != (x == std::string::npos ? s.size() : x) || (x != std::string::npos && u2 != s.size() - x - 1)) sx = -1;
-    } catch (...) {
-      sx = -1;
-    }
-    if (!(sx >= 1 && sx <= 512 && sy >= 1 && sy <= 512))
+    const std::optional<double> sx = parse_number(s.substr(0, x));
+    const std::optional<double> sy = x == std::string::npos ? sx : parse_number(s.substr(x + 1));
+    if (!(sx && sy && *sx >= 1 && *sx <= 512 && *sy >= 1 && *sy <= 512))
       throw Error("--scale must be S or SxT input pixels per sprite pixel, in [1, 512], got '" + s + "'", ErrorKind::Usage);
-    h.pitch_x = sx, h.pitch_y = sy;
+    h.pitch_x = *sx, h.pitch_y = *sy;
   }
   return h;
 }
@@ -125,18 +118,8 @@ int run_restore(const std::vector<std::string>& argv) {
   const int batch = int(a.get_int("batch", dev == Device::CUDA ? 256 : 8, 1, 4096));
   const bool json = a.has("json");
   const int64_t max_pixels = a.get_int("max-pixels", kDefaultMaxPixels, 1, int64_t(1) << 40);
-  int64_t max_memory = 0;  // bytes; 0: what the machine has available
-  if (a.has("max-memory")) {
-    double gb = -1;
-    try {
-      size_t used = 0;
-      gb = std::stod(a.get("max-memory", ""), &used);
-      if (used != a.get("max-memory", "").size()) gb = -1;
-    } catch (...) {
-    }
-    if (!(gb > 0 && gb < 1e6)) throw Error("--max-memory must be a positive number of GB, got '" + a.get("max-memory", "") + "'", ErrorKind::Usage);
-    max_memory = int64_t(gb * 1e9);
-  }
+  // bytes; 0: what the machine has available
+  const int64_t max_memory = int64_t(a.get_double("max-memory", 0, 1e-9, 1e6, "a positive number of GB") * 1e9);
 
   std::vector<std::string> errors;
   const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"),

@@ -68,56 +68,51 @@ int run_sprites(const std::vector<std::string>& argv) {
 
   std::vector<Sprite> found;
   int failures = 0;
+  auto each_input = [&](auto&& read) {  // one bad input is named and the others go on
+    for (const auto& in : inputs) {
+      try {
+        read(in);
+      } catch (const Error& e) {
+        std::fprintf(stderr, "pixelart sprites: %s\n", e.what());
+        ++failures;
+      }
+    }
+  };
   if (mode == "sheet") {
     SheetSpec spec;
     std::tie(spec.tile_w, spec.tile_h) = parse_tile(a.get("tile", "16"));
     spec.margin = int(a.get_int("margin", 0, 0, 4096));
     spec.spacing = int(a.get_int("spacing", 0, 0, 4096));
     spec.key = key;
-    for (const auto& in : inputs) {
-      try {
-        const Sprite sheet = is_xpm(in) ? read_xpm(in) : read_image(in);
-        auto tiles = slice_sheet(sheet, spec, in);
-        const int total = ((sheet.width - 2 * spec.margin + spec.spacing) / (spec.tile_w + spec.spacing)) *
-                          ((sheet.height - 2 * spec.margin + spec.spacing) / (spec.tile_h + spec.spacing));
-        std::printf("%s: %dx%d sheet, %d tiles of %dx%d, %zu non-empty\n", in.c_str(), sheet.width, sheet.height,
-                    total, spec.tile_w, spec.tile_h, tiles.size());
-        found.insert(found.end(), tiles.begin(), tiles.end());
-      } catch (const Error& e) {
-        std::fprintf(stderr, "pixelart sprites: %s\n", e.what());
-        ++failures;
-      }
-    }
+    each_input([&](const std::string& in) {
+      const Sprite sheet = is_xpm(in) ? read_xpm(in) : read_image(in);
+      auto tiles = slice_sheet(sheet, spec, in);
+      const int total = ((sheet.width - 2 * spec.margin + spec.spacing) / (spec.tile_w + spec.spacing)) *
+                        ((sheet.height - 2 * spec.margin + spec.spacing) / (spec.tile_h + spec.spacing));
+      std::printf("%s: %dx%d sheet, %d tiles of %dx%d, %zu non-empty\n", in.c_str(), sheet.width, sheet.height,
+                  total, spec.tile_w, spec.tile_h, tiles.size());
+      found.insert(found.end(), tiles.begin(), tiles.end());
+    });
   } else if (mode == "atlas") {
     const int max = int(a.get_int("max", 32, 1, 1024));
     const int min_pixels = int(a.get_int("min-pixels", 32, 1, 1 << 20));
-    for (const auto& in : inputs) {
-      try {
-        Sprite atlas = is_xpm(in) ? read_xpm(in) : read_image(in);
-        if (key) apply_key(atlas, *key);
-        int too_big = 0;
-        auto parts = split_components(atlas, max, in, &too_big, min_pixels);
-        std::printf("%s: %dx%d atlas, %zu sprites of at most %dx%d, %d larger components dropped\n", in.c_str(),
-                    atlas.width, atlas.height, parts.size(), max, max, too_big);
-        found.insert(found.end(), parts.begin(), parts.end());
-      } catch (const Error& e) {
-        std::fprintf(stderr, "pixelart sprites: %s\n", e.what());
-        ++failures;
-      }
-    }
+    each_input([&](const std::string& in) {
+      Sprite atlas = is_xpm(in) ? read_xpm(in) : read_image(in);
+      if (key) apply_key(atlas, *key);
+      int too_big = 0;
+      auto parts = split_components(atlas, max, in, &too_big, min_pixels);
+      std::printf("%s: %dx%d atlas, %zu sprites of at most %dx%d, %d larger components dropped\n", in.c_str(),
+                  atlas.width, atlas.height, parts.size(), max, max, too_big);
+      found.insert(found.end(), parts.begin(), parts.end());
+    });
   } else if (mode == "folder") {
-    for (const auto& in : inputs) {
-      try {
-        FolderLoad fl = load_sprite_folder(in, key);
-        for (const auto& err : fl.errors) std::fprintf(stderr, "pixelart sprites: %s\n", err.c_str());
-        failures += int(fl.errors.size());
-        std::printf("%s: %zu images read, %zu unreadable\n", in.c_str(), fl.sprites.size(), fl.errors.size());
-        found.insert(found.end(), fl.sprites.begin(), fl.sprites.end());
-      } catch (const Error& e) {
-        std::fprintf(stderr, "pixelart sprites: %s\n", e.what());
-        ++failures;
-      }
-    }
+    each_input([&](const std::string& in) {
+      FolderLoad fl = load_sprite_folder(in, key);
+      for (const auto& err : fl.errors) std::fprintf(stderr, "pixelart sprites: %s\n", err.c_str());
+      failures += int(fl.errors.size());
+      std::printf("%s: %zu images read, %zu unreadable\n", in.c_str(), fl.sprites.size(), fl.errors.size());
+      found.insert(found.end(), fl.sprites.begin(), fl.sprites.end());
+    });
   } else if (mode == "generate") {
     const int64_t count = a.get_int("count", 1000, 1, 10000000);
     const int size = int(a.get_int("size", canvas, 4, 256));

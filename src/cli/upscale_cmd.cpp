@@ -59,15 +59,7 @@ int run_upscale(const std::vector<std::string>& argv) {
   const std::string mode = a.get("pixel-art", "");
   if (!mode.empty() && mode != "nearest" && mode != "restore")
     throw Error("--pixel-art must be nearest or restore, got '" + mode + "'", ErrorKind::Usage);
-  double factor = 2.0;
-  if (a.has("factor")) {
-    try {
-      factor = std::stod(a.get("factor", ""));
-    } catch (...) {
-      factor = -1;
-    }
-    if (!(factor >= 1.0 && factor <= 8.0)) throw Error("-f must be a number in [1, 8], got '" + a.get("factor", "") + "'", ErrorKind::Usage);
-  }
+  const double factor = a.get_double("factor", 2.0, 1.0, 8.0, "a number in [1, 8]");
   if (!mode.empty() && factor != std::floor(factor)) throw Error("--pixel-art needs a whole -f", ErrorKind::Usage);
   const std::string edges = a.get("edges", "smooth");
   if (edges != "smooth" && edges != "hard") throw Error("--edges must be smooth or hard, got '" + edges + "'", ErrorKind::Usage);

@@ -1,0 +1,82 @@
+// src/cli/bench_peer.cpp — `pixelart bench`'s named peer: the same shape in PyTorch on this device
+// (tools/torch_peer.py), run as a child process, and its ratio to the production row.
+#include <omp.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "cli/bench.h"
+#include "settings_text.h"
+
+namespace pixelart::cli {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// The named peer in this run: PyTorch on this device, the same shape (`peer_args`:
+// tools/torch_peer.py's --case arguments); on the CPU with as many threads, on CUDA eager or
+// through torch.compile. Its median ms, or nothing (with the reason printed).
+std::optional<double> torch_peer(Device dev, const std::string& peer_args, const char* label) {
+  const std::string src = PIXELART_SOURCE_DIR;
+  const char* env_src = std::getenv("PIXELART_SOURCE_DIR");  // a carried build's source tree (tools/gpu_check.sh)
+  const std::string script = (env_src ? std::string(env_src) : src) + "/tools/torch_peer.py";
+  if (!std::filesystem::exists(script)) {
+    std::printf("PyTorch (peer): %s is not here (a source tree's tools/ holds it)\n", script.c_str());
+    return std::nullopt;
+  }
+  std::vector<std::string> pythons;
+  if (const char* e = std::getenv("PIXELART_TORCH_PYTHON")) pythons.push_back(e);
+  pythons.push_back(src + "/.venv-torch/bin/python");
+  pythons.push_back("python3");
+  auto quoted = [](const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const int threads = omp_get_max_threads();
+  const bool cpu = dev == Device::CPU;
+  for (const std::string& py : pythons) {
+    if (py.find('/') != std::string::npos && !std::filesystem::exists(py)) continue;
+    const std::string cmd = (cpu ? "OMP_NUM_THREADS=" + std::to_string(threads) + " " : std::string()) + quoted(py) + " " +
+                            quoted(script) + (cpu ? " --device cpu --threads " + std::to_string(threads) : std::string(" --device cuda")) +
+                            " " + peer_args + " 2>/dev/null";
+    std::fflush(stdout);
+    FILE* f = popen(cmd.c_str(), "r");
+    if (!f) continue;
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, f)) out += buf;
+    const int rc = pclose(f);
+    const size_t k = out.find("\"ms\": ");
+    if (rc != 0 || k == std::string::npos) continue;  // no torch there (or no GPU for it): the next one
+    const size_t v = out.find("\"torch\": \"");
+    const std::string version = v == std::string::npos ? "?" : out.substr(v + 10, out.find('"', v + 10) - v - 10);
+    const double ms = std::atof(out.c_str() + k + 6);
+    if (cpu)
+      std::printf("%-34s %10.2f  (PyTorch %s, %d threads, channels-last fp32, %s)\n", label, ms, version.c_str(), threads, py.c_str());
+    else
+      std::printf("%-34s %10.2f  (PyTorch %s, channels-last, CUDA events, %s)\n", label, ms, version.c_str(), py.c_str());
+    return ms;
+  }
+  std::printf("%s: not importable%s (tools/setup.sh --peer installs PyTorch in %s/.venv-torch)\n", label,
+              cpu ? "" : ", or it sees no GPU", src.c_str());
+  return std::nullopt;
+}
+void peer_ratio(const Args& a, Device dev, const std::string& peer_args, double production_ms, Precision precision,
+                const char* note) {
+  if (a.has("no-peer")) return;
+  if (dev == Device::CPU) {
+    if (const auto ms = torch_peer(dev, peer_args, "PyTorch (peer)"))
+      std::printf("PyTorch / production: %.2fx (above 1: pixelart is faster)%s\n", *ms / production_ms, note);
+    return;
+  }
+  const std::string p = std::string(" --precision ") + precision_name(precision);
+  for (const auto& [compile, label] : {std::pair{"0", "PyTorch eager (peer)"}, std::pair{"1", "PyTorch torch.compile (peer)"}})
+    if (const auto ms = torch_peer(dev, peer_args + p + " --compile " + compile, label))
+      std::printf("%s / production: %.2fx (above 1: pixelart is faster)%s\n", label, *ms / production_ms, note);
+}
+
+}  // namespace pixelart::cli
