@@ -1,21 +1,18 @@
 // src/cli/upscale_cmd.cpp — `pixelart upscale`: SRCNN-style upscaling of art, RGBA included,
-// in tiles whose seams are exact; a pixel-art mode for small sprites.
-#include <unistd.h>
-
+// in tiles whose seams are exact; a pixel-art mode for small sprites. The per-image pipeline is the
+// library's (pixelart/upscale_image.h).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <set>
 
 #include "cli/args.h"
 #include "cli/progress.h"
 #include "pixelart/autograd.h"
 #include "pixelart/image_io.h"
 #include "pixelart/model_file.h"
-#include "pixelart/postprocess.h"
-#include "pixelart/restore.h"
+#include "pixelart/upscale_image.h"
 
 namespace pixelart::cli {
 namespace fs = std::filesystem;
@@ -66,9 +63,12 @@ int run_upscale(const std::vector<std::string>& argv) {
   if (a.has("edges") && mode.empty()) throw Error("--edges is for the pixel-art mode (--pixel-art nearest|restore)", ErrorKind::Usage);
   for (const char* f : {"ensemble", "no-back-projection"})
     if (a.has(f) && !mode.empty()) throw Error(std::string("--") + f + " is for the network upscaler, not the pixel-art mode", ErrorKind::Usage);
-  const int passes = int(a.get_int("passes", 1, 1, 8));
-  const int tile = int(a.get_int("tile", 256, 16, 4096));
-  const int64_t max_pixels = a.get_int("max-pixels", kDefaultMaxPixels, 1, int64_t(1) << 40);
+  UpscaleImageOptions o;
+  o.factor = factor;
+  o.network = {int(a.get_int("passes", 1, 1, 8)), int(a.get_int("tile", 256, 16, 4096)), a.has("ensemble"), !a.has("no-back-projection")};
+  o.pixel_art = mode.empty() ? PixelArtMode::Off : mode == "nearest" ? PixelArtMode::Nearest : PixelArtMode::Restore;
+  o.smooth_edges = edges == "smooth";
+  o.max_pixels = a.get_int("max-pixels", kDefaultMaxPixels, 1, int64_t(1) << 40);
 
   std::unique_ptr<Upscaler> model;
   std::unique_ptr<Restorer> restorer;
@@ -86,8 +86,8 @@ int run_upscale(const std::vector<std::string>& argv) {
     restorer = std::make_unique<Restorer>(load_restorer(path, dev));
     model_name = fs::path(path).filename().string();
   }
-  RestoreOptions restore_opt;  // the pixel grid is found from the image unless --size says
-  if (a.has("size") && a.get("size", "") != "auto") restore_opt.hints.cells_long = int(a.get_int("size", 16, 1, kMaxCells));
+  // the pixel grid is found from the image unless --size says
+  if (a.has("size") && a.get("size", "") != "auto") o.restore.hints.cells_long = int(a.get_int("size", 16, 1, kMaxCells));
 
   std::vector<std::string> errors;
   const OutputPlan plan = plan_outputs(expand_inputs(a.positional(), &errors), a.get("output", ""), a.has("overwrite"));
@@ -103,35 +103,9 @@ int run_upscale(const std::vector<std::string>& argv) {
     const std::string detail = std::to_string(i + 1) + "/" + std::to_string(plan.jobs.size()) + " " + fs::path(in).filename().string();
     progress.update(double(i) / n, detail);
     try {
-      Sprite img = read_image(in, max_pixels);
-      // the output's size, before any work: -f 8 --passes 8 would be 16.7 million times larger a side
-      double side = 1;
-      for (int p = 0; p < passes; ++p) side *= mode.empty() ? factor : std::floor(factor);
-      const double out_w = std::round(double(img.width) * side), out_h = std::round(double(img.height) * side);
-      if (mode != "restore" && out_w * out_h > double(max_pixels))
-        throw Error(in + ": the output would be " + std::to_string(int64_t(out_w)) + "x" + std::to_string(int64_t(out_h)) +
-                        " pixels, over the budget of " + std::to_string(max_pixels) +
-                        " (--max-pixels raises it; a smaller -f or fewer --passes make it smaller)",
-                    ErrorKind::BadInput);
-      Sprite result;
-      if (model) {
-        // within an image too: one large painting is minutes of tiles on a CPU
-        result = model->upscale(img, factor, {passes, tile, a.has("ensemble"), !a.has("no-back-projection"),
-                                              [&](double f) { progress.update((double(i) + f) / n, detail); }});
-      } else {
-        if (restorer) {  // damaged sprite -> pixel-perfect sprite first, as `restore` does
-          const RestoreJob job = restore_image(*restorer, img, restore_opt, dev);
-          if (!job.ok()) throw Error(in + ": " + job.error, ErrorKind::BadInput);
-          img = job.sprite;
-        }
-        int64_t total = 1;
-        for (int p = 0; p < passes; ++p) total *= int64_t(factor);
-        if (double(img.width * total) * double(img.height * total) > double(max_pixels))
-          throw Error(in + ": the output would be " + std::to_string(img.width * total) + "x" + std::to_string(img.height * total) +
-                          " pixels, over the budget of " + std::to_string(max_pixels) + " (--max-pixels raises it)",
-                      ErrorKind::BadInput);
-        result = scale_pixel_art(img, int(total), edges == "smooth");
-      }
+      UpscaleImageOptions each = o;  // within an image too: one large painting is minutes of tiles on a CPU
+      each.network.progress = [&](double f) { progress.update((double(i) + f) / n, detail); };
+      const Sprite result = upscale_image(read_image(in, o.max_pixels), in, each, model.get(), restorer.get(), dev);
       write_png(dst, result, plan.existing);
       ++done;
     } catch (const Error& e) {  // one bad file never stops the batch
