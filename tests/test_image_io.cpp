@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "pixelart/error.h"
+#include "pixelart/eval_run.h"
 #include "pixelart/image_io.h"
 #include "pixelart/metrics.h"
 #include "testing.h"
@@ -191,6 +192,64 @@ TEST(ImageIo, AJpegsExifOrientationIsApplied) {
 TEST(ImageIo, PipesAndFoldersAreNamedForWhatTheyAre) {
   EXPECT_NE(error_of("/dev/zero").find("not a regular file"), std::string::npos);
   EXPECT_NE(error_of(::testing::TempDir()).find("a folder"), std::string::npos);
+}
+
+// eval-upscale's evaluation: every image at every factor under every method, bicubic's figure
+// the score of cv::resize's cubic enlargement of the shrunk image, and the per-image table worst
+// gain first; eval's families refuse an unknown name before any work, naming the ones it knows.
+TEST(EvalRun, UpscalingScoresEveryImageAndFactorAndEvalRefusesUnknownFamilies) {
+  std::vector<Sprite> refs;
+  for (int k = 0; k < 3; ++k) {
+    Sprite s;
+    s.width = s.height = 48;
+    s.rgba.resize(48 * 48 * 4);
+    for (int y = 0; y < 48; ++y)
+      for (int x = 0; x < 48; ++x) {
+        uint8_t* p = s.px(x, y);
+        p[0] = uint8_t((x * (7 + k)) % 256), p[1] = uint8_t((y * 5) % 256), p[2] = uint8_t(((x + y) * 3 * k) % 256), p[3] = 255;
+      }
+    refs.push_back(s);
+  }
+  UpscalerConfig cfg;
+  cfg.filters = {8};
+  cfg.kernels = {3, 3};
+  const Upscaler model(cfg, 1);
+  UpscaleEvalOptions o;
+  o.factors = {2, 3};
+  o.shrink = parse_shrink("cubic");
+  const UpscaleEval r = evaluate_upscaling(refs, [&](int) -> const Upscaler& { return model; }, o);
+  ASSERT_EQ(r.scores.size(), 2u);
+  for (const auto& [f, m] : r.scores) {
+    ASSERT_EQ(m.size(), 3u);  // bicubic, lanczos, upscaler (no ensemble asked for)
+    for (const auto& [method, sc] : m) EXPECT_EQ(sc.n, 3) << to_string(method);
+    for (size_t i = 0; i < refs.size(); ++i) {
+      const Sprite small = resize_with(refs[i], 48 / f, 48 / f, Filter::Cubic);
+      EXPECT_DOUBLE_EQ(m.at(UpscaleMethod::Bicubic).psnr[i], score_image(resize_with(small, 48, 48, Filter::Cubic), refs[i]).psnr);
+    }
+  }
+  EXPECT_GT(r.megapixels, 0);
+  const std::vector<std::string> names{"a.png", "b.png", "c.png"};
+  const std::string table = upscale_eval_table(r, refs, &names);
+  EXPECT_NE(table.find("x3      upscaler"), std::string::npos) << table;
+  EXPECT_NE(table.find("x2 median gain over bicubic"), std::string::npos) << table;
+  EXPECT_NE(upscale_eval_json(r, o, "cubic", 48, 3, [](int) { return std::string("m"); }, nullptr).find("\"shrink\": \"cubic\""),
+            std::string::npos);
+  try {
+    parse_shrink("box");
+    FAIL() << "an unknown shrink was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+  }
+  const Restorer restorer(RestorerConfig::narrow(), 1);
+  const SpriteSet held = SpriteSet::pack({generate_sprite(1, 16)}, 16);
+  try {
+    evaluate_families(restorer, held, {"clean", "user-blurry"}, {}, Device::CPU);
+    FAIL() << "an unknown family was evaluated";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Usage);
+    EXPECT_NE(std::string(e.what()).find("unknown family 'user-blurry' (clean, original, hard, outside, user-clean"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

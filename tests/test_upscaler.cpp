@@ -8,6 +8,8 @@
 
 #include "pixelart/ops.h"
 #include "pixelart/train.h"
+#include "pixelart/postprocess.h"
+#include "pixelart/upscale_image.h"
 #include "pixelart/upscaler.h"
 #include "rng.h"
 #include "testing.h"
@@ -684,6 +686,34 @@ TEST(Upscaler, CudaPatchesMatchCpu) {
     EXPECT_EQ(xg.to_vector(), xc.to_vector()) << (dihedral ? "dihedral" : "plain");
     EXPECT_EQ(tg.to_vector(), tc.to_vector()) << (dihedral ? "dihedral" : "plain");
   }
+}
+
+// `upscale`'s per-image pipeline: the network's output as Upscaler::upscale gives it, the
+// pixel-art mode as scale_pixel_art gives it, and an output over the budget refused by name
+// before any work.
+TEST(UpscaleImage, RunsTheNetworkOrThePixelArtModeAndRefusesOversizedOutputsByName) {
+  const Sprite img = art(20, 16, 5);
+  const Upscaler model = busy(small(), 7);
+  UpscaleImageOptions o;
+  o.factor = 2;
+  const Sprite net = upscale_image(img, "in.png", o, &model, nullptr, Device::CPU);
+  EXPECT_EQ(net.rgba, model.upscale(img, 2.0, o.network).rgba);
+  o.pixel_art = PixelArtMode::Nearest;
+  o.network.passes = 2;
+  for (bool smooth : {true, false}) {
+    o.smooth_edges = smooth;
+    EXPECT_EQ(upscale_image(img, "in.png", o, nullptr, nullptr, Device::CPU).rgba, scale_pixel_art(img, 4, smooth).rgba);
+  }
+  o.max_pixels = 20 * 16 * 16 - 1;  // one pixel short of the x4 output
+  try {
+    upscale_image(img, "in.png", o, nullptr, nullptr, Device::CPU);
+    FAIL() << "an output over the budget was made";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadInput);
+    EXPECT_NE(std::string(e.what()).find("in.png: the output would be 80x64 pixels"), std::string::npos) << e.what();
+  }
+  o.pixel_art = PixelArtMode::Off, o.network.passes = 1, o.max_pixels = 40 * 32 - 1;
+  EXPECT_THROW(upscale_image(img, "in.png", o, &model, nullptr, Device::CPU), Error);
 }
 
 }  // namespace
