@@ -112,6 +112,22 @@ TEST(Lattice, FindsPitchPhaseAndSizeOfSharpUpscalesAtAnyScale) {
   }
 }
 
+// A crop that cuts both end cells, each still covering over half its pitch (0.6 here, 1.2 cells
+// together): both are cells of the image. Only two cut cells that together make about one (an
+// image of whole cells whose phase came out near half a cell) lose the smaller.
+TEST(Lattice, ACropThatCutsBothEndCellsKeepsEachThatCoversOverHalf) {
+  const Sprite spr = sheet(300, 16, 2, 1);
+  for (const double pitch : {20.0, 13.0}) {
+    const double cut = 0.4 * pitch;
+    const int W = int(std::lround(spr.width * pitch - 2 * cut)), H = int(std::lround(spr.height * pitch - 2 * cut));
+    const Lattice l = find_lattice(render(spr, pitch, pitch, -cut, -cut, W, H, Bg::Flat));
+    SCOPED_TRACE(testing::Message() << "pitch " << pitch << ": found " << l.describe());
+    ASSERT_TRUE(l.found) << l.why;
+    EXPECT_EQ(l.x.cells, spr.width);
+    EXPECT_EQ(l.y.cells, spr.height);
+  }
+}
+
 // Pixel art of 2:1 pixels keeps them: the long axis's in-between teeth at the short axis's period
 // hold no edges, so the square-pixel rule does not halve its pitch.
 TEST(Lattice, TallAndWidePixelsAreKept) {
