@@ -234,6 +234,15 @@ run(0 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --
 if(NOT last_out MATCHES "shrunk by f \\(cubic, then JPEG q80\\)" OR NOT last_out MATCHES "opaque Y")
   message(FATAL_ERROR "eval-upscale did not say how the inputs were made: ${last_out}")
 endif()
+# the named peer: waifu2x's rows where tools/waifu2x_peer.py runs, else a line saying why and what
+# to install (never a failure of the run); --no-peer: neither
+if(NOT last_out MATCHES "x2      waifu2x " AND NOT last_out MATCHES "waifu2x \\(peer\\): [^\n]*install: ")
+  message(FATAL_ERROR "eval-upscale neither ran waifu2x nor said why not: ${last_out}")
+endif()
+run(0 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --factors 2 --crop 47 --no-peer)
+if(last_out MATCHES "waifu2x")
+  message(FATAL_ERROR "--no-peer still ran the peer: ${last_out}")
+endif()
 run(2 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --shrink box)
 # A run's checkpoint serves as a model too (evaluating a run while it trains), named as one.
 run(0 eval-upscale --model ${WORK}/ups/checkpoint.safetensors --data ${WORK}/pairs --factors 2 --crop 47)

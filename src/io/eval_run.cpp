@@ -154,6 +154,8 @@ const char* to_string(UpscaleMethod m) {
     case UpscaleMethod::Lanczos: return "lanczos";
     case UpscaleMethod::Upscaler: return "upscaler";
     case UpscaleMethod::Ensemble: return "ensemble";
+    case UpscaleMethod::Waifu2x: return "waifu2x";
+    case UpscaleMethod::Waifu2xBicubicAlpha: return "waifu2x-bic";
   }
   return "?";
 }
@@ -193,6 +195,13 @@ UpscaleEval evaluate_upscaling(const std::vector<Sprite>& refs, const std::funct
   for (size_t fi = 0; fi < o.factors.size(); ++fi) {
     const int f = o.factors[fi];
     auto& s = r.scores[f];
+    std::vector<Sprite> smalls;
+    for (const Sprite& ref : refs) {
+      Sprite small = resize_with(ref, ref.width / f, ref.height / f, o.shrink);
+      smalls.push_back(o.jpeg ? jpeg_roundtrip(small, o.jpeg) : std::move(small));
+    }
+    std::optional<PeerOutputs> peer;
+    if (o.peer) peer = o.peer(smalls, f);
     for (size_t i = 0; i < refs.size(); ++i) {
       if (progress) {
         char detail[64];
@@ -200,8 +209,7 @@ UpscaleEval evaluate_upscaling(const std::vector<Sprite>& refs, const std::funct
         progress(double(fi * refs.size() + i) / double(o.factors.size() * refs.size()), detail);
       }
       const Sprite& ref = refs[i];
-      Sprite small = resize_with(ref, ref.width / f, ref.height / f, o.shrink);
-      if (o.jpeg) small = jpeg_roundtrip(small, o.jpeg);
+      const Sprite& small = smalls[i];
       const Sprite bic = resize_with(small, ref.width, ref.height, Filter::Cubic);
       const auto t0 = std::chrono::steady_clock::now();
       const Sprite cnn = model_for(f).upscale(small, double(f), {.back_project = o.back_project});
@@ -213,6 +221,10 @@ UpscaleEval evaluate_upscaling(const std::vector<Sprite>& refs, const std::funct
       if (o.ensemble)
         s[UpscaleMethod::Ensemble].add(
             score_image(model_for(f).upscale(small, double(f), {.ensemble = true, .back_project = o.back_project}), ref));
+      if (peer) {
+        s[UpscaleMethod::Waifu2x].add(score_image(peer->reference_alpha[i], ref));
+        s[UpscaleMethod::Waifu2xBicubicAlpha].add(score_image(peer->bicubic_alpha[i], ref));
+      }
       if (i == 0 && o.sheet) {  // crops at each factor: bicubic, upscaler (the original last)
         const int c = std::min(ref.width, 96);
         r.sheet.push_back(crop(bic, 0, 0, c, c));
@@ -263,10 +275,10 @@ std::string upscale_eval_json(const UpscaleEval& r, const UpscaleEvalOptions& o,
 
 std::string upscale_eval_table(const UpscaleEval& r, const std::vector<Sprite>& refs, const std::vector<std::string>* image_files) {
   std::string s;
-  appendf(s, "%-7s %-9s %10s %8s %12s %10s\n", "factor", "method", "PSNR dB", "SSIM", "alpha PSNR", "opaque Y");
+  appendf(s, "%-7s %-11s %10s %8s %12s %10s\n", "factor", "method", "PSNR dB", "SSIM", "alpha PSNR", "opaque Y");
   for (const auto& [f, m] : r.scores)
     for (const auto& [method, sc] : m)
-      appendf(s, "x%-6d %-9s %10.2f %8.4f %12.2f %10.2f\n", f, to_string(method), sc.mean_psnr(), sc.ssim(), sc.alpha_psnr(),
+      appendf(s, "x%-6d %-11s %10.2f %8.4f %12.2f %10.2f\n", f, to_string(method), sc.mean_psnr(), sc.ssim(), sc.alpha_psnr(),
               sc.opaque_y_psnr());
   if (!image_files) return s;
   for (const auto& [f, m] : r.scores) {  // worst gain over bicubic first: where the model needs work
