@@ -194,6 +194,38 @@ TEST(ImageIo, PipesAndFoldersAreNamedForWhatTheyAre) {
   EXPECT_NE(error_of(::testing::TempDir()).find("a folder"), std::string::npos);
 }
 
+// The antialiased bicubic shrink against Pillow 13's Image.resize(BICUBIC) on a 9x7 image shrunk to
+// 3x2 (Pillow rounds to 8 bits between its two passes, so within a level), and what sets it apart
+// from cv::resize's cubic: a one-in-three pattern shrunk by 3 comes out as its mean, and a
+// transparent pixel's stored colour never shows.
+TEST(ImageIo, AntialiasedBicubicIsPillowsAndSeesEveryPixel) {
+  Sprite img;
+  img.width = 9, img.height = 7;
+  img.rgba.resize(9 * 7 * 4);
+  for (int y = 0; y < 7; ++y)
+    for (int x = 0; x < 9; ++x) {
+      uint8_t* p = img.px(x, y);
+      p[0] = uint8_t((x * 37 + y * 11) % 256), p[1] = uint8_t((x * x * 5 + y * 29) % 256), p[2] = (x + y) % 3 == 0 ? 255 : 40;
+      p[3] = 255;
+    }
+  const int pillow[] = {55, 48, 111, 169, 126, 112, 107, 127, 110, 93, 147, 113, 182, 161, 112, 86, 122, 110};
+  const Sprite small = resize_cubic_antialiased(img, 3, 2);
+  for (int k = 0; k < 18; ++k) EXPECT_NEAR(int(small.rgba[size_t(k / 3 * 4 + k % 3)]), pillow[k], 1) << "value " << k;
+  Sprite stripes;  // columns 255, 0, 0, 255, 0, 0 ... in every channel
+  stripes.width = 48, stripes.height = 12;
+  stripes.rgba.resize(48 * 12 * 4);
+  for (int y = 0; y < 12; ++y)
+    for (int x = 0; x < 48; ++x) std::fill(stripes.px(x, y), stripes.px(x, y) + 3, uint8_t(x % 3 ? 0 : 255)), stripes.px(x, y)[3] = 255;
+  const Sprite aa = resize_cubic_antialiased(stripes, 16, 4), plain = resize_with(stripes, 16, 4, Filter::Cubic);
+  for (int x = 2; x < 14; ++x) EXPECT_NEAR(int(aa.px(x, 1)[0]), 85, 2) << x;  // the mean
+  EXPECT_GT(std::abs(int(plain.px(5, 1)[0]) - 85), 40);  // the plain cubic samples one column in three
+  Sprite holes = img;  // every other pixel transparent, its stored colour white
+  for (size_t p = 0; p < size_t(9 * 7); p += 2) std::fill(holes.rgba.begin() + long(p * 4), holes.rgba.begin() + long(p * 4 + 4), uint8_t(255)), holes.rgba[p * 4 + 3] = 0;
+  Sprite black = holes;
+  for (size_t p = 0; p < size_t(9 * 7); p += 2) std::fill(black.rgba.begin() + long(p * 4), black.rgba.begin() + long(p * 4 + 3), uint8_t(0));
+  EXPECT_EQ(resize_cubic_antialiased(holes, 3, 2).rgba, resize_cubic_antialiased(black, 3, 2).rgba);
+}
+
 // eval-upscale's evaluation: every image at every factor under every method, bicubic's figure
 // the score of cv::resize's cubic enlargement of the shrunk image, and the per-image table worst
 // gain first; eval's families refuse an unknown name before any work, naming the ones it knows.

@@ -73,9 +73,14 @@ struct UpscaleScores {
   double alpha_psnr() const { return n ? alpha_sum / n : 0; }
   double opaque_y_psnr() const { return n ? opaque_sum / n : 0; }
 };
+// How eval-upscale makes its low-resolution inputs: cv::resize's area, linear, cubic and Lanczos
+// (not antialiased), or the antialiased bicubic of Pillow and MATLAB (resize_cubic_antialiased).
+enum class Shrink { Area, Linear, Cubic, Lanczos, CubicAntialiased };
+Sprite shrink_image(const Sprite& img, int width, int height, Shrink s);
+
 struct UpscaleEvalOptions {
   std::vector<int> factors{2, 3, 4};
-  Filter shrink = Filter::Area;  // how the low-resolution input is made (cv::resize's kernels)
+  Shrink shrink = Shrink::Area;  // how the low-resolution input is made
   int jpeg = 0;                  // then JPEG at this quality; 0: not
   bool ensemble = false;         // also the self-ensemble
   bool back_project = true;
@@ -97,8 +102,8 @@ std::vector<Sprite> load_centre_crops(const std::vector<std::string>& paths, int
 // `model_for(factor)`, scored against it (score_image). `progress(fraction, detail)`.
 UpscaleEval evaluate_upscaling(const std::vector<Sprite>& refs, const std::function<const Upscaler&(int)>& model_for,
                                const UpscaleEvalOptions& o, const std::function<void(double, const std::string&)>& progress = {});
-// The shrink kernels by name: area, linear, cubic, lanczos (a usage error names them).
-Filter parse_shrink(const std::string& name);
+// The shrink kernels by name: area, linear, cubic, lanczos, bicubic-aa (a usage error names them).
+Shrink parse_shrink(const std::string& name);
 // `eval-upscale --json`; `model_path(factor)` names the model of the upscaler's rows; with
 // `image_files`, each image's PSNR per method too.
 std::string upscale_eval_json(const UpscaleEval& r, const UpscaleEvalOptions& o, const std::string& shrink, int crop, size_t images,

@@ -48,6 +48,11 @@ Sprite resize_image(const Sprite& img, int width, int height);
 // within a level): the evaluation's damage, the upscaler's baselines.
 enum class Filter { Nearest, Linear, Cubic, Area, Lanczos };
 Sprite resize_with(const Sprite& img, int width, int height, Filter filter);
+// Antialiased bicubic, as Pillow's Image.resize(BICUBIC) and MATLAB's imresize shrink (and the
+// usual super-resolution benchmarks make their inputs): Keys' cubic with a = -0.5, stretched by
+// the shrink factor (support 2 x in/out input pixels, so every input pixel counts), normalised
+// weights, on premultiplied colour, rounded to 8 bits once at the end. Growing, the plain cubic.
+Sprite resize_cubic_antialiased(const Sprite& img, int width, int height);
 
 struct FolderLoad {
   std::vector<Sprite> sprites;

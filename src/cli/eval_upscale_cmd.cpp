@@ -20,7 +20,7 @@ namespace pixelart::cli {
 namespace {
 
 constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]
-       [--shrink area|linear|cubic|lanczos] [--jpeg Q] [--ensemble] [--per-image] [--no-back-projection]
+       [--shrink area|linear|cubic|lanczos|bicubic-aa] [--jpeg Q] [--ensemble] [--per-image] [--no-back-projection]
        [--sheet PNG] [--json] [--device D] [--overwrite] [--no-peer] [--peer-noise N]
   PSNR, SSIM and alpha PSNR of the upscaler against bicubic and Lanczos, and PSNR of luma where
   the original is opaque (opaque Y: BT.601 Y as SR benchmarks take it, the output composited on
@@ -33,7 +33,8 @@ constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.tx
   --crop C               the centre crop's side, at most (default 240; rounded down to a
                          multiple of 12)
   --shrink K             how the low-resolution input is made: area (default; averaging),
-                         linear, cubic or lanczos (cv::resize's, not antialiased)
+                         linear, cubic or lanczos (cv::resize's, not antialiased), or
+                         bicubic-aa (antialiased bicubic, as Pillow's and MATLAB's imresize)
   --jpeg Q               and then JPEG-compressed at quality Q (1-100; default: not)
   --ensemble             also the self-ensemble's row (the mean over 8 flips and transposes)
   --per-image            each image's PSNR by method, worst gain first

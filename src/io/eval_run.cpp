@@ -167,11 +167,24 @@ void UpscaleScores::add(const ImageScore& s) {
 }
 double UpscaleScores::mean_psnr() const { return n ? std::accumulate(psnr.begin(), psnr.end(), 0.0) / n : 0; }
 
-Filter parse_shrink(const std::string& name) {
-  const std::map<std::string, Filter> m{{"area", Filter::Area}, {"linear", Filter::Linear}, {"cubic", Filter::Cubic}, {"lanczos", Filter::Lanczos}};
+Shrink parse_shrink(const std::string& name) {
+  const std::map<std::string, Shrink> m{{"area", Shrink::Area},       {"linear", Shrink::Linear},
+                                        {"cubic", Shrink::Cubic},     {"lanczos", Shrink::Lanczos},
+                                        {"bicubic-aa", Shrink::CubicAntialiased}};
   const auto it = m.find(name);
-  if (it == m.end()) throw Error("--shrink is area, linear, cubic or lanczos, not '" + name + "'", ErrorKind::Usage);
+  if (it == m.end()) throw Error("--shrink is area, linear, cubic, lanczos or bicubic-aa, not '" + name + "'", ErrorKind::Usage);
   return it->second;
+}
+
+Sprite shrink_image(const Sprite& img, int width, int height, Shrink s) {
+  switch (s) {
+    case Shrink::Area: return resize_with(img, width, height, Filter::Area);
+    case Shrink::Linear: return resize_with(img, width, height, Filter::Linear);
+    case Shrink::Cubic: return resize_with(img, width, height, Filter::Cubic);
+    case Shrink::Lanczos: return resize_with(img, width, height, Filter::Lanczos);
+    case Shrink::CubicAntialiased: return resize_cubic_antialiased(img, width, height);
+  }
+  return img;
 }
 
 std::vector<Sprite> load_centre_crops(const std::vector<std::string>& paths, int crop_size, std::vector<std::string>* kept,
@@ -197,7 +210,7 @@ UpscaleEval evaluate_upscaling(const std::vector<Sprite>& refs, const std::funct
     auto& s = r.scores[f];
     std::vector<Sprite> smalls;
     for (const Sprite& ref : refs) {
-      Sprite small = resize_with(ref, ref.width / f, ref.height / f, o.shrink);
+      Sprite small = shrink_image(ref, ref.width / f, ref.height / f, o.shrink);
       smalls.push_back(o.jpeg ? jpeg_roundtrip(small, o.jpeg) : std::move(small));
     }
     std::optional<PeerOutputs> peer;

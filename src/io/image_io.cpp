@@ -1,6 +1,7 @@
 // src/io/image_io.cpp — image files (include/pixelart/image_io.h): the checks and folder loading;
 // decoding, encoding and resampling by the build's backend (src/io/image_backend.h).
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -147,6 +148,72 @@ Sprite jpeg_roundtrip(const Sprite& img, int quality) {
 Sprite resize_with(const Sprite& img, int width, int height, Filter filter) {
   PA_CHECK(width > 0 && height > 0, "resize to " << width << "x" << height);
   return backend::resize(img, width, height, filter);
+}
+
+namespace {
+
+// Keys' cubic convolution kernel with a = -0.5 (Pillow's and MATLAB's bicubic).
+double keys_cubic(double x) {
+  constexpr double a = -0.5;
+  x = std::abs(x);
+  if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0;
+}
+
+// Per output index, the first input index and the normalised weights (Pillow's layout: the output
+// pixel's centre at (o + 0.5) in/out, the kernel stretched by max(1, in/out)).
+struct AxisTaps {
+  std::vector<int> first;
+  std::vector<std::vector<double>> w;
+};
+AxisTaps cubic_taps(int in, int out) {
+  const double scale = double(in) / out, stretch = std::max(1.0, scale), support = 2.0 * stretch;
+  AxisTaps t;
+  for (int o = 0; o < out; ++o) {
+    const double centre = (o + 0.5) * scale;
+    const int lo = std::max(0, int(centre - support + 0.5)), hi = std::min(in, int(centre + support + 0.5));
+    std::vector<double> w;
+    double sum = 0;
+    for (int i = lo; i < hi; ++i) sum += w.emplace_back(keys_cubic((i - centre + 0.5) / stretch));
+    for (double& v : w) v = sum != 0 ? v / sum : 0;
+    t.first.push_back(lo), t.w.push_back(std::move(w));
+  }
+  return t;
+}
+
+}  // namespace
+
+Sprite resize_cubic_antialiased(const Sprite& img, int width, int height) {
+  PA_CHECK(width > 0 && height > 0 && img.width > 0 && img.height > 0, "resize to " << width << "x" << height);
+  const int W = img.width, H = img.height;
+  std::vector<double> pm(size_t(W) * H * 4);  // premultiplied
+  for (size_t p = 0; p < size_t(W) * H; ++p) {
+    const double a = img.rgba[p * 4 + 3] / 255.0;
+    for (int c = 0; c < 3; ++c) pm[p * 4 + size_t(c)] = img.rgba[p * 4 + size_t(c)] * a;
+    pm[p * 4 + 3] = img.rgba[p * 4 + 3];
+  }
+  const AxisTaps tx = cubic_taps(W, width), ty = cubic_taps(H, height);
+  std::vector<double> mid(size_t(width) * H * 4, 0.0);
+  for (int y = 0; y < H; ++y)
+    for (int o = 0; o < width; ++o)
+      for (size_t k = 0; k < tx.w[size_t(o)].size(); ++k)
+        for (int c = 0; c < 4; ++c)
+          mid[(size_t(y) * width + o) * 4 + size_t(c)] += tx.w[size_t(o)][k] * pm[(size_t(y) * W + size_t(tx.first[size_t(o)]) + k) * 4 + size_t(c)];
+  Sprite out;
+  out.width = width, out.height = height, out.name = img.name;
+  out.rgba.resize(size_t(width) * height * 4);
+  for (int o = 0; o < height; ++o)
+    for (int x = 0; x < width; ++x) {
+      double v[4] = {0, 0, 0, 0};
+      for (size_t k = 0; k < ty.w[size_t(o)].size(); ++k)
+        for (int c = 0; c < 4; ++c) v[c] += ty.w[size_t(o)][k] * mid[((size_t(ty.first[size_t(o)]) + k) * width + size_t(x)) * 4 + size_t(c)];
+      const double a = std::clamp(v[3], 0.0, 255.0);
+      uint8_t* q = out.px(x, o);
+      q[3] = uint8_t(std::lround(a));
+      for (int c = 0; c < 3; ++c) q[c] = q[3] ? uint8_t(std::lround(std::clamp(v[c] * 255.0 / a, 0.0, 255.0))) : 0;
+    }
+  return out;
 }
 
 Sprite resize_image(const Sprite& img, int width, int height) {
