@@ -92,7 +92,7 @@ std::pair<int, double> ring_sides(int W, int H, On on) {
 
 }  // namespace
 
-Background find_background(const Sprite& img, double blend_fill) {
+Background find_background(const Sprite& img, double blend_fill, double noise_scale) {
   Background bgr;
   const int W = img.width, H = img.height;
   for (size_t k = 3; k < img.rgba.size(); k += 4)
@@ -205,8 +205,8 @@ Background find_background(const Sprite& img, double blend_fill) {
       ncol = 2, cover += double(m) / double(ring.size());
   }
   if (cover < 0.4) return bgr;
-  auto is_bg_colour = [&](size_t p, double blend_tol = kBackgroundTol) {
-    return near(p, c[0]) || (ncol == 2 && blend_distance(p) < blend_tol);
+  auto is_bg_colour = [&](size_t p, double blend_tol = kBackgroundTol, double tol = kBackgroundTol) {
+    return distance(p, c[0]) < tol || (ncol == 2 && blend_distance(p) < blend_tol);
   };
   // A background lies behind the art: art that fills its canvas and lays its own backdrop along
   // two sides (a tile drawn on a dark square, the image's other sides a backdrop of another kind)
@@ -228,7 +228,10 @@ Background find_background(const Sprite& img, double blend_fill) {
   // which of the cleared pixels are the art's own (restore.h).
   std::vector<uint8_t>& mask = bgr.mask;
   mask.resize(size_t(W) * H);
-  for (size_t p = 0; p < mask.size(); ++p) mask[p] = is_bg_colour(p, blend_fill);
+  const double noise_tol = std::max(kBackgroundMinTol, noise_scale * bgr.spread);
+  const double tol = noise_scale > 0 ? std::min(kBackgroundTol, noise_tol) : kBackgroundTol;
+  const double btol = noise_scale > 0 ? std::min(blend_fill, noise_tol) : blend_fill;
+  for (size_t p = 0; p < mask.size(); ++p) mask[p] = is_bg_colour(p, btol, tol);
   size_t count = 0;
   for (uint8_t v : mask) count += v;
   bgr.share = double(count) / double(mask.size());

@@ -78,7 +78,7 @@ RestoreJob prepare_restore(const Sprite& img, const RestoreOptions& o, int scale
   // sees what a sprite with its mask looks like, and refinement's mask rule settles those cells.
   Sprite cleared;
   if (o.clear_background && job.lattice.found) {
-    Background bg = find_background(img);
+    Background bg = find_background(img, 0.1, kRestoreNoiseScale);
     if (!bg.clear() && o.clear_smooth_background) bg = find_smooth_background(img, job.lattice);
     if (bg.clear()) {
       cleared = img;

@@ -370,6 +370,45 @@ TEST(Lattice, TheBackgroundFoundIsFlatOrACheckerboardAndNeverTheArt) {
   EXPECT_FALSE(find_background(tex).clear());
 }
 
+// With a noise scale (restore's clearing), a clean flat background takes only its own colour: a
+// sprite's colour 0.08 from it stays (at the fixed 0.1 it went with the background); under JPEG's
+// noise (here up to 6 levels) the tolerance widens with the border's spread, and the background is
+// all cleared still.
+TEST(Lattice, OnCleanArtTheBackgroundTakesOnlyItsOwnColour) {
+  Sprite img;
+  img.width = img.height = 96;
+  img.rgba.resize(96 * 96 * 4);
+  for (int y = 0; y < 96; ++y)
+    for (int x = 0; x < 96; ++x) {
+      uint8_t* p = img.px(x, y);
+      const bool art = x >= 24 && x < 72 && y >= 24 && y < 72, near = art && x < 48;  // half the art near the backdrop
+      p[0] = uint8_t(!art ? 90 : near ? 110 : 20), p[1] = uint8_t(!art ? 140 : near ? 160 : 30), p[2] = uint8_t(!art ? 200 : near ? 220 : 40);
+      p[3] = 255;
+    }
+  auto masked = [&](const Background& b, int x0, int x1) {
+    int n = 0;
+    for (int y = 24; y < 72; ++y)
+      for (int x = x0; x < x1; ++x) n += b.mask[size_t(y) * 96 + x];
+    return n;
+  };
+  const Background fixed = find_background(img), scaled = find_background(img, 0.1, kRestoreNoiseScale);
+  ASSERT_TRUE(fixed.clear() && scaled.clear());
+  EXPECT_EQ(masked(fixed, 24, 48), 48 * 24);  // the near colour went with the backdrop
+  EXPECT_EQ(masked(scaled, 24, 48), 0);       // now it stays
+  EXPECT_EQ(masked(scaled, 48, 72), 0);
+  EXPECT_EQ(scaled.share, double(96 * 96 - 48 * 48) / (96 * 96));
+  Sprite grainy = img;
+  for (size_t k = 0; k < grainy.rgba.size(); ++k)
+    if (k % 4 != 3) grainy.rgba[k] = uint8_t(std::clamp(int(grainy.rgba[k]) + int(std::lround(12 * kernels::uniform01(9, k, 0) - 6)), 0, 255));
+  const Background noisy = find_background(grainy, 0.1, kRestoreNoiseScale);
+  ASSERT_TRUE(noisy.clear()) << noisy.spread;
+  int bg_left = 0;
+  for (int y = 0; y < 96; ++y)
+    for (int x = 0; x < 96; ++x)
+      if ((x < 16 || x >= 80 || y < 16 || y >= 80) && !noisy.mask[size_t(y) * 96 + x]) ++bg_left;
+  EXPECT_EQ(bg_left, 0) << "the backdrop's noise left uncleared, spread " << noisy.spread;
+}
+
 TEST(Lattice, ASmoothNoiseBackgroundIsFoundAndNeverTheArt) {
   // A sheet on a smooth field whose three channels drift apart (no dominant colour, no line
   // between two colours: find_background leaves it), with grain: the fill from the border takes

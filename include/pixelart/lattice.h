@@ -113,8 +113,13 @@ struct Background {
   bool clear() const { return !mask.empty() && spread < 0.045 && share < kWholeImage; }
 };
 // blend_fill: how far from the line between two colours a blend may lie and be background (0.1
-// for clearing; the lattice's edge profile leaves out a little more, 0.15).
-Background find_background(const Sprite& img, double blend_fill = 0.1);
+// for clearing; the lattice's edge profile leaves out a little more, 0.15). noise_scale > 0: the
+// mask takes only the pixels within noise_scale times the border's spread of the background's
+// colour (or blends), at least kBackgroundMinTol and at most the 0.1 (or blend_fill) the border
+// is read with: on clean art the background is one colour exactly, and a sprite's own colours
+// within 0.1 of it (a dark robe on a dark backdrop) were cleared with it.
+constexpr double kBackgroundMinTol = 0.05;
+Background find_background(const Sprite& img, double blend_fill = 0.1, double noise_scale = 0);
 
 // A smooth background of any colours (a noise field, a vignette, a photo's out-of-focus
 // backdrop), where find_background finds none: the region reached from the border through
