@@ -371,20 +371,14 @@ TEST(Lattice, TheBackgroundFoundIsFlatOrACheckerboardAndNeverTheArt) {
 }
 
 // With a noise scale (restore's clearing), a clean flat background takes only its own colour: a
-// sprite's colour 0.08 from it stays (at the fixed 0.1 it went with the background); under JPEG's
-// noise (here up to 6 levels) the tolerance widens with the border's spread, and the background is
+// sprite's colour 0.08 from it stays (at the fixed 0.1 it went with the background); under noise
+// (here up to 6 levels, as JPEG's) the tolerance widens with the border's spread, and the background is
 // all cleared still.
 TEST(Lattice, OnCleanArtTheBackgroundTakesOnlyItsOwnColour) {
-  Sprite img;
-  img.width = img.height = 96;
-  img.rgba.resize(96 * 96 * 4);
-  for (int y = 0; y < 96; ++y)
-    for (int x = 0; x < 96; ++x) {
-      uint8_t* p = img.px(x, y);
-      const bool art = x >= 24 && x < 72 && y >= 24 && y < 72, near = art && x < 48;  // half the art near the backdrop
-      p[0] = uint8_t(!art ? 90 : near ? 110 : 20), p[1] = uint8_t(!art ? 140 : near ? 160 : 30), p[2] = uint8_t(!art ? 200 : near ? 220 : 40);
-      p[3] = 255;
-    }
+  const Sprite img = opaque_image(96, 96, [](int x, int y, uint8_t* p) {
+    const bool art = x >= 24 && x < 72 && y >= 24 && y < 72, near = art && x < 48;  // half the art near the backdrop
+    p[0] = uint8_t(!art ? 90 : near ? 110 : 20), p[1] = uint8_t(!art ? 140 : near ? 160 : 30), p[2] = uint8_t(!art ? 200 : near ? 220 : 40);
+  });
   auto masked = [&](const Background& b, int x0, int x1) {
     int n = 0;
     for (int y = 24; y < 72; ++y)
