@@ -57,6 +57,8 @@ constexpr Names<Schedule, 3> kSchedules{{{Schedule::Cosine, "cosine"}, {Schedule
 constexpr Names<Augment, 2> kAugments{{{Augment::None, "none"}, {Augment::Dihedral, "dihedral"}}};
 constexpr Names<Sampling, 2> kSamplings{{{Sampling::Image, "image"}, {Sampling::Area, "area"}}};
 constexpr Names<bool, 2> kOnOff{{{false, "off"}, {true, "on"}}};
+constexpr Names<ResizeFilter, 4> kShrinks{
+    {{ResizeFilter::Area, "area"}, {ResizeFilter::Bilinear, "linear"}, {ResizeFilter::Bicubic, "cubic"}, {ResizeFilter::Lanczos, "lanczos"}}};
 
 template <class E, size_t N>
 const char* name_of(const Names<E, N>& names, E e) {
@@ -73,6 +75,14 @@ E parse_name(const Names<E, N>& names, const std::string& key, const std::string
     list += std::string(i == 0 ? "" : i + 1 == N ? " or " : ", ") + names[i].second;
   }
   throw Error("--" + key + " must be " + list + ", got '" + v + "'", ErrorKind::Usage);
+}
+std::string shrink_names(const std::vector<ResizeFilter>& list) {
+  std::string s;
+  for (ResizeFilter f : list) {
+    if (!s.empty()) s += ',';
+    s += name_of(kShrinks, f);
+  }
+  return s;
 }
 }  // namespace
 
@@ -102,6 +112,15 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
   else if (k == "augment") augment = parse_name(kAugments, k, v);
   else if (k == "sampling") sampling = parse_name(kSamplings, k, v);
   else if (k == "back-project") back_project = parse_name(kOnOff, k, v);
+  else if (k == "shrink") {
+    std::vector<ResizeFilter> list;  // all or nothing: a bad name leaves the setting as it was
+    size_t start = 0;
+    for (size_t c = 0; c != std::string::npos; start = c + 1) {
+      c = v.find(',', start);
+      list.push_back(parse_name(kShrinks, k, v.substr(start, c == std::string::npos ? std::string::npos : c - start)));
+    }
+    shrink = list;
+  }
   else if (k == "canvas") canvas = int(to_int(k, v));
   else if (k == "batch") batch = int(to_int(k, v));
   else if (k == "steps") steps = to_int(k, v);
@@ -146,7 +165,7 @@ std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
           {"canvas", std::to_string(canvas)}, {"filters", join(filters)},
           {"kernels", join(kernels)}, {"unshuffle", std::to_string(unshuffle)}, {"factor", num(factor)},
           {"patch", std::to_string(patch)},
-          {"augment", to_string(augment)}, {"sampling", to_string(sampling)},
+          {"augment", to_string(augment)}, {"sampling", to_string(sampling)}, {"shrink", shrink_names(shrink)},
           {"back-project", name_of(kOnOff, back_project)}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", to_string(schedule)}, {"patience", std::to_string(patience)},
@@ -225,6 +244,7 @@ void TrainConfig::validate() const {
          "--augment and --sampling are settings of the upscaler (the restorer's damage synthesis has its own)");
     need(unshuffle == 1, "--unshuffle is a setting of the upscaler");
     need(!back_project, "--back-project is a setting of the upscaler");
+    need(shrink.size() == 1 && shrink[0] == ResizeFilter::Area, "--shrink is a setting of the upscaler");
     DamageConfig::preset(damage).validate();
   } else {
     upscaler().validate();
@@ -241,7 +261,10 @@ void TrainConfig::validate() const {
     need(double(f) != factor || patch % f == 0,
          "--patch " + std::to_string(patch) + " does not shrink by --factor " + std::to_string(f) + " to whole pixels (use " +
              std::to_string(patch / f * f) + " or " + std::to_string(patch / f * f + f) + ")");
+    need(!shrink.empty() && shrink.size() <= 8, "--shrink takes 1 to 8 kernels");
     if (back_project) {
+      need(shrink.size() == 1 && shrink[0] == ResizeFilter::Area,
+           "--back-project on models an area shrink; it cannot train with --shrink " + shrink_names(shrink));
       const int m = upscaler().margin();
       need(double(f) == factor && f >= 2,
            "--back-project on needs a whole --factor of 2 or more (the output's blocks average to input pixels), got " + num(factor));

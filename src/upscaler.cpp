@@ -418,7 +418,10 @@ void PatchSampler::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs
   // Premultiplied before any resampling, exactly as Upscaler::upscale prepares its input.
   const int64_t small = std::max<int64_t>(1, std::llround(double(P_) / f_));
   const Tensor pm = premultiply(patch);
-  *inputs = f_ == 1.0 ? pm : resize_images(resize_images(pm, small, small, ResizeFilter::Area), P_, P_, ResizeFilter::Bicubic);
+  // the batch's shrink kernel, drawn from (seed, first) on the host: the same on every device
+  const size_t k = opts_.shrink.size() == 1 ? 0 : size_t(kernels::uniform01(seed, first, 0x5348524bull) * double(opts_.shrink.size()));
+  const ResizeFilter shrink = opts_.shrink[std::min(k, opts_.shrink.size() - 1)];
+  *inputs = f_ == 1.0 ? pm : resize_images(resize_images(pm, small, small, shrink), P_, P_, ResizeFilter::Bicubic);
   *targets = premultiply(target);
 }
 

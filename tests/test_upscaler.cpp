@@ -8,6 +8,7 @@
 
 #include "pixelart/ops.h"
 #include "pixelart/train.h"
+#include "pixelart/train_config.h"
 #include "pixelart/postprocess.h"
 #include "pixelart/upscale_image.h"
 #include "pixelart/upscaler.h"
@@ -443,6 +444,51 @@ TEST(Upscaler, TargetBlocksAverageToTheShrunkPatch) {
         ASSERT_NEAR(blocks_mean[size_t(((i * (T / f) + y) * (T / f)) * 4 + c)],
                     small[size_t(((i * (P / f) + y + m / f) * (P / f) + m / f) * 4 + c)], 1e-6);
   for (size_t k = 0; k < target.size(); ++k) ASSERT_NEAR(projected[k], target[k], 1e-6);  // t1 == t2
+}
+
+// --shrink: each batch's inputs are the patches shrunk by one of the listed kernels, drawn from
+// (seed, first), then enlarged by bicubic; over many batches every kernel is drawn. (At x2.5, where
+// no two of the kernels agree: at x2 area and bilinear give the same, at x3 cubic and Lanczos.)
+TEST(Upscaler, PatchesAreShrunkByTheKernelsListed) {
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
+  const int P = 32;
+  PatchSampler same(imgs, P, 1.0, 4, Device::CPU);
+  const std::vector<ResizeFilter> all{ResizeFilter::Area, ResizeFilter::Bilinear, ResizeFilter::Bicubic, ResizeFilter::Lanczos};
+  PatchSampler mixed(imgs, P, 2.5, 4, Device::CPU, {false, false, all});
+  const int small = 13;  // 32 / 2.5, rounded
+  std::vector<int> drawn(4, 0);
+  for (uint64_t first = 0; first < 48 * 4; first += 4) {
+    Tensor x1, t1, x, t;
+    same.generate(9, first, 4, &x1, &t1);  // the same patches, unshrunk
+    mixed.generate(9, first, 4, &x, &t);
+    const auto got = x.to_vector();
+    int match = -1;
+    for (size_t k = 0; k < all.size(); ++k)
+      if (resize_images(resize_images(x1, small, small, all[k]), P, P, ResizeFilter::Bicubic).to_vector() == got) {
+        EXPECT_EQ(match, -1) << "two kernels gave the same input";
+        match = int(k);
+      }
+    ASSERT_GE(match, 0) << "batch at " << first << " was shrunk by none of the kernels";
+    ++drawn[size_t(match)];
+  }
+  for (size_t k = 0; k < all.size(); ++k) EXPECT_GT(drawn[k], 4) << "kernel " << k << " drawn " << drawn[k] << " times in 48";
+  TrainConfig c;
+  c.set("task", "upscale");
+  c.set("shrink", "area,cubic,lanczos");
+  EXPECT_EQ(c.shrink, (std::vector<ResizeFilter>{ResizeFilter::Area, ResizeFilter::Bicubic, ResizeFilter::Lanczos}));
+  TrainConfig round;
+  round.set("task", "upscale");
+  for (const auto& [k, v] : c.items())
+    if (k == "shrink") round.set(k, v);
+  EXPECT_EQ(round.to_json(), c.to_json());
+  EXPECT_NO_THROW(c.validate());
+  EXPECT_THROW(c.set("shrink", "area,box"), Error);
+  c.set("back-project", "on");
+  c.set("factor", "2");
+  EXPECT_THROW(c.validate(), Error);  // back-projection models an area shrink
+  TrainConfig r;
+  r.set("shrink", "cubic");
+  EXPECT_THROW(r.validate(), Error);  // the restorer has its own damage
 }
 
 // A checkpoint is also a model: every reader (upscale, eval-upscale, --init, --holdout-from)

@@ -97,8 +97,8 @@ class Upscaler {
 };
 
 // Training pairs for the upscaler, made on the device: a random P x P patch of a random image
-// (counter-based: the same on CPU and GPU), premultiplied, shrunk by the factor (area) and
-// interpolated back (bicubic) as the input; its premultiplied centre (P - 2 margin) as the target.
+// (counter-based: the same on CPU and GPU), premultiplied, shrunk by the factor (area, or the
+// kernels PatchOptions::shrink names) and interpolated back (bicubic) as the input; its premultiplied centre (P - 2 margin) as the target.
 struct PatchOptions {
   // Each image equally often (false), or each image in proportion to its patch positions, so that
   // every place in the set is drawn equally often and many small images do not crowd out a few
@@ -107,6 +107,8 @@ struct PatchOptions {
   // Each patch also flipped and transposed by one of eight ways (drawn per sample), so the model
   // sees every orientation of the art it learns from.
   bool dihedral = false;
+  // The kernels a patch is shrunk by (resize_images'): one per batch, drawn from (seed, first).
+  std::vector<ResizeFilter> shrink{ResizeFilter::Area};
 };
 class PatchSampler {
  public:
