@@ -32,8 +32,7 @@ Sprite upscale_image(const Sprite& input, const std::string& name, const Upscale
     if (!job.ok()) throw Error(name + ": " + job.error, ErrorKind::BadInput);
     img = job.sprite;
   }
-  int64_t total = 1;
-  for (int p = 0; p < passes; ++p) total *= int64_t(o.factor);
+  const int64_t total = int64_t(side);  // the whole factor to the passes' power
   if (double(img.width * total) * double(img.height * total) > double(o.max_pixels))
     throw Error(name + ": the output would be " + std::to_string(img.width * total) + "x" + std::to_string(img.height * total) +
                     " pixels, over the budget of " + std::to_string(o.max_pixels) + " (--max-pixels raises it)",

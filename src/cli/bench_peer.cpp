@@ -36,8 +36,7 @@ std::optional<double> torch_peer(Device dev, const std::string& peer_args, const
     const std::string out = run_capture(cmd, &rc);
     const size_t k = out.find("\"ms\": ");
     if (rc != 0 || k == std::string::npos) continue;  // no torch there (or no GPU for it): the next one
-    const size_t v = out.find("\"torch\": \"");
-    const std::string version = v == std::string::npos ? "?" : out.substr(v + 10, out.find('"', v + 10) - v - 10);
+    const std::string found = json_string(out, "torch"), version = found.empty() ? "?" : found;
     const double ms = std::atof(out.c_str() + k + 6);
     if (cpu)
       std::printf("%-34s %10.2f  (PyTorch %s, %d threads, channels-last fp32, %s)\n", label, ms, version.c_str(), threads, py.c_str());

@@ -51,17 +51,12 @@ std::string run_capture(const std::string& cmd, int* status) {
   return out;
 }
 
-namespace {
-
-// The value of "key": "..." in a one-line JSON object, or empty.
 std::string json_string(const std::string& line, const std::string& key) {
   const size_t k = line.find("\"" + key + "\": \"");
   if (k == std::string::npos) return "";
   const size_t b = k + key.size() + 5;
   return line.substr(b, line.find('"', b) - b);
 }
-
-}  // namespace
 
 UpscalePeer waifu2x_peer(int noise, int threads) {
   auto broken = std::make_shared<bool>(false);

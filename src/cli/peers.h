@@ -17,6 +17,8 @@ std::string source_tool(const std::string& name);
 // by a path only where the file exists).
 std::vector<std::string> peer_pythons(const char* env_var, const std::string& venv);
 std::string shell_quoted(const std::string& s);
+// The value of "key": "..." in a peer's one-line JSON answer, or empty.
+std::string json_string(const std::string& line, const std::string& key);
 // Runs a shell command and gives its standard output and exit status.
 std::string run_capture(const std::string& cmd, int* status);
 
