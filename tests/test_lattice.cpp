@@ -130,17 +130,26 @@ TEST(Lattice, ACropThatCutsBothEndCellsKeepsEachThatCoversOverHalf) {
 
 // Pixel art of 2:1 pixels keeps them: the long axis's in-between teeth at the short axis's period
 // hold no edges, so the square-pixel rule does not halve its pitch.
-TEST(Lattice, TallAndWidePixelsAreKept) {
+TEST(Lattice, TallAndWidePixelsComeOutSquareUnlessTheScaleIsGiven) {
+  // art of 2:1 pixels cannot be told from square pixels drawn in two-cell strokes: without a hint
+  // each tall or wide pixel becomes two equal square cells; --scale SxT keeps them
   const Sprite spr = sheet(310, 16, 2, 2);
   for (const auto& [px, py] : {std::pair{12.0, 6.0}, std::pair{5.0, 10.0}, std::pair{7.0, 14.0}}) {
     const int W = int(std::lround(spr.width * px)), H = int(std::lround(spr.height * py));
-    const Lattice l = find_lattice(render(spr, px, py, 0, 0, W, H, Bg::Flat));
+    const Sprite img = render(spr, px, py, 0, 0, W, H, Bg::Flat);
+    const Lattice l = find_lattice(img);
     SCOPED_TRACE(testing::Message() << "pitch " << px << " x " << py << ": found " << l.describe());
     ASSERT_TRUE(l.found) << l.why;
-    EXPECT_NEAR(l.x.pitch, px, 0.01 * px);
-    EXPECT_NEAR(l.y.pitch, py, 0.01 * py);
-    EXPECT_EQ(l.x.cells, spr.width);
-    EXPECT_EQ(l.y.cells, spr.height);
+    const double p = std::min(px, py);
+    EXPECT_NEAR(l.x.pitch, p, 0.01 * p);
+    EXPECT_NEAR(l.y.pitch, p, 0.01 * p);
+    EXPECT_EQ(l.x.cells, spr.width * int(std::lround(px / p)));
+    EXPECT_EQ(l.y.cells, spr.height * int(std::lround(py / p)));
+    LatticeHints scale;
+    scale.pitch_x = px, scale.pitch_y = py;
+    const Lattice hinted = find_lattice(img, scale);
+    EXPECT_EQ(hinted.x.cells, spr.width) << hinted.describe();
+    EXPECT_EQ(hinted.y.cells, spr.height) << hinted.describe();
   }
 }
 

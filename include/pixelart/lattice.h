@@ -35,8 +35,13 @@
 //     cell and searched again; where that finds a grid with confidence 0.5 or more, the two
 //     compose (a sheet's sprites, 16 cells apart, score 0.2 to 0.3 there and are not one).
 //
+// Pixels are square: where one axis's period is a multiple of the other's and that axis is nearly
+// as coherent at the shorter one, both take the shorter (art of tall or wide pixels comes out as
+// square cells, each pixel two or more equal ones, unless --scale SxT says otherwise).
+//
 // Confidence is the smaller of the two axes' coherence. An image with no credible grid (a photo, a
-// painting, a gradient whose only edges are JPEG's 8x8 blocks) has low coherence or too few strong
+// painting, a gradient whose only edges are JPEG's 8x8 blocks) has low coherence (under 0.2, or
+// under 0.15 where both axes found the same pitch of 2.5 to 6 pixels over 16 cells or more) or too few strong
 // edges on its lattice (at least 4 pitches' worth of pixels per axis whose change is 0.12 or more:
 // between two neighbours, or from 6 pixels a cell, where resampling spreads an edge over a few
 // pixels, across the four around the boundary); `found` is then false and `why` says what was
