@@ -17,7 +17,8 @@ namespace pixelart::kernels {
 // A chain visits 1..3 intermediate sizes and returns to the input size: up to 4 resizes.
 constexpr int kMaxIntermediate = 3;
 constexpr int kMaxResizes = kMaxIntermediate + 1;
-enum Filter : int { kBilinear = 0, kBicubic = 1, kArea = 2, kLanczos = 3, kNumFilters = 4 };
+// The synthesis draws from the first kNumFilters; kCubicAA only resizes on request (resize_images).
+enum Filter : int { kBilinear = 0, kBicubic = 1, kArea = 2, kLanczos = 3, kNumFilters = 4, kCubicAA = 4 };
 enum Background : int { kBgPerlin = 0, kBgFlat = 1, kBgGradient = 2, kBgChecker = 3, kNumBackgrounds = 4 };
 
 // Probabilities and ranges: the public plain struct (include/pixelart/synth.h), by value.
@@ -254,9 +255,34 @@ PA_HD float lanczos4_w(float x) {
   const float px = 3.14159265358979f * x;
   return 4.f * sinf(px) * sinf(px * 0.25f) / (px * px);
 }
+PA_HD float cubic_half_w(float x) {  // Keys cubic, a = -0.5 (Pillow's BICUBIC, MATLAB's imresize)
+  x = fabsf(x);
+  if (x < 1.f) return (1.5f * x - 2.5f) * x * x + 1.f;
+  if (x < 2.f) return ((-0.5f * x + 2.5f) * x - 4.f) * x + 2.f;
+  return 0.f;
+}
+// Taps of one destination pixel, at most kMaxTaps: Lanczos-4's 8, or the antialiased cubic's
+// 4 * shrink + 1 (shrinks up to 5x; a longer footprint keeps its central kMaxTaps).
+constexpr int kMaxTaps = 21;
 // Returns the number of taps; first[0] is the first source index (may be out of range: clamp).
-PA_HD int resample_taps(int filter, int src, int dst, int d, int* first, float w[8]) {
+PA_HD int resample_taps(int filter, int src, int dst, int d, int* first, float w[kMaxTaps]) {
   const float scale = float(src) / float(dst);
+  if (filter == kCubicAA) {
+    // Pillow's antialiased bicubic: the kernel stretched by the shrink (1 when enlarging), centred
+    // at (d + 0.5) * scale, taps outside the image dropped and the rest renormalised
+    const float stretch = fmaxf(1.f, scale), support = 2.f * stretch, centre = (float(d) + 0.5f) * scale;
+    int lo = int(centre - support + 0.5f), hi = int(centre + support + 0.5f);
+    lo = lo < 0 ? 0 : lo, hi = hi > src ? src : hi;
+    if (hi - lo > kMaxTaps) {
+      const int extra = hi - lo - kMaxTaps;
+      lo += extra / 2, hi = lo + kMaxTaps;
+    }
+    float sum = 0.f;
+    for (int i = lo; i < hi; ++i) sum += (w[i - lo] = cubic_half_w((float(i) - centre + 0.5f) / stretch));
+    for (int i = lo; i < hi; ++i) w[i - lo] = sum != 0.f ? w[i - lo] / sum : 0.f;
+    *first = lo;
+    return hi - lo;
+  }
   if (filter == kArea && src > dst) {  // box average over the footprint [d*scale, (d+1)*scale)
     const float x0 = float(d) * scale, x1 = float(d + 1) * scale;
     const int i0 = int(floorf(x0));
@@ -304,7 +330,7 @@ PA_HD int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v)
 PA_HD void resample_pixel(const float* src, int sh, int sw, int stride, int dh, int dw, int filter, int x, int y,
                           float out[4]) {
   int fx, fy;
-  float wx[8], wy[8];
+  float wx[kMaxTaps], wy[kMaxTaps];
   const int nx = resample_taps(filter, sw, dw, x, &fx, wx);
   const int ny = resample_taps(filter, sh, dh, y, &fy, wy);
   float acc[4] = {0.f, 0.f, 0.f, 0.f};

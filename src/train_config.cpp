@@ -57,8 +57,11 @@ constexpr Names<Schedule, 3> kSchedules{{{Schedule::Cosine, "cosine"}, {Schedule
 constexpr Names<Augment, 2> kAugments{{{Augment::None, "none"}, {Augment::Dihedral, "dihedral"}}};
 constexpr Names<Sampling, 2> kSamplings{{{Sampling::Image, "image"}, {Sampling::Area, "area"}}};
 constexpr Names<bool, 2> kOnOff{{{false, "off"}, {true, "on"}}};
-constexpr Names<ResizeFilter, 4> kShrinks{
-    {{ResizeFilter::Area, "area"}, {ResizeFilter::Bilinear, "linear"}, {ResizeFilter::Bicubic, "cubic"}, {ResizeFilter::Lanczos, "lanczos"}}};
+constexpr Names<ResizeFilter, 5> kShrinks{{{ResizeFilter::Area, "area"},
+                                           {ResizeFilter::Bilinear, "linear"},
+                                           {ResizeFilter::Bicubic, "cubic"},
+                                           {ResizeFilter::Lanczos, "lanczos"},
+                                           {ResizeFilter::BicubicAntialiased, "bicubic-aa"}}};
 
 template <class E, size_t N>
 const char* name_of(const Names<E, N>& names, E e) {

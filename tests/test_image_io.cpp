@@ -17,6 +17,7 @@
 #include "pixelart/image_io.h"
 #include "pixelart/lattice.h"
 #include "pixelart/metrics.h"
+#include "pixelart/ops.h"
 #include "pixelart/train_run.h"
 #include "testing.h"
 
@@ -227,6 +228,32 @@ TEST(ImageIo, AntialiasedBicubicIsPillowsAndSeesEveryPixel) {
   Sprite black = holes;
   for (size_t p = 0; p < size_t(9 * 7); p += 2) std::fill(black.rgba.begin() + long(p * 4), black.rgba.begin() + long(p * 4 + 3), uint8_t(0));
   EXPECT_EQ(resize_cubic_antialiased(holes, 3, 2).rgba, resize_cubic_antialiased(black, 3, 2).rgba);
+}
+
+// The device resampler's antialiased bicubic (resize_images, what `train upscale --shrink
+// bicubic-aa` shrinks patches with) is the same filter: on opaque images, within the 8-bit
+// rounding of the reference's output, at every shrink it trains with and enlarging.
+TEST(ImageIo, TheDevicesAntialiasedBicubicIsTheReferences) {
+  Sprite img;
+  img.width = 61, img.height = 47;
+  img.rgba.resize(size_t(61) * 47 * 4);
+  for (int y = 0; y < 47; ++y)
+    for (int x = 0; x < 61; ++x) {
+      uint8_t* p = img.px(x, y);
+      p[0] = uint8_t((x * 37 + y * 11) % 256), p[1] = uint8_t(128 + 120 * std::sin(0.3 * x * y)), p[2] = (x / 3 + y / 2) % 2 ? 230 : 20;
+      p[3] = 255;
+    }
+  std::vector<double> v(img.rgba.size());
+  for (size_t k = 0; k < v.size(); ++k) v[k] = img.rgba[k] / 255.0;
+  const Tensor x = Tensor::from_vector(v, {1, 47, 61, 4});
+  for (const auto& [w, h] : {std::pair{30, 23}, std::pair{20, 15}, std::pair{15, 11}, std::pair{13, 10}, std::pair{90, 70}}) {
+    const Sprite ref = resize_cubic_antialiased(img, w, h);
+    const auto got = resize_images(x, h, w, ResizeFilter::BicubicAntialiased).to_vector();
+    double worst = 0;
+    for (size_t k = 0; k < got.size(); ++k)
+      if (k % 4 != 3) worst = std::max(worst, std::abs(std::clamp(double(got[k]), 0.0, 1.0) * 255 - ref.rgba[k]));
+    EXPECT_LE(worst, 0.5 + 1e-3) << w << "x" << h;
+  }
 }
 
 // eval-upscale's evaluation: every image at every factor under every method, bicubic's figure

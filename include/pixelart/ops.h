@@ -68,8 +68,10 @@ Tensor weighted_sum(const Tensor& x, const Tensor& w);
 
 // ---- image preprocessing (no gradients: inputs are data, not parameters) ----------------------
 // Resamples RGBA images [N, h, w, 4] to [N, H, W, 4] with OpenCV's conventions (half-pixel
-// centres, replicated borders): bilinear, bicubic (a = -0.75), area, Lanczos-4.
-enum class ResizeFilter : int { Bilinear = 0, Bicubic = 1, Area = 2, Lanczos = 3 };
+// centres, replicated borders): bilinear, bicubic (a = -0.75), area, Lanczos-4; and Pillow's
+// antialiased bicubic (a = -0.5, the kernel stretched by the shrink, taps outside the image
+// dropped; as resize_cubic_antialiased in image_io.h, up to 5x; what SR benchmarks shrink with).
+enum class ResizeFilter : int { Bilinear = 0, Bicubic = 1, Area = 2, Lanczos = 3, BicubicAntialiased = 4 };
 Tensor resize_images(const Tensor& x, int64_t H, int64_t W, ResizeFilter f);
 // Straight <-> premultiplied alpha on RGBA [.., 4] (see kernels/elementwise.h).
 Tensor premultiply(const Tensor& x);

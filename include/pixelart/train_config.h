@@ -43,7 +43,8 @@ struct TrainConfig {
   Sampling sampling = Sampling::Image;
   // How a patch is shrunk to make its low-resolution input, one kernel per batch drawn from the
   // list by (seed, step): area (averaging), linear, cubic, lanczos (resize_images, OpenCV's
-  // conventions: not antialiased). Named as a comma list ("area,cubic,lanczos").
+  // conventions: not antialiased), bicubic-aa (Pillow's antialiased bicubic). Named as a comma
+  // list ("area,cubic,bicubic-aa").
   std::vector<ResizeFilter> shrink{ResizeFilter::Area};
   // on: the loss scores the output back-projected onto the target's block means (project_blocks,
   // ops.h), as `upscale` back-projects at whole factors; the network learns only what the

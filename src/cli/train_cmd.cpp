@@ -94,8 +94,9 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
   --patch 64            training patch side in pixels (checked against the convolutions' margin)
   --augment none|dihedral    patches also flipped and transposed
   --sampling image|area      each image equally often, or each place of the set
-  --shrink area[,linear,cubic,lanczos]  the kernels patches are shrunk by (one per batch, drawn
-                             by seed and step; not antialiased but area)
+  --shrink area[,linear,cubic,lanczos,bicubic-aa]  the kernels patches are shrunk by (one per
+                             batch, drawn by seed and step; OpenCV's, not antialiased, but area
+                             and bicubic-aa, Pillow's antialiased bicubic)
   --back-project off|on      the loss scores the output back-projected as `upscale` does
 lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1)";
 
