@@ -264,8 +264,9 @@ PA_HD float cubic_half_w(float x) {  // Keys cubic, a = -0.5 (Pillow's BICUBIC, 
 // Taps of one destination pixel, at most kMaxTaps: Lanczos-4's 8, or the antialiased cubic's
 // 4 * shrink + 1 (shrinks up to 5x; a longer footprint keeps its central kMaxTaps).
 constexpr int kMaxTaps = 21;
-// Returns the number of taps; first[0] is the first source index (may be out of range: clamp).
-PA_HD int resample_taps(int filter, int src, int dst, int d, int* first, float w[kMaxTaps]) {
+// Returns the number of taps; first[0] is the first source index (may be out of range: clamp); w
+// holds 8, or kMaxTaps for kCubicAA.
+PA_HD int resample_taps(int filter, int src, int dst, int d, int* first, float* w) {
   const float scale = float(src) / float(dst);
   if (filter == kCubicAA) {
     // Pillow's antialiased bicubic: the kernel stretched by the shrink (1 when enlarging), centred
@@ -327,10 +328,13 @@ PA_HD int resample_taps(int filter, int src, int dst, int d, int* first, float w
 PA_HD int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // One destination pixel of a separable resize; src is [sh, sw, 4] with row stride `stride` pixels.
-PA_HD void resample_pixel(const float* src, int sh, int sw, int stride, int dh, int dw, int filter, int x, int y,
-                          float out[4]) {
+// N: the weights held, 8 for OpenCV's filters (what the synthesis runs, kept in registers on the
+// GPU), kMaxTaps for the antialiased cubic.
+template <int N>
+PA_HD void resample_pixel_n(const float* src, int sh, int sw, int stride, int dh, int dw, int filter, int x, int y,
+                            float out[4]) {
   int fx, fy;
-  float wx[kMaxTaps], wy[kMaxTaps];
+  float wx[N], wy[N];  // resample_taps writes at most 8 but for kCubicAA
   const int nx = resample_taps(filter, sw, dw, x, &fx, wx);
   const int ny = resample_taps(filter, sh, dh, y, &fy, wy);
   float acc[4] = {0.f, 0.f, 0.f, 0.f};
@@ -344,6 +348,11 @@ PA_HD void resample_pixel(const float* src, int sh, int sw, int stride, int dh, 
     for (int c = 0; c < 4; ++c) acc[c] += wy[j] * row[c];
   }
   for (int c = 0; c < 4; ++c) out[c] = acc[c];
+}
+PA_HD void resample_pixel(const float* src, int sh, int sw, int stride, int dh, int dw, int filter, int x, int y,
+                          float out[4]) {
+  if (filter == kCubicAA) resample_pixel_n<kMaxTaps>(src, sh, sw, stride, dh, dw, filter, x, y, out);
+  else resample_pixel_n<8>(src, sh, sw, stride, dh, dw, filter, x, y, out);
 }
 
 // Saving an image: clamp to [0, 1] and round to 8-bit levels.
