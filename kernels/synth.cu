@@ -106,6 +106,22 @@ __global__ void k_jpeg_decode(float* img, const float* Y, const float* Cb, const
                      pix % S, pix / S);
   }
 }
+__global__ void k_jpeg_pad(const float* small, int s, float* work, const SampleParams* p, SynthDims g) {
+  const int64_t per = int64_t(g.S) * g.S;
+  PA_GRID_STRIDE(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    if (p[i].jpeg_q[0] <= 0) continue;
+    jpeg_pad_pixel(small + int64_t(i) * s * s * 4, s, pix % g.S, pix / g.S, work + t * 4);
+  }
+}
+__global__ void k_jpeg_crop(float* small, int s, const float* work, const SampleParams* p, SynthDims g) {
+  const int64_t per = int64_t(s) * s;
+  PA_GRID_STRIDE(t, g.n * per) {
+    const int i = int(t / per), pix = int(t % per);
+    if (p[i].jpeg_q[0] <= 0) continue;
+    jpeg_crop_pixel(work + int64_t(i) * g.S * g.S * 4, g.S, pix % s, pix / s, small + t * 4);
+  }
+}
 __global__ void k_canon(const float* src, float* dst, const SampleParams* p, SynthDims g) {
   const int64_t per = int64_t(g.S) * g.S;
   PA_GRID_STRIDE(t, g.n * per) {
@@ -173,6 +189,15 @@ void synth_jpeg(float* img, float* y, float* cb, float* cr, const SampleParams* 
   k_jpeg_blocks<<<grid_for(blocks, 1 << 20), kThreads>>>(y, cb, cr, p, g, pass);
   PA_CUDA_CHECK_LAUNCH();
   k_jpeg_decode<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(img, y, cb, cr, p, g, pass);
+  PA_CUDA_CHECK_LAUNCH();
+}
+
+void synth_patch_jpeg(float* small, int s, float* work, float* y, float* cb, float* cr, const SampleParams* p,
+                      const SynthDims& g) {
+  k_jpeg_pad<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(small, s, work, p, g);
+  PA_CUDA_CHECK_LAUNCH();
+  synth_jpeg(work, y, cb, cr, p, g, 0);
+  k_jpeg_crop<<<grid_for(int64_t(g.n) * s * s, 1 << 20), kThreads>>>(small, s, work, p, g);
   PA_CUDA_CHECK_LAUNCH();
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "common.h"
+#include "elementwise.h"
 #include "pixelart/synth.h"
 #include "rng.h"
 
@@ -574,6 +575,29 @@ PA_HD void patch_pixel(const uint8_t* pixels, const ImageEntry* table, int nimag
   if (t & 4) { const int w = u; u = v; v = w; }
   const uint8_t* p = pixels + (e.offset + int64_t(y0 + v) * e.width + (x0 + u)) * 4;
   for (int c = 0; c < 4; ++c) out[c] = float(p[c]) * (1.f / 255.f);
+}
+
+// The upscaler's JPEG'd inputs (PatchOptions::jpeg_min..jpeg_max): sample `sample`'s quality,
+// drawn in [qmin, qmax] with probability `share`; 0 (not coded) otherwise, and always where qmin is 0.
+PA_HD int patch_jpeg_quality(uint64_t seed, uint64_t sample, int qmin, int qmax, float share) {
+  if (qmin <= 0) return 0;
+  SampleRng r{seed, sample * 64 + 10};
+  if (!r.chance(share)) return 0;
+  return qmin + r.below(qmax - qmin + 1);
+}
+// Pixel (x, y) of the S x S image the JPEG codes from a premultiplied s x s patch (s <= S): its
+// straight colour, as an image file holds it, the last row and column repeated past s as an encoder
+// pads a picture to whole blocks.
+PA_HD void jpeg_pad_pixel(const float* src, int s, int x, int y, float out[4]) {
+  const float* v = src + (int64_t(y < s ? y : s - 1) * s + (x < s ? x : s - 1)) * 4;
+  for (int c = 0; c < 4; ++c) out[c] = v[c];
+  unpremultiply_px(out);
+}
+// Pixel (x, y) of the s x s patch back from the coded S x S image, premultiplied again.
+PA_HD void jpeg_crop_pixel(const float* im, int S, int x, int y, float out[4]) {
+  const float* v = im + (int64_t(y) * S + x) * 4;
+  for (int c = 0; c < 4; ++c) out[c] = v[c];
+  premultiply_px(out);
 }
 
 // The three JPEG steps on one image (RGBA [S, S, 4] in [0, 1]; planes Y [S, S], Cb and Cr

@@ -136,4 +136,24 @@ void synth_clear_cpu(float* img, const SampleParams* p, const SynthDims& g) {
     }
 }
 
+void synth_patch_jpeg_cpu(float* small, int s, float* work, float* y, float* cb, float* cr, const SampleParams* p,
+                          const SynthDims& g) {
+  const int S = g.S;
+  for (int i = 0; i < g.n; ++i) {
+    if (p[i].jpeg_q[0] <= 0) continue;
+    const float* src = small + int64_t(i) * s * s * 4;
+    float* im = work + int64_t(i) * S * S * 4;
+    for (int yy = 0; yy < S; ++yy)
+      for (int xx = 0; xx < S; ++xx) jpeg_pad_pixel(src, s, xx, yy, im + (int64_t(yy) * S + xx) * 4);
+  }
+  synth_jpeg_cpu(work, y, cb, cr, p, g, 0);
+  for (int i = 0; i < g.n; ++i) {
+    if (p[i].jpeg_q[0] <= 0) continue;
+    float* dst = small + int64_t(i) * s * s * 4;
+    const float* im = work + int64_t(i) * S * S * 4;
+    for (int yy = 0; yy < s; ++yy)
+      for (int xx = 0; xx < s; ++xx) jpeg_crop_pixel(im, S, xx, yy, dst + (int64_t(yy) * s + xx) * 4);
+  }
+}
+
 }  // namespace pixelart::kernels

@@ -223,7 +223,8 @@ UpscalerTrainer::UpscalerTrainer(const TrainConfig& cfg, const std::vector<Sprit
       model_(cfg.upscaler(), cfg.seed, DType::F32, dev),
       loop_(cfg, model_.params(), "upscaler " + cfg.upscaler().describe()),
       sampler_(images, cfg.patch, cfg.factor, cfg.upscaler().margin(), dev,
-               PatchOptions{cfg.sampling == Sampling::Area, cfg.augment == Augment::Dihedral, cfg.shrink}) {
+               PatchOptions{cfg.sampling == Sampling::Area, cfg.augment == Augment::Dihedral, cfg.shrink, cfg.jpeg_min,
+                            cfg.jpeg_max, float(cfg.jpeg_share)}) {
   model_.set_precision(cfg.precision);
   if (!cfg.init.empty()) {
     const Upscaler from = load_upscaler(cfg.init, Device::CPU);

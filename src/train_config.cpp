@@ -87,6 +87,10 @@ std::string shrink_names(const std::vector<ResizeFilter>& list) {
   }
   return s;
 }
+std::string jpeg_names(int lo, int hi) {
+  if (lo <= 0) return "off";
+  return lo == hi ? std::to_string(lo) : std::to_string(lo) + "-" + std::to_string(hi);
+}
 }  // namespace
 
 const char* to_string(Task t) { return name_of(kTasks, t); }
@@ -124,6 +128,16 @@ void TrainConfig::set(const std::string& k, const std::string& v) {
     }
     shrink = list;
   }
+  else if (k == "jpeg") {
+    if (v == "off") jpeg_min = jpeg_max = 0;
+    else {
+      const size_t dash = v.find('-');
+      const int lo = int(to_int(k, v.substr(0, dash))), hi = dash == std::string::npos ? lo : int(to_int(k, v.substr(dash + 1)));
+      if (lo < 1 || hi > 100 || lo > hi) throw Error("--jpeg takes off, a quality Q or a range QMIN-QMAX within 1..100, got '" + v + "'", ErrorKind::Usage);
+      jpeg_min = lo, jpeg_max = hi;
+    }
+  }
+  else if (k == "jpeg-share") jpeg_share = to_double(k, v);
   else if (k == "canvas") canvas = int(to_int(k, v));
   else if (k == "batch") batch = int(to_int(k, v));
   else if (k == "steps") steps = to_int(k, v);
@@ -169,7 +183,8 @@ std::vector<std::pair<std::string, std::string>> TrainConfig::items() const {
           {"kernels", join(kernels)}, {"unshuffle", std::to_string(unshuffle)}, {"factor", num(factor)},
           {"patch", std::to_string(patch)},
           {"augment", to_string(augment)}, {"sampling", to_string(sampling)}, {"shrink", shrink_names(shrink)},
-          {"back-project", name_of(kOnOff, back_project)}, {"batch", std::to_string(batch)},
+          {"back-project", name_of(kOnOff, back_project)}, {"jpeg", jpeg_names(jpeg_min, jpeg_max)},
+          {"jpeg-share", num(jpeg_share)}, {"batch", std::to_string(batch)},
           {"steps", std::to_string(steps)}, {"lr", num(lr)}, {"final-lr", num(final_lr)},
           {"warmup", std::to_string(warmup)}, {"schedule", to_string(schedule)}, {"patience", std::to_string(patience)},
           {"plateau-factor", num(plateau_factor)}, {"precision", precision_name(precision)}, {"weight-decay", num(weight_decay)},
@@ -248,6 +263,7 @@ void TrainConfig::validate() const {
     need(unshuffle == 1, "--unshuffle is a setting of the upscaler");
     need(!back_project, "--back-project is a setting of the upscaler");
     need(shrink.size() == 1 && shrink[0] == ResizeFilter::Area, "--shrink is a setting of the upscaler");
+    need(jpeg_min == 0 && jpeg_share == 1.0, "--jpeg and --jpeg-share are settings of the upscaler (the restorer's damage has its own JPEG)");
     DamageConfig::preset(damage).validate();
   } else {
     upscaler().validate();
@@ -265,7 +281,10 @@ void TrainConfig::validate() const {
          "--patch " + std::to_string(patch) + " does not shrink by --factor " + std::to_string(f) + " to whole pixels (use " +
              std::to_string(patch / f * f) + " or " + std::to_string(patch / f * f + f) + ")");
     need(!shrink.empty() && shrink.size() <= 8, "--shrink takes 1 to 8 kernels");
+    need(jpeg_share > 0 && jpeg_share <= 1, "--jpeg-share must be in (0, 1]");
     if (back_project) {
+      need(jpeg_min == 0, "--back-project on gives the input back, JPEG artefacts included; it cannot train with --jpeg " +
+                              jpeg_names(jpeg_min, jpeg_max));
       need(shrink.size() == 1 && shrink[0] == ResizeFilter::Area,
            "--back-project on models an area shrink; it cannot train with --shrink " + shrink_names(shrink));
       const int m = upscaler().margin();

@@ -402,6 +402,34 @@ PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double 
   table_ = tb.to(dev);
 }
 
+// The low-resolution patches [n, s, s, 4] (premultiplied) with each sample's JPEG applied where
+// it draws one: on the device the patches are on, the qualities drawn on the host from (seed, first).
+Tensor PatchSampler::jpeg_patches(Tensor lo, uint64_t seed, uint64_t first) const {
+  const int n = int(lo.size(0)), s = int(lo.size(1)), S = (s + 15) / 16 * 16;
+  std::vector<kernels::SampleParams> params(size_t(n), kernels::SampleParams{});
+  bool any = false;
+  for (int i = 0; i < n; ++i) {
+    params[size_t(i)].jpeg_q[0] = kernels::patch_jpeg_quality(seed, first + uint64_t(i), opts_.jpeg_min, opts_.jpeg_max,
+                                                              opts_.jpeg_share);
+    params[size_t(i)].work = S;
+    any = any || params[size_t(i)].jpeg_q[0] > 0;
+  }
+  if (!any) return lo;
+  Tensor pb = Tensor::empty({int64_t(params.size() * sizeof(kernels::SampleParams))}, DType::U8);
+  std::memcpy(pb.raw(), params.data(), params.size() * sizeof(kernels::SampleParams));
+  pb = pb.to(dev_);
+  const auto* p = static_cast<const kernels::SampleParams*>(pb.raw());
+  Tensor work = Tensor::empty({n, S, S, 4}, DType::F32, dev_), y = Tensor::empty({n, S, S}, DType::F32, dev_),
+         cb = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_), cr = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_);
+  const kernels::SynthDims g{n, S, 0, 0, seed, first};
+  if (dev_ == Device::CPU)
+    kernels::synth_patch_jpeg_cpu(lo.data<float>(), s, work.data<float>(), y.data<float>(), cb.data<float>(), cr.data<float>(), p, g);
+  else
+    PA_ON_CUDA(cuda::synth_patch_jpeg(lo.data<float>(), s, work.data<float>(), y.data<float>(), cb.data<float>(), cr.data<float>(),
+                                      p, g));
+  return lo;
+}
+
 void PatchSampler::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs, Tensor* targets) {
   const int T = P_ - 2 * m_;
   Tensor patch = Tensor::empty({n, P_, P_, 4}, DType::F32, dev_), target = Tensor::empty({n, T, T, 4}, DType::F32, dev_);
@@ -421,7 +449,9 @@ void PatchSampler::generate(uint64_t seed, uint64_t first, int n, Tensor* inputs
   // the batch's shrink kernel, drawn from (seed, first) on the host: the same on every device
   const size_t k = opts_.shrink.size() == 1 ? 0 : size_t(kernels::uniform01(seed, first, 0x5348524bull) * double(opts_.shrink.size()));
   const ResizeFilter shrink = opts_.shrink[std::min(k, opts_.shrink.size() - 1)];
-  *inputs = f_ == 1.0 ? pm : resize_images(resize_images(pm, small, small, shrink), P_, P_, ResizeFilter::Bicubic);
+  Tensor lo = f_ == 1.0 ? pm : resize_images(pm, small, small, shrink);
+  if (opts_.jpeg_min > 0) lo = jpeg_patches(lo, seed, first);
+  *inputs = f_ == 1.0 ? lo : resize_images(lo, P_, P_, ResizeFilter::Bicubic);
   *targets = premultiply(target);
 }
 

@@ -11,7 +11,9 @@
 #include "pixelart/eval_render.h"
 #include "pixelart/image_io.h"
 #include "pixelart/lattice.h"
+#include "pixelart/ops.h"
 #include "pixelart/synth.h"
+#include "pixelart/upscaler.h"
 #include "synth_ops.h"
 #include "testing.h"
 
@@ -188,6 +190,45 @@ TEST(Lattice, ACheckerboardUnderOpenCVsWebDamageIsNotTheGrid) {
   std::printf("  size and pitch right on %d of %d checkerboards\n", right, n);
   EXPECT_EQ(n, 151);
   EXPECT_GE(right, 135) << "of " << n;
+}
+
+
+// The patches as a sprite: straight colour in 8 bits, as an image file would hold them.
+Sprite patch_sprite(const Tensor& premultiplied, int i) {
+  const Tensor t = unpremultiply(premultiplied);
+  const int s = int(t.size(1));
+  const auto v = t.to_vector();
+  Sprite img;
+  img.width = img.height = s;
+  img.rgba.resize(size_t(s) * s * 4);
+  for (size_t k = 0; k < img.rgba.size(); ++k) img.rgba[k] = uint8_t(std::lround(v[size_t(i) * s * s * 4 + k] * 255.0));
+  return img;
+}
+// `train upscale --jpeg`: at --factor 1 the input is the patch itself, so its coding can be set
+// beside libjpeg's (OpenCV's encoder) of the same pixels: 26 px patches, padded to two 16 px blocks
+// and cropped back as libjpeg pads them.
+TEST(JpegSimulation, UpscalerPatchesAreCodedAsLibjpegCodesThem) {
+  std::vector<Sprite> imgs;
+  for (uint64_t s = 0; s < 3; ++s) imgs.push_back(rendered(2000 + s));
+  const int P = 26, n = 12;
+  for (int q : {40, 75}) {
+    PatchOptions clean_o, coded_o;
+    coded_o.jpeg_min = coded_o.jpeg_max = q;
+    PatchSampler clean(imgs, P, 1.0, 4, Device::CPU, clean_o), coded(imgs, P, 1.0, 4, Device::CPU, coded_o);
+    Tensor xc, tc, xj, tj;
+    clean.generate(5, 0, n, &xc, &tc);
+    coded.generate(5, 0, n, &xj, &tj);
+    std::vector<double> got;
+    for (int i = 0; i < n; ++i) {
+      const Sprite in = patch_sprite(xc, i), ours = patch_sprite(xj, i), libjpeg = jpeg_roundtrip(in, q);
+      const double to_libjpeg = psnr(ours, libjpeg), to_clean = psnr(ours, in);
+      got.push_back(to_libjpeg);
+      EXPECT_GE(to_libjpeg, 40.0) << "quality " << q << ", sample " << i;
+      EXPECT_GT(to_libjpeg, to_clean + 3.0) << "quality " << q << ", sample " << i << ": coded, but not as libjpeg codes";
+    }
+    std::sort(got.begin(), got.end());
+    std::printf("  upscaler patches, JPEG q%d vs OpenCV: PSNR min %.1f  median %.1f dB\n", q, got.front(), got[got.size() / 2]);
+  }
 }
 
 }  // namespace

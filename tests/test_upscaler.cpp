@@ -492,6 +492,68 @@ TEST(Upscaler, PatchesAreShrunkByTheKernelsListed) {
   EXPECT_THROW(r.validate(), Error);  // the restorer has its own damage
 }
 
+// --jpeg (its coding beside libjpeg's: test_synth_opencv.cpp): the targets stay clean, alpha is
+// untouched, a share of the samples is coded and the rest are bit for bit the clean ones; at a
+// factor the shrunk patch is coded before it is interpolated back.
+TEST(Upscaler, PatchesAreJpegdForTheirShareWithCleanTargets) {
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
+  const int P = 26, n = 16;
+  PatchOptions clean_o, coded_o, half_o;
+  coded_o.jpeg_min = coded_o.jpeg_max = 40;
+  half_o.jpeg_min = 30, half_o.jpeg_max = 90, half_o.jpeg_share = 0.5f;
+  PatchSampler clean(imgs, P, 1.0, 4, Device::CPU, clean_o), coded(imgs, P, 1.0, 4, Device::CPU, coded_o),
+      half(imgs, P, 1.0, 4, Device::CPU, half_o);
+  Tensor xc, tc, xj, tj, xh, th;
+  clean.generate(5, 0, n, &xc, &tc);
+  coded.generate(5, 0, n, &xj, &tj);
+  half.generate(5, 0, n, &xh, &th);
+  EXPECT_EQ(tj.to_vector(), tc.to_vector());  // the targets stay clean
+  const auto c = xc.to_vector(), j = xj.to_vector(), h = xh.to_vector();
+  for (size_t k = 3; k < c.size(); k += 4) ASSERT_EQ(j[k], c[k]) << "alpha changed at " << k;
+  double moved = 0;
+  for (size_t k = 0; k < c.size(); ++k) moved = std::max(moved, std::abs(j[k] - c[k]));
+  EXPECT_GT(moved, 8.0 / 255) << "quality 40 left the patches as they were";
+  const size_t per = size_t(P) * P * 4;
+  int same = 0;
+  for (int i = 0; i < n; ++i)
+    same += std::equal(c.begin() + long(i * per), c.begin() + long((i + 1) * per), h.begin() + long(i * per));
+  EXPECT_GT(same, 2) << "a share of 0.5 coded every sample";
+  EXPECT_LT(same, n - 2) << "a share of 0.5 coded almost none";
+  // at a factor the coding is of the shrunk patch, before it is interpolated back
+  PatchOptions at2 = coded_o;
+  PatchSampler plain2(imgs, 32, 2.0, 4, Device::CPU), coded2(imgs, 32, 2.0, 4, Device::CPU, at2);
+  Tensor a, b, ta, tb;
+  plain2.generate(5, 0, 4, &a, &ta);
+  coded2.generate(5, 0, 4, &b, &tb);
+  EXPECT_NE(a.to_vector(), b.to_vector());
+  EXPECT_EQ(ta.to_vector(), tb.to_vector());
+
+  TrainConfig cfg;
+  cfg.set("task", "upscale");
+  cfg.set("jpeg", "60-90");
+  cfg.set("jpeg-share", "0.5");
+  EXPECT_EQ(cfg.jpeg_min, 60);
+  EXPECT_EQ(cfg.jpeg_max, 90);
+  EXPECT_NO_THROW(cfg.validate());
+  TrainConfig round;
+  for (const auto& [k, v] : cfg.items()) round.set(k, v);
+  EXPECT_EQ(round.to_json(), cfg.to_json());
+  cfg.set("jpeg", "75");
+  EXPECT_EQ(cfg.jpeg_min, 75);
+  EXPECT_EQ(cfg.jpeg_max, 75);
+  EXPECT_THROW(cfg.set("jpeg", "90-60"), Error);
+  EXPECT_THROW(cfg.set("jpeg", "0-50"), Error);
+  EXPECT_THROW(cfg.set("jpeg", "high"), Error);
+  cfg.set("jpeg-share", "0");
+  EXPECT_THROW(cfg.validate(), Error);
+  cfg.set("jpeg-share", "1");
+  cfg.set("back-project", "on");
+  EXPECT_THROW(cfg.validate(), Error);  // back-projection would give the artefacts back
+  TrainConfig r;
+  r.set("jpeg", "50");
+  EXPECT_THROW(r.validate(), Error);  // the restorer has its own damage
+}
+
 // A checkpoint is also a model: every reader (upscale, eval-upscale, --init, --holdout-from)
 // takes it, so a run can be evaluated while it trains; the model file it will export, the same.
 TEST(Upscaler, ACheckpointReadsAsTheModelItHolds) {
@@ -746,6 +808,24 @@ TEST(Upscaler, CudaPatchesMatchCpu) {
     // the same places and flips: integer pixels over 255, premultiplied by 0 or 1, identical
     EXPECT_EQ(xg.to_vector(), xc.to_vector()) << (dihedral ? "dihedral" : "plain");
     EXPECT_EQ(tg.to_vector(), tc.to_vector()) << (dihedral ? "dihedral" : "plain");
+  }
+}
+
+TEST(Upscaler, CudaJpegdPatchesMatchCpu) {
+  PA_SKIP_WITHOUT_CUDA();
+  std::vector<Sprite> imgs{art(80, 70, 1), art(64, 90, 2), art(50, 50, 3)};
+  PatchOptions o;
+  o.jpeg_min = 30, o.jpeg_max = 95, o.jpeg_share = 0.75f;
+  for (double f : {1.0, 2.5}) {
+    PatchSampler c(imgs, 32, f, 4, Device::CPU, o), g(imgs, 32, f, 4, Device::CUDA, o);
+    Tensor xc, tc, xg, tg;
+    c.generate(11, 2, 16, &xc, &tc);
+    g.generate(11, 2, 16, &xg, &tg);
+    const auto a = xc.to_vector(), b = xg.to_vector();
+    double worst = 0;
+    for (size_t k = 0; k < a.size(); ++k) worst = std::max(worst, std::abs(a[k] - b[k]));
+    EXPECT_LE(worst, 1.5 / 255) << "factor " << f;  // a level where a DCT rounds the other way
+    EXPECT_EQ(tg.to_vector(), tc.to_vector());
   }
 }
 

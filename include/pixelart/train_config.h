@@ -51,6 +51,12 @@ struct TrainConfig {
   // projection leaves free. Needs a whole factor f that divides the margin (the target's blocks
   // must be the input pixels'). Named off | on.
   bool back_project = false;
+  // JPEG'd inputs: the shrunk patch coded as libjpeg codes it (4:2:0, straight colour, 8x8 blocks)
+  // at a quality drawn per sample from [jpeg_min, jpeg_max], for a share of the samples; so the
+  // network learns to take the artefacts out (a denoising model at --factor 1). Named off, Q or
+  // QMIN-QMAX; 0: off.
+  int jpeg_min = 0, jpeg_max = 0;
+  double jpeg_share = 1.0;
   // both
   int batch = 32;
   int64_t steps = 2000;

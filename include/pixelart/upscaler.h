@@ -109,6 +109,10 @@ struct PatchOptions {
   bool dihedral = false;
   // The kernels a patch is shrunk by (resize_images'): one per batch, drawn from (seed, first).
   std::vector<ResizeFilter> shrink{ResizeFilter::Area};
+  // The shrunk patch JPEG'd (kernels::patch_jpeg_quality): for a share of the samples, at a
+  // quality in [jpeg_min, jpeg_max] drawn per sample; jpeg_min 0: never.
+  int jpeg_min = 0, jpeg_max = 0;
+  float jpeg_share = 1.f;
 };
 class PatchSampler {
  public:
@@ -119,6 +123,7 @@ class PatchSampler {
   int64_t images() const { return nimages_; }
 
  private:
+  Tensor jpeg_patches(Tensor lo, uint64_t seed, uint64_t first) const;
   int P_, m_;
   double f_;
   PatchOptions opts_;

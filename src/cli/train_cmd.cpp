@@ -98,6 +98,10 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
                              batch, drawn by seed and step; OpenCV's, not antialiased, but area
                              and bicubic-aa, Pillow's antialiased bicubic)
   --back-project off|on      the loss scores the output back-projected as `upscale` does
+  --jpeg off|Q|QMIN-QMAX     the shrunk patches JPEG'd (libjpeg's 4:2:0 coding, straight colour)
+                             at a quality drawn per sample, so the model takes the artefacts out;
+                             at --factor 1, a JPEG denoiser
+  --jpeg-share 1             the share of samples JPEG'd (0.5: half clean, half coded)
 lists (widths, filters, kernels, loss) as words or with commas: --kernels 7 5 3 1, --kernels 7,5,3,1)";
 
 int run_train(const std::vector<std::string>& argv) {
