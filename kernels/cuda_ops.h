@@ -105,7 +105,7 @@ void synth_patches(const uint8_t* pixels, const kernels::ImageEntry* table, int 
                    int n, kernels::PatchDraw d, int off, int size, float* out);
 void synth_jpeg(float* img, float* y, float* cb, float* cr, const kernels::SampleParams* p,
                 const kernels::SynthDims& g, int pass);
-void synth_patch_jpeg(float* small, int s, float* work, float* y, float* cb, float* cr, const kernels::SampleParams* p,
-                      const kernels::SynthDims& g);
+void synth_patch_jpeg(float* small, int s, float* work, float* y, float* cb, float* cr, kernels::SampleParams* p,
+                      const kernels::SynthDims& g, int qmin, int qmax, float share);
 
 }  // namespace pixelart::cuda

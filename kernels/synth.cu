@@ -106,6 +106,9 @@ __global__ void k_jpeg_decode(float* img, const float* Y, const float* Cb, const
                      pix % S, pix / S);
   }
 }
+__global__ void k_patch_jpeg_params(SynthDims g, int qmin, int qmax, float share, SampleParams* out) {
+  PA_GRID_STRIDE(i, g.n) out[i] = patch_jpeg_params(g.seed, g.first + uint64_t(i), qmin, qmax, share, g.S);
+}
 __global__ void k_jpeg_pad(const float* small, int s, float* work, const SampleParams* p, SynthDims g) {
   const int64_t per = int64_t(g.S) * g.S;
   PA_GRID_STRIDE(t, g.n * per) {
@@ -192,8 +195,10 @@ void synth_jpeg(float* img, float* y, float* cb, float* cr, const SampleParams* 
   PA_CUDA_CHECK_LAUNCH();
 }
 
-void synth_patch_jpeg(float* small, int s, float* work, float* y, float* cb, float* cr, const SampleParams* p,
-                      const SynthDims& g) {
+void synth_patch_jpeg(float* small, int s, float* work, float* y, float* cb, float* cr, SampleParams* p,
+                      const SynthDims& g, int qmin, int qmax, float share) {
+  k_patch_jpeg_params<<<grid_for(g.n), kThreads>>>(g, qmin, qmax, share, p);
+  PA_CUDA_CHECK_LAUNCH();
   k_jpeg_pad<<<grid_for(int64_t(g.n) * g.S * g.S, 1 << 20), kThreads>>>(small, s, work, p, g);
   PA_CUDA_CHECK_LAUNCH();
   synth_jpeg(work, y, cb, cr, p, g, 0);

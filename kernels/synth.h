@@ -585,6 +585,13 @@ PA_HD int patch_jpeg_quality(uint64_t seed, uint64_t sample, int qmin, int qmax,
   if (!r.chance(share)) return 0;
   return qmin + r.below(qmax - qmin + 1);
 }
+// Sample `sample`'s parameters for synth_patch_jpeg: its quality, over an S x S working image.
+PA_HD SampleParams patch_jpeg_params(uint64_t seed, uint64_t sample, int qmin, int qmax, float share, int S) {
+  SampleParams p{};
+  p.jpeg_q[0] = patch_jpeg_quality(seed, sample, qmin, qmax, share);
+  p.work = S;
+  return p;
+}
 // Pixel (x, y) of the S x S image the JPEG codes from a premultiplied s x s patch (s <= S): its
 // straight colour, as an image file holds it, the last row and column repeated past s as an encoder
 // pads a picture to whole blocks.

@@ -136,10 +136,11 @@ void synth_clear_cpu(float* img, const SampleParams* p, const SynthDims& g) {
     }
 }
 
-void synth_patch_jpeg_cpu(float* small, int s, float* work, float* y, float* cb, float* cr, const SampleParams* p,
-                          const SynthDims& g) {
+void synth_patch_jpeg_cpu(float* small, int s, float* work, float* y, float* cb, float* cr, SampleParams* p,
+                          const SynthDims& g, int qmin, int qmax, float share) {
   const int S = g.S;
   for (int i = 0; i < g.n; ++i) {
+    p[i] = patch_jpeg_params(g.seed, g.first + uint64_t(i), qmin, qmax, share, S);
     if (p[i].jpeg_q[0] <= 0) continue;
     const float* src = small + int64_t(i) * s * s * 4;
     float* im = work + int64_t(i) * S * S * 4;

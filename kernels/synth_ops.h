@@ -37,10 +37,11 @@ void synth_canon_cpu(const float* src, float* dst, const SampleParams* p, const 
 // y: [n, S, S], cb and cr: [n, S/2, S/2] scratch planes.
 void synth_jpeg_cpu(float* img, float* y, float* cb, float* cr, const SampleParams* p, const SynthDims& g, int pass);
 
-// The upscaler's JPEG'd inputs, in place on small [n, s, s, 4] (premultiplied): each sample whose
-// p[i].jpeg_q[0] is set padded into work [n, S, S, 4] (g.S: s rounded up to 16; p[i].work = g.S),
-// coded as synth_jpeg_cpu codes (y, cb, cr: its scratch planes) and cropped back; the others untouched.
-void synth_patch_jpeg_cpu(float* small, int s, float* work, float* y, float* cb, float* cr, const SampleParams* p,
-                          const SynthDims& g);
+// The upscaler's JPEG'd inputs, in place on small [n, s, s, 4] (premultiplied): each sample's
+// parameters drawn into p [n] (patch_jpeg_params from g.seed and g.first + i), and each sample
+// with a quality padded into work [n, S, S, 4] (g.S: s rounded up to 16), coded as synth_jpeg_cpu
+// codes (y, cb, cr: its scratch planes) and cropped back; the others untouched.
+void synth_patch_jpeg_cpu(float* small, int s, float* work, float* y, float* cb, float* cr, SampleParams* p,
+                          const SynthDims& g, int qmin, int qmax, float share);
 
 }  // namespace pixelart::kernels

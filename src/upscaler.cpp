@@ -403,30 +403,20 @@ PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double 
 }
 
 // The low-resolution patches [n, s, s, 4] (premultiplied) with each sample's JPEG applied where
-// it draws one: on the device the patches are on, the qualities drawn on the host from (seed, first).
+// it draws one, its quality drawn on the device the patches are on from (seed, first).
 Tensor PatchSampler::jpeg_patches(Tensor lo, uint64_t seed, uint64_t first) const {
   const int n = int(lo.size(0)), s = int(lo.size(1)), S = (s + 15) / 16 * 16;
-  std::vector<kernels::SampleParams> params(size_t(n), kernels::SampleParams{});
-  bool any = false;
-  for (int i = 0; i < n; ++i) {
-    params[size_t(i)].jpeg_q[0] = kernels::patch_jpeg_quality(seed, first + uint64_t(i), opts_.jpeg_min, opts_.jpeg_max,
-                                                              opts_.jpeg_share);
-    params[size_t(i)].work = S;
-    any = any || params[size_t(i)].jpeg_q[0] > 0;
-  }
-  if (!any) return lo;
-  Tensor pb = Tensor::empty({int64_t(params.size() * sizeof(kernels::SampleParams))}, DType::U8);
-  std::memcpy(pb.raw(), params.data(), params.size() * sizeof(kernels::SampleParams));
-  pb = pb.to(dev_);
-  const auto* p = static_cast<const kernels::SampleParams*>(pb.raw());
+  Tensor pb = Tensor::empty({int64_t(n * sizeof(kernels::SampleParams))}, DType::U8, dev_);
+  auto* p = static_cast<kernels::SampleParams*>(pb.raw());
   Tensor work = Tensor::empty({n, S, S, 4}, DType::F32, dev_), y = Tensor::empty({n, S, S}, DType::F32, dev_),
          cb = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_), cr = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_);
   const kernels::SynthDims g{n, S, 0, 0, seed, first};
   if (dev_ == Device::CPU)
-    kernels::synth_patch_jpeg_cpu(lo.data<float>(), s, work.data<float>(), y.data<float>(), cb.data<float>(), cr.data<float>(), p, g);
+    kernels::synth_patch_jpeg_cpu(lo.data<float>(), s, work.data<float>(), y.data<float>(), cb.data<float>(), cr.data<float>(), p, g,
+                                  opts_.jpeg_min, opts_.jpeg_max, opts_.jpeg_share);
   else
     PA_ON_CUDA(cuda::synth_patch_jpeg(lo.data<float>(), s, work.data<float>(), y.data<float>(), cb.data<float>(), cr.data<float>(),
-                                      p, g));
+                                      p, g, opts_.jpeg_min, opts_.jpeg_max, opts_.jpeg_share));
   return lo;
 }
 

@@ -520,8 +520,7 @@ TEST(Upscaler, PatchesAreJpegdForTheirShareWithCleanTargets) {
   EXPECT_GT(same, 2) << "a share of 0.5 coded every sample";
   EXPECT_LT(same, n - 2) << "a share of 0.5 coded almost none";
   // at a factor the coding is of the shrunk patch, before it is interpolated back
-  PatchOptions at2 = coded_o;
-  PatchSampler plain2(imgs, 32, 2.0, 4, Device::CPU), coded2(imgs, 32, 2.0, 4, Device::CPU, at2);
+  PatchSampler plain2(imgs, 32, 2.0, 4, Device::CPU), coded2(imgs, 32, 2.0, 4, Device::CPU, coded_o);
   Tensor a, b, ta, tb;
   plain2.generate(5, 0, 4, &a, &ta);
   coded2.generate(5, 0, 4, &b, &tb);
