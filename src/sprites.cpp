@@ -243,12 +243,12 @@ struct Rng {  // counter-based: (seed, draw number) -> number, as kernels/rng.h
 };
 }  // namespace
 
-Sprite generate_sprite(uint64_t seed, int size) {
+Sprite generate_sprite(uint64_t seed, int size, bool holes) {
   PA_CHECK(size >= 4, "generate_sprite: size " << size << " is too small (at least 4)");
   Rng r{seed};
   Sprite s;
   s.width = s.height = size;
-  s.name = "generated#" + std::to_string(seed);
+  s.name = (holes ? "generated-holes#" : "generated#") + std::to_string(seed);
   s.rgba.assign(size_t(size) * size * 4, 0);
   // Palette: 2-15 fill colours (ramps of light and dark shades of a few hues) plus an outline.
   const int ncol = 2 + r.below(14);
@@ -283,10 +283,65 @@ Sprite generate_sprite(uint64_t seed, int size) {
     const int x = 1 + r.below(half - 1), y = 1 + r.below(size - 2);
     if (mask[size_t(y) * size + x] >= 0) mask[size_t(y) * size + x] = mask[size_t(y) * size + (size - 1 - x)] = r.below(ncol);
   }
+  // Enclosed pockets (the gap between an arm and a body, the inside of a ring), drawn from their
+  // own stream so that the sprite without them is the same: 1-4 ellipses or rectangles of 1 to 5
+  // pixels across, each carved only where it and a ring of one pixel around it lie inside the
+  // shape (up to 32 placements tried), mirrored or not; the shape's pixels that touch a pocket
+  // take the outline colour or keep their fill.
+  constexpr int kHole = -2;
+  bool ring_outlined = false;
+  if (holes) {
+    Rng h{seed ^ 0x686f6c6573ull};
+    const int count = 1 + h.below(4);
+    const bool mirrored = h.uniform() < 0.5f;
+    ring_outlined = h.uniform() < 0.6f;
+    for (int carved = 0, attempt = 0; carved < count && attempt < 32; ++attempt) {
+      const float ux = h.uniform(), uy = h.uniform();  // small pockets more often than large
+      const float rx = 0.5f + 2.0f * ux * ux, ry = 0.5f + 2.0f * uy * uy;
+      const bool rect = h.uniform() < 0.4f;
+      const float cx = 1.0f + h.uniform() * float(size - 2), cy = 1.0f + h.uniform() * float(size - 2);
+      std::vector<int> cells;
+      for (int y = 0; y < size; ++y)
+        for (int x = 0; x < size; ++x) {
+          const float dx = (x + 0.5f - cx) / rx, dy = (y + 0.5f - cy) / ry;
+          const bool in = rect ? (std::abs(dx) <= 1 && std::abs(dy) <= 1) : (dx * dx + dy * dy <= 1);
+          if (!in) continue;
+          cells.push_back(y * size + x);
+          if (mirrored) cells.push_back(y * size + (size - 1 - x));
+        }
+      bool enclosed = !cells.empty();
+      for (size_t i = 0; i < cells.size() && enclosed; ++i) {
+        const int x = cells[i] % size, y = cells[i] / size;
+        for (int dy = -1; dy <= 1 && enclosed; ++dy)
+          for (int dx = -1; dx <= 1 && enclosed; ++dx) {
+            const int nx = x + dx, ny = y + dy;
+            const bool in_cells = std::find(cells.begin(), cells.end(), ny * size + nx) != cells.end();
+            enclosed = nx >= 0 && ny >= 0 && nx < size && ny < size &&
+                       (mask[size_t(ny) * size + nx] >= 0 || in_cells);
+          }
+      }
+      if (!enclosed) continue;
+      for (int c : cells) mask[size_t(c)] = kHole;
+      ++carved;
+    }
+  }
+  auto touches_hole = [&](int x, int y) {
+    for (int d = 0; d < 4; ++d) {
+      const int nx = x + (d == 0) - (d == 1), ny = y + (d == 2) - (d == 3);
+      if (nx >= 0 && ny >= 0 && nx < size && ny < size && mask[size_t(ny) * size + nx] == kHole) return true;
+    }
+    return false;
+  };
   for (int y = 0; y < size; ++y)
     for (int x = 0; x < size; ++x) {
       uint8_t* px = s.px(x, y);
       const int m = mask[size_t(y) * size + x];
+      if (m == kHole) continue;
+      if (m >= 0 && ring_outlined && touches_hole(x, y)) {
+        std::memcpy(px, outline.data(), 3);
+        px[3] = 255;
+        continue;
+      }
       if (m >= 0) {
         std::memcpy(px, pal[size_t(m)].data(), 3);
         px[3] = 255;

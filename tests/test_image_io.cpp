@@ -259,6 +259,32 @@ TEST(ImageIo, TheDevicesAntialiasedBicubicIsTheReferences) {
 // eval-upscale's evaluation: every image at every factor under every method, bicubic's figure
 // the score of cv::resize's cubic enlargement of the shrunk image, and the per-image table worst
 // gain first; eval's families refuse an unknown name before any work, naming the ones it knows.
+// --data holes:COUNT: procedural sprites with pockets, from other seeds than gen:COUNT's (so both
+// can be trained on together); a count that is not a whole positive number is a usage error.
+TEST(SpriteSources, HolesAreOtherProceduralSpritesThanGens) {
+  const SpriteSet both = load_sprite_sources("gen:20,holes:20", 16, 1);
+  ASSERT_EQ(both.size(), 40);
+  for (size_t i = 0; i < 20; ++i) {
+    EXPECT_EQ(both.names[i].rfind("generated#", 0), 0u) << both.names[i];
+    EXPECT_EQ(both.names[20 + i].rfind("generated-holes#", 0), 0u) << both.names[20 + i];
+  }
+  EXPECT_EQ(dedupe([&] {
+              std::vector<Sprite> v;
+              for (int i = 0; i < 40; ++i) v.push_back(both.sprite(i));
+              return v;
+            }()).size(),
+            40u);
+  for (const char* bad : {"holes:0", "holes:x", "holes:12x", "gen:-3"}) {
+    try {
+      load_sprite_sources(bad, 16, 1);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::Usage) << bad;
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(EvalRender, ResampledRendersAtThreeToSixPixelsACellKeepTheirGrid) {
   // eval's web damage (OpenCV's resampling round trips and JPEG) on procedural sprites: the grid
   // of art resampled twice at 3 to 5 pixels a cell keeps a coherence of only 0.15 to 0.2, and is

@@ -70,8 +70,9 @@ std::vector<Sprite> dedupe(std::vector<Sprite> sprites);
 
 // A procedural sprite (seeded, the same on every machine): an outlined, left-right symmetric
 // shape of ellipses and rectangles in a palette of 3-16 colours, with detail speckles, on a
-// transparent background.
-Sprite generate_sprite(uint64_t seed, int size);
+// transparent background. With `holes`, the same sprite with 1-4 enclosed transparent pockets
+// carved into it where they fit (as a ring, or between an arm and a body).
+Sprite generate_sprite(uint64_t seed, int size, bool holes = false);
 
 // A sprite set packed for training: every sprite centred on a transparent canvas x canvas
 // square (transparent pixels canonical), all in one [count, canvas, canvas, 4] uint8 buffer

@@ -43,7 +43,8 @@ struct TrainRunResult {
 
 // Sprite sets named by --data, comma-separated: packed .sprites files (`pixelart sprites`),
 // folders of sprite images (duplicates removed, those larger than `canvas` skipped with a word on
-// stderr), and gen:COUNT (procedural sprites drawn from `seed`).
+// stderr), gen:COUNT (procedural sprites drawn from `seed`) and holes:COUNT (procedural sprites
+// with enclosed transparent pockets, from other seeds).
 SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed);
 // Images named by `spec` for the upscaler: image files and folders of them, comma-separated;
 // unreadable files in folders are skipped, each named in `skipped`.

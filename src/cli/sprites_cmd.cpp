@@ -19,7 +19,8 @@ modes:
             dropping specks of fewer than --min-pixels 32 opaque pixels (--key: that colour is
             transparent first)
   folder    every image in each input folder is one sprite (--key for RGB images)
-  generate  --count N procedural sprites of --size 16 from --seed 1 (no inputs)
+  generate  --count N procedural sprites of --size 16 from --seed 1 (no inputs); --holes carves
+            1-4 enclosed transparent pockets into each where they fit
 
 options:
   --canvas 16|32   the packed canvas: smaller sprites are centred, larger ones are dropped
@@ -51,7 +52,7 @@ std::pair<int, int> parse_tile(const std::string& v) {
 
 int run_sprites(const std::vector<std::string>& argv) {
   Args a(argv, kUsage, {"mode", "output", "tile", "margin", "spacing", "key", "max", "min-pixels", "count", "size", "seed", "canvas", "preview", "limit"},
-         {"crop", "overwrite"});
+         {"crop", "overwrite", "holes"});
   const std::string mode = a.get("mode", "");
   const std::string out = a.get("output", "");
   if (mode.empty() || out.empty()) throw Error(std::string("--mode and -o are required\n") + kUsage, ErrorKind::Usage);
@@ -117,8 +118,10 @@ int run_sprites(const std::vector<std::string>& argv) {
     const int64_t count = a.get_int("count", 1000, 1, 10000000);
     const int size = int(a.get_int("size", canvas, 4, 256));
     const uint64_t seed = uint64_t(a.get_int("seed", 1, 0, 1LL << 62));
-    for (int64_t i = 0; i < count; ++i) found.push_back(generate_sprite(seed * 1000003ull + uint64_t(i), size));
-    std::printf("generated %lld sprites of %dx%d from seed %llu\n", (long long)count, size, size, (unsigned long long)seed);
+    const bool holes = a.has("holes");
+    for (int64_t i = 0; i < count; ++i) found.push_back(generate_sprite(seed * 1000003ull + uint64_t(i), size, holes));
+    std::printf("generated %lld sprites of %dx%d%s from seed %llu\n", (long long)count, size, size,
+                holes ? " with enclosed pockets" : "", (unsigned long long)seed);
   } else {
     throw Error("--mode must be sheet, atlas, folder or generate (got '" + mode + "')", ErrorKind::Usage);
   }

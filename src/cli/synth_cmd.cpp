@@ -19,8 +19,9 @@ namespace pixelart::cli {
 constexpr const char* kUsage = R"(usage: pixelart synth --data SRC [-n 16] -o DIR [--preset hard|original|none|user] [--seed 1] [--size 256]
        [--canvas 16] [--device D] [--overwrite]
   damaged/clean training pairs as PNGs in DIR, damage.txt (what was done to each) and contact.png
-  --data SRC     packed .sprites files (pixelart sprites), folders of sprite images and gen:COUNT,
-                 comma-separated (default gen:256)
+  --data SRC     packed .sprites files (pixelart sprites), folders of sprite images, gen:COUNT and
+                 holes:COUNT (procedural sprites, with enclosed pockets), comma-separated
+                 (default gen:256)
   -n N           pairs (default 16)
   --preset P     the damage: hard (default), original, none, or user (hard damage at native
                  pitches of 3 to 16, then aligned onto the canonical lattice as restore does)

@@ -60,7 +60,8 @@ constexpr const char* kUsage = R"(usage: pixelart train restore|upscale [--confi
                         code 0, and the --resume line is printed
   --overwrite           start a new run in a folder that holds one (default: refused)
  both:
-  --data D              restore: .sprites files, folders, gen:COUNT (default gen:2000);
+  --data D              restore: .sprites files, folders, gen:COUNT, holes:COUNT (procedural
+                        sprites with enclosed pockets) (default gen:2000);
                         upscale: images and folders of images; comma-separated
   --out DIR             the run's folder (default runs/restore, runs/upscale)
   --device D            auto (default: CUDA when a GPU is usable), cpu or cuda

@@ -22,21 +22,28 @@
 namespace pixelart {
 
 // Sprite sets named by --data, comma-separated: packed .sprites files (pixelart sprites), folders
-// of sprite images, and gen:COUNT (procedural sprites).
+// of sprite images, gen:COUNT (procedural sprites) and holes:COUNT (procedural sprites with
+// enclosed transparent pockets).
 SpriteSet load_sprite_sources(const std::string& spec, int canvas, uint64_t seed) {
   SpriteSet all;
   all.canvas = canvas;
   std::stringstream ss(spec);
   for (std::string item; std::getline(ss, item, ',');) {
-    if (item.rfind("gen:", 0) == 0) {
+    const bool holes = item.rfind("holes:", 0) == 0;
+    if (item.rfind("gen:", 0) == 0 || holes) {
+      const std::string prefix = holes ? "holes:" : "gen:";
       long long count = 0;
       try {
-        count = std::stoll(item.substr(4));
+        size_t used = 0;
+        count = std::stoll(item.substr(prefix.size()), &used);
+        if (used != item.size() - prefix.size()) count = 0;
       } catch (...) {
       }
-      if (count <= 0) throw Error("--data " + item + ": expected gen:COUNT", ErrorKind::Usage);
+      if (count <= 0) throw Error("--data " + item + ": expected " + prefix + "COUNT", ErrorKind::Usage);
+      // holes:COUNT draws other seeds than gen:COUNT, so that both can be trained on together.
+      const uint64_t base = seed * 7919 + (holes ? (1ull << 40) : 0);
       std::vector<Sprite> gen;
-      for (long long i = 0; i < count; ++i) gen.push_back(generate_sprite(seed * 7919 + uint64_t(i), canvas));
+      for (long long i = 0; i < count; ++i) gen.push_back(generate_sprite(base + uint64_t(i), canvas, holes));
       all.append(SpriteSet::pack(gen, canvas));
     } else if (std::filesystem::is_directory(item)) {  // a folder of sprite images
       FolderLoad fl = load_sprite_folder(item, std::nullopt);
