@@ -22,6 +22,22 @@ Sprite upscale_image(const Sprite& input, const std::string& name, const Upscale
                     " (--max-pixels raises it; a smaller -f or fewer --passes make it smaller)",
                 ErrorKind::BadInput);
   if (network) {
+    if (o.denoiser) {
+      UpscaleOptions d = o.network;
+      d.passes = 1;
+      if (o.factor == 1) {
+        d.passes = passes;
+        return o.denoiser->upscale(input, 1.0, d);
+      }
+      // the denoiser's share of the progress line: a factor-squared smaller output than a pass's
+      const double share = 1.0 / (1.0 + o.factor * o.factor * passes);
+      if (o.network.progress) d.progress = [&](double f) { o.network.progress(share * f); };
+      const Sprite clean = o.denoiser->upscale(input, 1.0, d);
+      UpscaleOptions u = o.network;
+      if (o.network.progress) u.progress = [&](double f) { o.network.progress(share + (1 - share) * f); };
+      PA_CHECK(model, "upscale_image: no upscaler model");
+      return model->upscale(clean, o.factor, u);
+    }
     PA_CHECK(model, "upscale_image: no upscaler model");
     return model->upscale(input, o.factor, o.network);
   }

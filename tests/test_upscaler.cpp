@@ -856,5 +856,30 @@ TEST(UpscaleImage, RunsTheNetworkOrThePixelArtModeAndRefusesOversizedOutputsByNa
   EXPECT_THROW(upscale_image(img, "in.png", o, &model, nullptr, Device::CPU), Error);
 }
 
+// `upscale --denoise`: the image passes through the denoiser (a model trained at factor 1) first,
+// then the upscaler; at factor 1 the denoising is all that is done. The progress line counts both
+// and ends at 1.
+TEST(UpscaleImage, ADenoiserRunsFirstAndAloneAtFactorOne) {
+  const Sprite img = art(20, 16, 5);
+  const Upscaler model = busy(small(), 7), denoiser = busy(blocks(), 9, 3.0);
+  UpscaleImageOptions o;
+  o.factor = 2;
+  o.denoiser = &denoiser;
+  std::vector<double> seen;
+  o.network.progress = [&](double f) { seen.push_back(f); };
+  const Sprite clean = denoiser.upscale(img, 1.0);
+  ASSERT_NE(clean.rgba, img.rgba) << "the denoiser changes nothing: the test cannot tell it ran";
+  const Sprite both = upscale_image(img, "in.png", o, &model, nullptr, Device::CPU);
+  EXPECT_EQ(both.rgba, model.upscale(clean, 2.0).rgba);
+  EXPECT_NE(both.rgba, model.upscale(img, 2.0).rgba);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
+  EXPECT_NEAR(seen.back(), 1.0, 1e-9);
+  o.factor = 1;
+  EXPECT_EQ(upscale_image(img, "in.png", o, nullptr, nullptr, Device::CPU).rgba, clean.rgba);
+  o.network.passes = 2;
+  EXPECT_EQ(upscale_image(img, "in.png", o, nullptr, nullptr, Device::CPU).rgba, denoiser.upscale(img, 1.0, {.passes = 2}).rgba);
+}
+
 }  // namespace
 }  // namespace pixelart::testing

@@ -86,6 +86,9 @@ struct UpscaleEvalOptions {
   bool back_project = true;
   bool sheet = false;            // crops of the first image at each factor
   UpscalePeer peer;              // also the peer's two rows, where it runs
+  const Upscaler* denoiser = nullptr;  // the upscaler's input first passes through this model
+                                       // trained at factor 1 (upscale --denoise), timed with it
+  std::string denoiser_file;           // its name, for the JSON
 };
 struct UpscaleEval {
   std::map<int, std::map<UpscaleMethod, UpscaleScores>> scores;  // factor -> method -> scores

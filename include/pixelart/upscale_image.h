@@ -26,6 +26,9 @@ struct UpscaleImageOptions {
   bool smooth_edges = true;    // the pixel-art mode's Scale2x/Scale3x, else square blocks
   RestoreOptions restore;      // PixelArtMode::Restore's
   int64_t max_pixels = 100'000'000;  // an output of more pixels is refused before any work
+  // The network upscaler's input first passes through this model trained at factor 1 (a JPEG
+  // denoiser, `upscale --denoise N`); at factor 1 that pass is all that is done.
+  const Upscaler* denoiser = nullptr;
 };
 
 // The upscaled image. `model` is used when pixel_art is Off, `restorer` when it is Restore.

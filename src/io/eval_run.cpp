@@ -225,7 +225,9 @@ UpscaleEval evaluate_upscaling(const std::vector<Sprite>& refs, const std::funct
       const Sprite& small = smalls[i];
       const Sprite bic = resize_with(small, ref.width, ref.height, Filter::Cubic);
       const auto t0 = std::chrono::steady_clock::now();
-      const Sprite cnn = model_for(f).upscale(small, double(f), {.back_project = o.back_project});
+      const Sprite clean = o.denoiser ? o.denoiser->upscale(small, 1.0) : Sprite{};
+      const Sprite& in = o.denoiser ? clean : small;
+      const Sprite cnn = model_for(f).upscale(in, double(f), {.back_project = o.back_project});
       r.model_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       r.megapixels += double(cnn.width) * cnn.height / 1e6;
       s[UpscaleMethod::Bicubic].add(score_image(bic, ref));
@@ -233,7 +235,7 @@ UpscaleEval evaluate_upscaling(const std::vector<Sprite>& refs, const std::funct
       s[UpscaleMethod::Upscaler].add(score_image(cnn, ref));
       if (o.ensemble)
         s[UpscaleMethod::Ensemble].add(
-            score_image(model_for(f).upscale(small, double(f), {.ensemble = true, .back_project = o.back_project}), ref));
+            score_image(model_for(f).upscale(in, double(f), {.ensemble = true, .back_project = o.back_project}), ref));
       if (peer) {
         s[UpscaleMethod::Waifu2x].add(score_image(peer->reference_alpha[i], ref));
         s[UpscaleMethod::Waifu2xBicubicAlpha].add(score_image(peer->bicubic_alpha[i], ref));
@@ -255,6 +257,7 @@ std::string upscale_eval_json(const UpscaleEval& r, const UpscaleEvalOptions& o,
   std::string s;
   appendf(s, "{\"images\": %zu, \"crop\": %d, \"shrink\": \"%s\", \"jpeg\": %d, \"back_projection\": %s, \"megapixels_per_s\": %.3f, ",
           images, crop_size, shrink.c_str(), o.jpeg, o.back_project ? "true" : "false", r.megapixels_per_s());
+  if (o.denoiser) s += "\"denoiser\": \"" + json_escape(o.denoiser_file) + "\", ";
   if (image_files) {
     s += "\"image_files\": [";
     for (size_t i = 0; i < image_files->size(); ++i) s += (i ? ", \"" : "\"") + json_escape((*image_files)[i]) + "\"";

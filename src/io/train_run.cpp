@@ -180,11 +180,16 @@ Prepared prepare(const TrainConfig& cfg, Device dev, bool overwrite) {
   return p;
 }
 
-// The upscaler on 64 held-out patches against bicubic alone (the centre of its interpolated input).
+// The upscaler on 64 held-out patches against bicubic alone (the centre of its interpolated input),
+// the patches degraded as the run trains (its shrink kernels and JPEG; not augmented), so that a
+// denoiser's figure is on JPEG'd inputs.
 void upscale_eval(const TrainConfig& cfg, Prepared& p, Device dev, TrainRunResult& r) {
   auto& up = static_cast<UpscalerTrainer&>(*p.trainer);
   const int m = cfg.upscaler().margin();
-  PatchSampler held(p.held_images.empty() ? p.train_images : p.held_images, cfg.patch, cfg.factor, m, dev);
+  PatchOptions degraded;
+  degraded.shrink = cfg.shrink;
+  degraded.jpeg_min = cfg.jpeg_min, degraded.jpeg_max = cfg.jpeg_max, degraded.jpeg_share = float(cfg.jpeg_share);
+  PatchSampler held(p.held_images.empty() ? p.train_images : p.held_images, cfg.patch, cfg.factor, m, dev, degraded);
   Tensor x, t;
   held.generate(cfg.seed + 1, 0, 64, &x, &t);
   Tensor y;
