@@ -36,7 +36,7 @@ constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o O
                          0 light (JPEG quality 85-95), 1 (70-90), 2 (50-75), 3 strong (30-55),
                          as waifu2x's noise levels; with -f 1 that is all that is done. Back-
                          projection then averages to the denoised pixels
-  --denoiser M           a denoiser model of your own (trained with --factor 1 --jpeg Q-Q)
+  --denoiser M           a denoiser of your own (an upscaler trained at factor 1 on JPEG'd patches)
   --device D             auto (default: CUDA when a GPU is usable), cpu or cuda
   --overwrite            replace existing outputs (default: skip them); inputs are never overwritten
   --max-pixels P         an input, or an output, of more pixels is refused before any work on it
