@@ -245,7 +245,7 @@ if(last_out MATCHES "waifu2x")
 endif()
 run(2 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --shrink box)
 # A JPEG denoiser (an upscaler trained at factor 1 on JPEG'd patches) before the upscaler:
-# upscale --denoiser M (--denoise N: the shipped one of level N), named in the summary; with -f 1
+# upscale --denoiser M, named in the summary; with -f 1
 # the denoising alone; an upscaler of another factor is refused as a denoiser, by name.
 run(0 train upscale --filters 4 4 --kernels 3 3 1 --patch 24 --batch 2 --steps 2 --holdout 0 --factor 1 --jpeg 50-90
       --data ${WORK}/pairs --out ${WORK}/den --device cpu)
@@ -261,9 +261,7 @@ run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png --denoiser ${WORK}/u
 if(NOT last_out MATCHES "up/model.safetensors: an upscaler trained for x2, not a denoiser")
   message(FATAL_ERROR "an x2 upscaler was not refused as a denoiser by name: ${last_out}")
 endif()
-run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png --denoise 4)
-run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png --denoise 1 --denoiser ${WORK}/den/model.safetensors)
-run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 2 --denoise 1)
+run(2 upscale ${WORK}/out/00000_input.png -o ${WORK}/bad.png --pixel-art nearest -f 2 --denoiser ${WORK}/den/model.safetensors)
 run(0 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --factors 2 --crop 47 --jpeg 70 --no-peer
       --denoiser ${WORK}/den/model.safetensors --json)
 if(NOT last_out MATCHES "\"denoiser\": \"model.safetensors\"")

@@ -87,7 +87,7 @@ struct UpscaleEvalOptions {
   bool sheet = false;            // crops of the first image at each factor
   UpscalePeer peer;              // also the peer's two rows, where it runs
   const Upscaler* denoiser = nullptr;  // the upscaler's input first passes through this model
-                                       // trained at factor 1 (upscale --denoise), timed with it
+                                       // trained at factor 1 (upscale --denoiser), timed with it
   std::string denoiser_file;           // its name, for the JSON
 };
 struct UpscaleEval {

@@ -27,7 +27,7 @@ struct UpscaleImageOptions {
   RestoreOptions restore;      // PixelArtMode::Restore's
   int64_t max_pixels = 100'000'000;  // an output of more pixels is refused before any work
   // The network upscaler's input first passes through this model trained at factor 1 (a JPEG
-  // denoiser, `upscale --denoise N`); at factor 1 that pass is all that is done.
+  // denoiser, `upscale --denoiser M`); at factor 1 that pass is all that is done.
   const Upscaler* denoiser = nullptr;
 };
 

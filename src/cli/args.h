@@ -69,16 +69,14 @@ int run_eval_upscale(const std::vector<std::string>& argv);
 // installed binary, data/models of a source tree around the binary, ./data/models, and data/models
 // of the source tree the build was configured from.
 std::vector<std::string> model_folders();
-// The first FILE found there; none is a usage error naming `option` (what gives a model instead).
-std::string shipped_model(const std::string& file, const char* train_hint, const char* option = "--model");
+std::string shipped_model(const std::string& file, const char* train_hint);  // the first FILE found there
 std::string default_model_path();                                            // the shipped restorer
 // The shipped upscaler (data/models/upscaler*.safetensors) trained for the factor nearest to
 // `factor` (by ratio: x2.5 takes the x3 model); *trained gets that model's factor.
 std::string shipped_upscaler(double factor, double* trained);
-// The JPEG denoiser for `--denoise LEVEL` (the shipped denoiseN.safetensors), or the model file
-// `path` when given; either must be an upscaler trained at factor 1, else a usage error naming it.
-// *name: the file's name, for the summary line.
-Upscaler load_denoiser(int level, const std::string& path, Device dev, std::string* name);
+// The JPEG denoiser of `--denoiser PATH`: an upscaler trained at factor 1, else a usage error
+// naming the file. *name: the file's name, for the summary line.
+Upscaler load_denoiser(const std::string& path, Device dev, std::string* name);
 std::vector<std::string> split_commas(const std::string& s);  // "a,b" -> {"a", "b"}
 // The number that is the whole of `s` (no trailing characters), or nothing.
 std::optional<double> parse_number(const std::string& s);

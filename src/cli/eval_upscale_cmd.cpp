@@ -21,7 +21,7 @@ namespace {
 
 constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.txt|IMAGES|DIRS [--model M] [--factors 2,3,4] [--crop 240]
        [--shrink area|linear|cubic|lanczos|bicubic-aa] [--jpeg Q] [--ensemble] [--per-image] [--no-back-projection]
-       [--denoise N | --denoiser M] [--sheet PNG] [--json] [--device D] [--overwrite] [--no-peer] [--peer-noise N]
+       [--denoiser M] [--sheet PNG] [--json] [--device D] [--overwrite] [--no-peer] [--peer-noise N]
   PSNR, SSIM and alpha PSNR of the upscaler against bicubic and Lanczos, and PSNR of luma where
   the original is opaque (opaque Y: BT.601 Y as SR benchmarks take it, the output composited on
   white): each image's centre crop is shrunk by the factor and enlarged back by each method
@@ -39,8 +39,8 @@ constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.tx
   --ensemble             also the self-ensemble's row (the mean over 8 flips and transposes)
   --per-image            each image's PSNR by method, worst gain first
   --no-back-projection   the upscaler without back-projection, as `upscale --no-back-projection`
-  --denoise N            the upscaler's input first through the shipped denoiser of level N
-                         (0-3), as `upscale --denoise N`; --denoiser M: that model instead
+  --denoiser M           the upscaler's input first through M, a model trained at factor 1 (a
+                         JPEG denoiser), as `upscale --denoiser M`
   --sheet PNG            crops of the first image at each factor: bicubic, upscaler, original
   --json                 the figures as JSON on stdout instead of the table
   --device D             auto (default), cpu or cuda
@@ -56,7 +56,7 @@ constexpr const char* kUsage = R"(usage: pixelart eval-upscale --data HOLDOUT.tx
 }  // namespace
 
 int run_eval_upscale(const std::vector<std::string>& argv) {
-  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet", "shrink", "jpeg", "peer-noise", "denoise", "denoiser"},
+  Args a(argv, kUsage, {"model", "data", "factors", "crop", "device", "sheet", "shrink", "jpeg", "peer-noise", "denoiser"},
          {"json", "ensemble", "per-image", "no-back-projection", "overwrite", "no-peer"});
   a.no_positional("eval-upscale");
   if (!a.has("data")) throw Error(kUsage, ErrorKind::Usage);
@@ -80,10 +80,9 @@ int run_eval_upscale(const std::vector<std::string>& argv) {
   o.ensemble = a.has("ensemble"), o.back_project = !a.has("no-back-projection"), o.sheet = a.has("sheet");
   const int noise = int(a.get_int("peer-noise", !o.jpeg ? -1 : o.jpeg >= 90 ? 0 : o.jpeg >= 75 ? 1 : o.jpeg >= 50 ? 2 : 3, -1, 3));
   if (!a.has("no-peer")) o.peer = waifu2x_peer(noise, omp_get_max_threads());
-  if (a.has("denoise") && a.has("denoiser")) throw Error("--denoise N and --denoiser M name two denoisers; give one", ErrorKind::Usage);
   std::optional<Upscaler> denoiser;
-  if (a.has("denoise") || a.has("denoiser")) {
-    denoiser.emplace(load_denoiser(int(a.get_int("denoise", 1, 0, 3)), a.get("denoiser", ""), dev, &o.denoiser_file));
+  if (a.has("denoiser")) {
+    denoiser.emplace(load_denoiser(a.get("denoiser", ""), dev, &o.denoiser_file));
     o.denoiser = &*denoiser;
   }
   // --model for every factor, or per factor the shipped model trained for it (or the nearest)

@@ -23,7 +23,7 @@ std::vector<std::string> model_folders() {
   return out;
 }
 
-std::string shipped_model(const std::string& file, const char* train_hint, const char* option) {
+std::string shipped_model(const std::string& file, const char* train_hint) {
   std::string looked;
   for (const std::string& dir : model_folders()) {
     std::error_code ec;
@@ -31,9 +31,8 @@ std::string shipped_model(const std::string& file, const char* train_hint, const
     if (fs::is_regular_file(p, ec)) return fs::canonical(p, ec).string();
     looked += (looked.empty() ? "" : ", ") + fs::path(dir).lexically_normal().string();
   }
-  throw Error(std::string("no ") + option + " given and no shipped " + file + " found (looked in " + looked + "): pass " +
-                  option + ", or train one with `" + train_hint + "`",
-              ErrorKind::Usage);
+  throw Error("no --model given and no shipped " + file + " found (looked in " + looked + "): pass --model, "
+              "or train one with `" + train_hint + "`", ErrorKind::Usage);
 }
 
 std::string default_model_path() { return shipped_model("restorer16.safetensors", "pixelart train restore"); }
@@ -60,10 +59,7 @@ std::string shipped_upscaler(double factor, double* trained) {
   return best;
 }
 
-Upscaler load_denoiser(int level, const std::string& path, Device dev, std::string* name) {
-  const std::string file = !path.empty() ? path
-                                         : shipped_model("denoise" + std::to_string(level) + ".safetensors",
-                                                         "pixelart train upscale --factor 1 --jpeg QMIN-QMAX", "--denoiser");
+Upscaler load_denoiser(const std::string& file, Device dev, std::string* name) {
   double trained = 0;
   Upscaler m = load_upscaler(file, dev, &trained);
   if (trained != 1.0) {

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o OUT [-f 2] [--passes 1] [--model M] [--tile 256]
-       [--ensemble] [--no-back-projection] [--denoise N] [--device D] [--overwrite] [--max-pixels P]
+       [--ensemble] [--no-back-projection] [--denoiser M] [--device D] [--overwrite] [--max-pixels P]
        pixelart upscale SPRITE... -o OUT --pixel-art nearest|restore [-f 2] [--edges smooth|hard]
        [--restorer M] [--size auto|N]
   -o OUT                 a folder (OUT/NAME.png per input), or a .png file for a single input
@@ -32,11 +32,9 @@ constexpr const char* kUsage = R"(usage: pixelart upscale IMAGE|DIR|GLOB... -o O
   --ensemble             the mean over the 8 flips and transposes (8x the work, a little better)
   --no-back-projection   at whole factors each F x F block of the output averages to its input
                          pixel; this turns that off
-  --denoise N            first remove JPEG's artefacts with the shipped denoiser of level N:
-                         0 light (JPEG quality 85-95), 1 (70-90), 2 (50-75), 3 strong (30-55),
-                         as waifu2x's noise levels; with -f 1 that is all that is done. Back-
-                         projection then averages to the denoised pixels
-  --denoiser M           a denoiser of your own (an upscaler trained at factor 1 on JPEG'd patches)
+  --denoiser M           first pass the image through M, a JPEG denoiser (an upscaler trained
+                         at factor 1 on JPEG'd patches; none is shipped); with -f 1 that is all
+                         that is done; back-projection then averages to the denoised pixels
   --device D             auto (default: CUDA when a GPU is usable), cpu or cuda
   --overwrite            replace existing outputs (default: skip them); inputs are never overwritten
   --max-pixels P         an input, or an output, of more pixels is refused before any work on it
@@ -55,7 +53,7 @@ exit codes: 0 all written, 4 every input failed, 5 some inputs failed (each name
 
 int run_upscale(const std::vector<std::string>& argv) {
   Args a(argv, kUsage,
-         {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges", "max-pixels", "denoise", "denoiser"},
+         {"output", "model", "factor", "passes", "tile", "device", "pixel-art", "restorer", "size", "edges", "max-pixels", "denoiser"},
          {"overwrite", "ensemble", "no-back-projection"});
   if (a.positional().empty() || !a.has("output")) throw Error(kUsage, ErrorKind::Usage);
   const Device dev = parse_device(a.get("device", "auto"));
@@ -67,9 +65,8 @@ int run_upscale(const std::vector<std::string>& argv) {
   const std::string edges = a.get("edges", "smooth");
   if (edges != "smooth" && edges != "hard") throw Error("--edges must be smooth or hard, got '" + edges + "'", ErrorKind::Usage);
   if (a.has("edges") && mode.empty()) throw Error("--edges is for the pixel-art mode (--pixel-art nearest|restore)", ErrorKind::Usage);
-  for (const char* f : {"ensemble", "no-back-projection", "denoise", "denoiser"})
+  for (const char* f : {"ensemble", "no-back-projection", "denoiser"})
     if (a.has(f) && !mode.empty()) throw Error(std::string("--") + f + " is for the network upscaler, not the pixel-art mode", ErrorKind::Usage);
-  if (a.has("denoise") && a.has("denoiser")) throw Error("--denoise N and --denoiser M name two denoisers; give one", ErrorKind::Usage);
   UpscaleImageOptions o;
   o.factor = factor;
   o.network = {int(a.get_int("passes", 1, 1, 8)), int(a.get_int("tile", 256, 16, 4096)), a.has("ensemble"), !a.has("no-back-projection")};
@@ -80,10 +77,9 @@ int run_upscale(const std::vector<std::string>& argv) {
   std::unique_ptr<Upscaler> model, denoiser;
   std::unique_ptr<Restorer> restorer;
   std::string model_name;
-  if (a.has("denoise") || a.has("denoiser")) {
+  if (a.has("denoiser")) {
     std::string name;
-    denoiser = std::make_unique<Upscaler>(
-        load_denoiser(int(a.get_int("denoise", 1, 0, 3)), a.get("denoiser", ""), dev, &name));
+    denoiser = std::make_unique<Upscaler>(load_denoiser(a.get("denoiser", ""), dev, &name));
     o.denoiser = denoiser.get();
     model_name = name + (factor == 1 ? "" : ", then ");
   }
