@@ -257,6 +257,8 @@ endif()
 need(${WORK}/den2.png)
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/den1.png -f 1 --denoiser ${WORK}/den/model.safetensors)
 need(${WORK}/den1.png)
+run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png -f 1 --denoiser ${WORK}/den/model.safetensors
+      --model ${WORK}/up/model.safetensors)
 run(2 upscale ${WORK}/in/00000_input.png -o ${WORK}/bad.png --denoiser ${WORK}/up/model.safetensors)
 if(NOT last_out MATCHES "up/model.safetensors: an upscaler trained for x2, not a denoiser")
   message(FATAL_ERROR "an x2 upscaler was not refused as a denoiser by name: ${last_out}")

@@ -85,6 +85,7 @@ int run_upscale(const std::vector<std::string>& argv) {
   }
   if (mode.empty() && o.denoiser && factor == 1) {
     // -f 1 with a denoiser: the denoising is all that is done
+    if (a.has("model")) throw Error("-f 1 with --denoiser only denoises; --model would not be used", ErrorKind::Usage);
   } else if (mode.empty()) {
     // without --model: the shipped model trained for the factor nearest to -f
     double trained = 0;
