@@ -245,8 +245,8 @@ if(last_out MATCHES "waifu2x")
 endif()
 run(2 eval-upscale --model ${WORK}/ups/model.safetensors --data ${WORK}/pairs --shrink box)
 # A JPEG denoiser (an upscaler trained at factor 1 on JPEG'd patches) before the upscaler:
-# upscale --denoiser M, named in the summary; with -f 1
-# the denoising alone; an upscaler of another factor is refused as a denoiser, by name.
+# upscale --denoiser M, named in the summary; with -f 1 the denoising alone (--model refused);
+# an upscaler of another factor is refused as a denoiser, by name; eval-upscale names it.
 run(0 train upscale --filters 4 4 --kernels 3 3 1 --patch 24 --batch 2 --steps 2 --holdout 0 --factor 1 --jpeg 50-90
       --data ${WORK}/pairs --out ${WORK}/den --device cpu)
 run(0 upscale ${WORK}/in/00000_input.png -o ${WORK}/den2.png --model ${WORK}/up/model.safetensors -f 2
