@@ -22,13 +22,10 @@ Sprite upscale_image(const Sprite& input, const std::string& name, const Upscale
                     " (--max-pixels raises it; a smaller -f or fewer --passes make it smaller)",
                 ErrorKind::BadInput);
   if (network) {
+    if (o.denoiser && o.factor == 1) return o.denoiser->upscale(input, 1.0, o.network);
     if (o.denoiser) {
       UpscaleOptions d = o.network;
       d.passes = 1;
-      if (o.factor == 1) {
-        d.passes = passes;
-        return o.denoiser->upscale(input, 1.0, d);
-      }
       // the denoiser's share of the progress line: a factor-squared smaller output than a pass's
       const double share = 1.0 / (1.0 + o.factor * o.factor * passes);
       if (o.network.progress) d.progress = [&](double f) { o.network.progress(share * f); };

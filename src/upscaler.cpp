@@ -404,19 +404,23 @@ PatchSampler::PatchSampler(const std::vector<Sprite>& images, int patch, double 
 
 // The low-resolution patches [n, s, s, 4] (premultiplied) with each sample's JPEG applied where
 // it draws one, its quality drawn on the device the patches are on from (seed, first).
-Tensor PatchSampler::jpeg_patches(Tensor lo, uint64_t seed, uint64_t first) const {
+Tensor PatchSampler::jpeg_patches(Tensor lo, uint64_t seed, uint64_t first) {
   const int n = int(lo.size(0)), s = int(lo.size(1)), S = (s + 15) / 16 * 16;
-  Tensor pb = Tensor::empty({int64_t(n * sizeof(kernels::SampleParams))}, DType::U8, dev_);
-  auto* p = static_cast<kernels::SampleParams*>(pb.raw());
-  Tensor work = Tensor::empty({n, S, S, 4}, DType::F32, dev_), y = Tensor::empty({n, S, S}, DType::F32, dev_),
-         cb = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_), cr = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_);
+  if (n != jpeg_n_ || s != jpeg_s_) {  // as the restorer's Synthesizer keeps its JPEG scratch
+    jpeg_params_ = Tensor::empty({int64_t(n * sizeof(kernels::SampleParams))}, DType::U8, dev_);
+    jpeg_work_ = Tensor::empty({n, S, S, 4}, DType::F32, dev_);
+    jpeg_y_ = Tensor::empty({n, S, S}, DType::F32, dev_);
+    jpeg_cb_ = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_);
+    jpeg_cr_ = Tensor::empty({n, S / 2, S / 2}, DType::F32, dev_);
+    jpeg_n_ = n, jpeg_s_ = s;
+  }
+  auto* p = static_cast<kernels::SampleParams*>(jpeg_params_.raw());
+  float *work = jpeg_work_.data<float>(), *y = jpeg_y_.data<float>(), *cb = jpeg_cb_.data<float>(), *cr = jpeg_cr_.data<float>();
   const kernels::SynthDims g{n, S, 0, 0, seed, first};
   if (dev_ == Device::CPU)
-    kernels::synth_patch_jpeg_cpu(lo.data<float>(), s, work.data<float>(), y.data<float>(), cb.data<float>(), cr.data<float>(), p, g,
-                                  opts_.jpeg_min, opts_.jpeg_max, opts_.jpeg_share);
+    kernels::synth_patch_jpeg_cpu(lo.data<float>(), s, work, y, cb, cr, p, g, opts_.jpeg_min, opts_.jpeg_max, opts_.jpeg_share);
   else
-    PA_ON_CUDA(cuda::synth_patch_jpeg(lo.data<float>(), s, work.data<float>(), y.data<float>(), cb.data<float>(), cr.data<float>(),
-                                      p, g, opts_.jpeg_min, opts_.jpeg_max, opts_.jpeg_share));
+    PA_ON_CUDA(cuda::synth_patch_jpeg(lo.data<float>(), s, work, y, cb, cr, p, g, opts_.jpeg_min, opts_.jpeg_max, opts_.jpeg_share));
   return lo;
 }
 

@@ -123,13 +123,16 @@ class PatchSampler {
   int64_t images() const { return nimages_; }
 
  private:
-  Tensor jpeg_patches(Tensor lo, uint64_t seed, uint64_t first) const;
+  Tensor jpeg_patches(Tensor lo, uint64_t seed, uint64_t first);
   int P_, m_;
   double f_;
   PatchOptions opts_;
   int64_t nimages_ = 0;
   Device dev_;
   Tensor pixels_, table_;  // u8 pixels back to back; u8 bytes of kernels::ImageEntry
+  // the JPEG stage's per-batch scratch, reused while the batch and the patch size stay the same
+  Tensor jpeg_params_, jpeg_work_, jpeg_y_, jpeg_cb_, jpeg_cr_;
+  int jpeg_n_ = 0, jpeg_s_ = 0;
 };
 
 }  // namespace pixelart

@@ -186,9 +186,7 @@ Prepared prepare(const TrainConfig& cfg, Device dev, bool overwrite) {
 void upscale_eval(const TrainConfig& cfg, Prepared& p, Device dev, TrainRunResult& r) {
   auto& up = static_cast<UpscalerTrainer&>(*p.trainer);
   const int m = cfg.upscaler().margin();
-  PatchOptions degraded;
-  degraded.shrink = cfg.shrink;
-  degraded.jpeg_min = cfg.jpeg_min, degraded.jpeg_max = cfg.jpeg_max, degraded.jpeg_share = float(cfg.jpeg_share);
+  const PatchOptions degraded{false, false, cfg.shrink, cfg.jpeg_min, cfg.jpeg_max, float(cfg.jpeg_share)};
   PatchSampler held(p.held_images.empty() ? p.train_images : p.held_images, cfg.patch, cfg.factor, m, dev, degraded);
   Tensor x, t;
   held.generate(cfg.seed + 1, 0, 64, &x, &t);
